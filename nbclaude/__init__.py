@@ -1,0 +1,120 @@
+"""nbclaude: Claude's Messages API in Jupyter notebooks.
+
+``%load_ext nbclaude`` registers the ``%%claude`` cell magic and the ``%claude`` line magic;
+``nbclaude.ChatWidget()`` opens a chat UI; both share ``nbclaude.get_session()``.
+
+Importing this package is cheap: httpx, PIL, anywidget and friends load only when used.
+
+Examples
+--------
+>>> import nbclaude
+>>> s = nbclaude.Session(model="claude-haiku-4-5")
+>>> s.messages
+[]
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ImageError,
+    InternalServerError,
+    InvalidRequestError,
+    MissingAPIKeyError,
+    NbClaudeError,
+    NotFoundError,
+    OverloadedError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTooLargeError,
+    StreamError,
+)
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._client import Client, MessageStream
+    from ._content import document
+    from ._images import image
+    from ._reply import Reply
+    from ._session import Session, SessionStream, get_session
+    from ._widget import ChatWidget
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChatWidget",
+    "Client",
+    "ImageError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "MessageStream",
+    "MissingAPIKeyError",
+    "NbClaudeError",
+    "NotFoundError",
+    "OverloadedError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "Reply",
+    "RequestTooLargeError",
+    "Session",
+    "SessionStream",
+    "StreamError",
+    "__version__",
+    "document",
+    "get_session",
+    "image",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
+
+# Public name -> private module that defines it, imported on first use (PEP 562).
+_LAZY = {
+    "ChatWidget": "_widget",
+    "Client": "_client",
+    "MessageStream": "_client",
+    "Reply": "_reply",
+    "Session": "_session",
+    "SessionStream": "_session",
+    "document": "_content",
+    "get_session": "_session",
+    "image": "_images",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nbclaude' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register ``%%claude`` and ``%claude`` (called by ``%load_ext nbclaude``)."""
+    from ._magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Remove what :func:`load_ipython_extension` registered (``%unload_ext nbclaude``)."""
+    from ._magics import unload_ipython_extension as unload
+
+    unload(ipython)
