@@ -1,0 +1,98 @@
+// Tiny DOM helpers: every node the widget makes itself goes through `h`, so no string of ours
+// (or of the model's) is ever parsed as HTML here. Markdown HTML comes only from markdown.js.
+
+/**
+ * Create an element.
+ * @param {string} tag
+ * @param {Record<string, string | boolean | number | null | undefined | EventListener>} [attrs]
+ *   `class`, `text` (textContent), `on<event>` listeners, booleans toggle attributes
+ * @param {...(Node | string | null | undefined | false)} children
+ * @returns {HTMLElement}
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "text") el.textContent = String(value);
+    else if (key.startsWith("on") && typeof value === "function") {
+      el.addEventListener(key.slice(2), /** @type {EventListener} */ (value));
+    } else if (value === true) el.setAttribute(key, "");
+    else el.setAttribute(key, String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child);
+  }
+  return el;
+}
+
+/**
+ * Copy text to the clipboard; resolves to whether it worked.
+ * @param {string} text
+ * @returns {Promise<boolean>}
+ */
+export async function copyText(text) {
+  try {
+    if (navigator.clipboard?.writeText) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // fall through to the old way (insecure origins, denied permission)
+  }
+  const area = h("textarea", { "aria-hidden": "true", style: "position:fixed;opacity:0" });
+  /** @type {HTMLTextAreaElement} */ (area).value = text;
+  document.body.append(area);
+  /** @type {HTMLTextAreaElement} */ (area).select();
+  let ok = false;
+  try {
+    ok = document.execCommand("copy");
+  } catch {
+    ok = false;
+  }
+  area.remove();
+  return ok;
+}
+
+/**
+ * A copy button that shows "Copied" for a moment.
+ * @param {string} label accessible name, e.g. "Copy message"
+ * @param {() => string} getText
+ * @returns {HTMLElement}
+ */
+export function copyButton(label, getText) {
+  const button = h("button", {
+    type: "button",
+    class: "nbc-copy",
+    "aria-label": label,
+    title: label,
+    text: "Copy",
+  });
+  button.addEventListener("click", async () => {
+    const ok = await copyText(getText());
+    button.textContent = ok ? "Copied" : "Copy failed";
+    setTimeout(() => {
+      button.textContent = "Copy";
+    }, 1500);
+  });
+  return button;
+}
+
+/**
+ * Format a number of tokens with thousands separators.
+ * @param {number | undefined | null} n
+ */
+export function formatCount(n) {
+  return Number(n || 0).toLocaleString("en-US");
+}
+
+/**
+ * Format a cost in USD (null = unknown price).
+ * @param {number | null | undefined} cost
+ */
+export function formatCost(cost) {
+  if (cost === null || cost === undefined || Number.isNaN(cost)) return "cost unknown";
+  if (cost === 0) return "$0";
+  if (cost < 0.01) return `$${cost.toFixed(4)}`;
+  return `$${cost.toFixed(2)}`;
+}

@@ -1,0 +1,73 @@
+// The ChatWidget protocol, front-end side. The Python side is nbclaude/_protocol.py: the same
+// names, the same values. Change both together (tests/test_protocol.py compares them).
+//
+// Durable state lives in traits (Python owns them; the front end only writes the settings):
+//   transcript  Entry[]        every message of the session, ready to show
+//   busy        boolean        a turn is streaming (from the widget, %%claude or Session.send)
+//   usage       Usage          token totals over the session
+//   cost        number | null  USD, null when the model's price is unknown
+//   models      ModelChoice[]  for the settings panel (GET /v1/models, or a built-in fallback)
+//   model, system, max_tokens  the session's settings (written by the settings panel)
+//   error       Banner | null  the error banner
+//
+// Everything that happens (deltas, commands, images) travels as custom messages, below.
+
+/** Front end -> Python. */
+export const FROM_VIEW = Object.freeze({
+  /** `{type, text, attachments: string[]}`: start a turn with the text and attached images. */
+  SEND: "send",
+  /** `{type}`: stop the turn that is streaming now. */
+  STOP: "stop",
+  /** `{type}`: send the turn that failed again. */
+  RETRY: "retry",
+  /** `{type}`: hide the error banner. */
+  DISMISS: "dismiss",
+  /** `{type}`: forget the whole conversation (Session.reset). */
+  CLEAR: "clear",
+  /** `{type}`: drop the last exchange (Session.undo). */
+  UNDO: "undo",
+  /** `{type, id, name, media_type}` + one binary buffer: an image to attach. */
+  ATTACH: "attach",
+  /** `{type, id}`: forget a pending attachment. */
+  DETACH: "detach",
+  /** `{type}`: a new view asks for the turn streaming now (answered with LIVE). */
+  SYNC: "sync",
+});
+
+/** Python -> front end. */
+export const TO_VIEW = Object.freeze({
+  /** `{type, index, model, prefill}`: an assistant reply starts (index of the user message). */
+  TURN_START: "turn_start",
+  /** `{type, text?, thinking?}`: new text since the last delta, coalesced (~every 60 ms). */
+  DELTA: "delta",
+  /** `{type, interrupted}`: the reply ended; the transcript trait now holds it. */
+  TURN_END: "turn_end",
+  /** `{type, index, model, prefill, text, thinking}`: the whole live reply so far (after SYNC). */
+  LIVE: "live",
+  /** `{type, id, ok, error?}`: answer to ATTACH. */
+  ATTACHED: "attached",
+  /** `{type, text}`: put this text back into the composer (a send was refused). */
+  DRAFT: "draft",
+});
+
+/** Largest file the composer sends to Python (bytes); Python refuses larger ones too. */
+export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+
+/** Image types the API accepts (others are converted by nbclaude.image in Python). */
+export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif", "image/webp"]);
+
+/**
+ * @typedef {{type: "text", text: string}
+ *   | {type: "thinking", text: string}
+ *   | {type: "image", src: string, width?: number, height?: number, label?: string}
+ *   | {type: "other", label: string}} Block
+ *   `image.src` is a `data:image/...` thumbnail made by Python, never a remote URL.
+ * @typedef {{role: "user" | "assistant", blocks: Block[], meta?: Meta}} Entry
+ * @typedef {{model?: string, stop_reason?: string | null, interrupted?: boolean,
+ *   output_tokens?: number, cost?: number | null, prefill?: string | null}} Meta
+ * @typedef {{input_tokens: number, output_tokens: number,
+ *   cache_creation_input_tokens?: number, cache_read_input_tokens?: number}} Usage
+ * @typedef {{id: string, display_name?: string}} ModelChoice
+ * @typedef {{message: string, hint?: string, kind?: string, request_id?: string | null,
+ *   retry?: boolean}} Banner
+ */

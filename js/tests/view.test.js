@@ -1,0 +1,381 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import widget from "../widget.js";
+import { FROM_VIEW, MAX_UPLOAD_BYTES, TO_VIEW } from "../protocol.js";
+import { FakeModel } from "./fake-model.js";
+
+/** @type {HTMLElement} */
+let el;
+/** @type {FakeModel} */
+let model;
+/** @type {() => void} */
+let cleanup;
+
+function mount(state = {}) {
+  model = new FakeModel(state);
+  el = document.createElement("div");
+  document.body.append(el);
+  cleanup = widget.render({ model, el });
+}
+
+const byLabel = (label) => el.querySelector(`[aria-label="${label}"]`);
+const button = (name) =>
+  [...el.querySelectorAll("button")].find(
+    (b) => (b.getAttribute("aria-label") || b.textContent.trim()) === name,
+  );
+const textbox = () => /** @type {HTMLTextAreaElement} */ (byLabel("Message Claude"));
+const sent = (type) => model.sent.filter((m) => m.content.type === type);
+const key = (target, k, opts = {}) =>
+  target.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true, ...opts }));
+const image = (name = "cat.png", type = "image/png", size = 4) =>
+  new File([new Uint8Array(size).fill(7)], name, { type });
+const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+
+beforeEach(() => mount());
+afterEach(() => {
+  cleanup();
+  el.remove();
+  vi.useRealTimers();
+});
+
+describe("composer", () => {
+  it("has the accessible controls", () => {
+    expect(textbox().tagName).toBe("TEXTAREA");
+    expect(button("Send")).toBeTruthy();
+    expect(button("Attach image")).toBeTruthy();
+    expect(button("Stop").hidden).toBe(true);
+    expect(el.querySelector('[role="log"]')).not.toBeNull();
+  });
+
+  it("Enter sends and clears the box", () => {
+    textbox().value = "Hello *there*";
+    key(textbox(), "Enter");
+    expect(sent(FROM_VIEW.SEND)).toEqual([
+      { content: { type: "send", text: "Hello *there*", attachments: [] }, buffers: undefined },
+    ]);
+    expect(textbox().value).toBe("");
+  });
+
+  it("Shift+Enter does not send (the browser adds a new line)", () => {
+    textbox().value = "line one";
+    const ok = key(textbox(), "Enter", { shiftKey: true });
+    expect(ok).toBe(true); // default not prevented
+    expect(sent(FROM_VIEW.SEND)).toEqual([]);
+    expect(textbox().value).toBe("line one");
+  });
+
+  it("does not send empty text or while composing with an IME", () => {
+    textbox().value = "   ";
+    key(textbox(), "Enter");
+    textbox().value = "日本";
+    key(textbox(), "Enter", { isComposing: true });
+    expect(sent(FROM_VIEW.SEND)).toEqual([]);
+  });
+
+  it("the Send button sends", () => {
+    textbox().value = "hi";
+    button("Send").click();
+    expect(sent(FROM_VIEW.SEND)).toHaveLength(1);
+  });
+
+  it("shows Stop instead of Send while a reply streams", () => {
+    model.update("busy", true);
+    expect(button("Stop").hidden).toBe(false);
+    expect(button("Send").hidden).toBe(true);
+    button("Stop").click();
+    key(textbox(), "Escape");
+    expect(sent(FROM_VIEW.STOP)).toHaveLength(2);
+    textbox().value = "not now";
+    key(textbox(), "Enter");
+    expect(sent(FROM_VIEW.SEND)).toEqual([]);
+    expect(textbox().value).toBe("not now");
+    expect(el.querySelector('[role="status"]').textContent).toMatch(/Stop/);
+    model.update("busy", false);
+    expect(button("Stop").hidden).toBe(true);
+    expect(button("Send").hidden).toBe(false);
+  });
+
+  it("puts a refused draft back", () => {
+    model.message({ type: TO_VIEW.DRAFT, text: "my question" });
+    expect(textbox().value).toBe("my question");
+  });
+});
+
+describe("attachments", () => {
+  it("the file picker attaches images as binary buffers", async () => {
+    const input = /** @type {HTMLInputElement} */ (el.querySelector('input[type="file"]'));
+    let clicked = false;
+    input.addEventListener("click", (e) => {
+      clicked = true;
+      e.preventDefault();
+    });
+    button("Attach image").click();
+    expect(clicked).toBe(true);
+    Object.defineProperty(input, "files", { value: [image("a.png")], configurable: true });
+    input.dispatchEvent(new Event("change"));
+    await tick(10);
+    const [msg] = sent(FROM_VIEW.ATTACH);
+    expect(msg.content).toMatchObject({ type: "attach", name: "a.png", media_type: "image/png" });
+    expect(msg.buffers).toHaveLength(1);
+    expect(msg.buffers[0].byteLength).toBe(4);
+    expect(new Uint8Array(msg.buffers[0])[0]).toBe(7);
+    expect(el.querySelectorAll(".nbc-pending li")).toHaveLength(1);
+    // sending includes the attachment id and empties the tray
+    textbox().value = "what is this?";
+    key(textbox(), "Enter");
+    expect(sent(FROM_VIEW.SEND)[0].content.attachments).toEqual([msg.content.id]);
+    expect(el.querySelector(".nbc-pending").hidden).toBe(true);
+  });
+
+  it("an image alone can be sent", async () => {
+    const composer = await attach(image());
+    button("Send").click();
+    expect(sent(FROM_VIEW.SEND)[0].content).toMatchObject({ text: "", attachments: [composer] });
+  });
+
+  it("pending thumbnails can be removed", async () => {
+    const id = await attach(image("x.png"));
+    button("Remove x.png").click();
+    expect(sent(FROM_VIEW.DETACH)).toEqual([{ content: { type: "detach", id }, buffers: undefined }]);
+    expect(el.querySelectorAll(".nbc-pending li")).toHaveLength(0);
+  });
+
+  it("refuses non-images and oversized files with a clear message", async () => {
+    const input = el.querySelector('input[type="file"]');
+    Object.defineProperty(input, "files", { value: [new File(["x"], "notes.txt", { type: "text/plain" })] });
+    input.dispatchEvent(new Event("change"));
+    await tick();
+    expect(el.querySelector('[role="status"]').textContent).toMatch(/notes\.txt is not an image/);
+    const big = image("huge.png", "image/png", 1);
+    Object.defineProperty(big, "size", { value: MAX_UPLOAD_BYTES + 1 });
+    const comp = el.querySelector(".nbc-root");
+    expect(comp).not.toBeNull();
+    await attachRaw(big);
+    expect(el.querySelector('[role="status"]').textContent).toMatch(/huge\.png is too large/);
+    expect(sent(FROM_VIEW.ATTACH)).toEqual([]);
+  });
+
+  it("Python's refusal removes the thumbnail and says why", async () => {
+    const id = await attach(image("fake.png"));
+    model.message({ type: TO_VIEW.ATTACHED, id, ok: false, error: "fake.png is not a readable image." });
+    expect(el.querySelectorAll(".nbc-pending li")).toHaveLength(0);
+    expect(el.querySelector('[role="status"]').textContent).toBe("fake.png is not a readable image.");
+  });
+
+  it("paste attaches images", async () => {
+    const paste = new Event("paste", { bubbles: true, cancelable: true });
+    Object.defineProperty(paste, "clipboardData", { value: { files: [image("pasted.png")] } });
+    textbox().dispatchEvent(paste);
+    expect(paste.defaultPrevented).toBe(true);
+    await tick(10);
+    expect(sent(FROM_VIEW.ATTACH)[0].content.name).toBe("pasted.png");
+  });
+
+  it("paste of plain text is left alone", () => {
+    const paste = new Event("paste", { bubbles: true, cancelable: true });
+    Object.defineProperty(paste, "clipboardData", { value: { files: [] } });
+    textbox().dispatchEvent(paste);
+    expect(paste.defaultPrevented).toBe(false);
+  });
+
+  it("drag and drop attaches images", async () => {
+    const root = el.querySelector(".nbc-root");
+    const over = new Event("dragover", { bubbles: true, cancelable: true });
+    Object.defineProperty(over, "dataTransfer", { value: { types: ["Files"] } });
+    root.dispatchEvent(over);
+    expect(over.defaultPrevented).toBe(true);
+    const drop = new Event("drop", { bubbles: true, cancelable: true });
+    Object.defineProperty(drop, "dataTransfer", { value: { files: [image("dropped.jpg", "image/jpeg")] } });
+    root.dispatchEvent(drop);
+    expect(drop.defaultPrevented).toBe(true);
+    await tick(10);
+    expect(sent(FROM_VIEW.ATTACH)[0].content).toMatchObject({ name: "dropped.jpg", media_type: "image/jpeg" });
+  });
+});
+
+async function attachRaw(file) {
+  const drop = new Event("drop", { bubbles: true, cancelable: true });
+  Object.defineProperty(drop, "dataTransfer", { value: { files: [file] } });
+  el.querySelector(".nbc-root").dispatchEvent(drop);
+  await tick(10);
+}
+
+async function attach(file) {
+  await attachRaw(file);
+  const msgs = sent(FROM_VIEW.ATTACH);
+  const id = msgs[msgs.length - 1].content.id;
+  model.message({ type: TO_VIEW.ATTACHED, id, ok: true });
+  return id;
+}
+
+const ENTRIES = [
+  { role: "user", blocks: [{ type: "text", text: "Plot <b>this</b>" }, { type: "image", src: "data:image/png;base64,iVBORw0KGgo=", width: 4, height: 3 }] },
+  {
+    role: "assistant",
+    blocks: [{ type: "text", text: "Here:\n\n```python\nprint(1)\n```\n\n$x^2$" }],
+    meta: { model: "claude-haiku-4-5", output_tokens: 12, stop_reason: "end_turn" },
+  },
+];
+
+describe("transcript", () => {
+  it("renders history from the transcript trait", () => {
+    model.update("transcript", ENTRIES);
+    const log = el.querySelector('[role="log"]');
+    const msgs = log.querySelectorAll("article");
+    expect(msgs).toHaveLength(2);
+    // user text is shown as typed (not as HTML), with our own data: thumbnail
+    expect(msgs[0].querySelector(".nbc-user-text").textContent).toBe("Plot <b>this</b>");
+    expect(msgs[0].querySelector("b")).toBeNull();
+    expect(msgs[0].querySelector("img.nbc-thumb").getAttribute("src")).toMatch(/^data:image\/png/);
+    expect(msgs[0].querySelector("img.nbc-thumb").getAttribute("alt")).toBe("Image 4×3");
+    // assistant Markdown: code highlighted with a copy button; math; meta line
+    expect(msgs[1].querySelector(".nbc-code code.language-python")).not.toBeNull();
+    expect(msgs[1].querySelector('.nbc-code [aria-label="Copy code"]')).not.toBeNull();
+    expect(msgs[1].querySelector(".katex")).not.toBeNull();
+    expect(msgs[1].querySelector(".nbc-meta").textContent).toContain("claude-haiku-4-5");
+    expect(msgs[1].querySelector('[aria-label="Copy message"]')).not.toBeNull();
+  });
+
+  it("never shows a remote URL as a thumbnail", () => {
+    model.update("transcript", [{ role: "user", blocks: [{ type: "image", src: "https://x.example/p.png" }] }]);
+    expect(el.querySelector("img")).toBeNull();
+  });
+
+  it("reuses unchanged messages when the transcript grows", () => {
+    model.update("transcript", ENTRIES.slice(0, 1));
+    const first = el.querySelector("article");
+    model.update("transcript", ENTRIES);
+    expect(el.querySelector("article")).toBe(first);
+    model.update("transcript", []);
+    expect(el.querySelectorAll("article")).toHaveLength(0);
+    expect(el.querySelector(".nbc-empty").hidden).toBe(false);
+  });
+
+  it("marks an interrupted reply", () => {
+    model.update("transcript", [{ role: "assistant", blocks: [{ type: "text", text: "partial" }], meta: { interrupted: true } }]);
+    expect(el.querySelector(".nbc-tag").textContent).toBe("stopped");
+  });
+
+  it("copies a message", async () => {
+    const writes = [];
+    Object.defineProperty(navigator, "clipboard", { value: { writeText: async (t) => writes.push(t) }, configurable: true });
+    model.update("transcript", ENTRIES);
+    el.querySelectorAll('[aria-label="Copy message"]')[1].click();
+    el.querySelector('[aria-label="Copy code"]').click();
+    await tick();
+    expect(writes).toEqual([ENTRIES[1].blocks[0].text, "print(1)\n"]);
+  });
+});
+
+describe("streaming", () => {
+  it("shows deltas live and drops the live bubble at the end", async () => {
+    model.update("busy", true);
+    model.message({ type: TO_VIEW.TURN_START, index: 0, model: "claude-haiku-4-5", prefill: null });
+    model.message({ type: TO_VIEW.DELTA, text: "Hello " });
+    model.message({ type: TO_VIEW.DELTA, text: "**world**" });
+    await tick(80);
+    const live = el.querySelector(".nbc-live");
+    expect(live.getAttribute("aria-busy")).toBe("true");
+    expect(live.querySelector("strong").textContent).toBe("world");
+    model.message({ type: TO_VIEW.DELTA, thinking: "hmm" });
+    await tick(80);
+    expect(live.querySelector(".nbc-thinking").hidden).toBe(false);
+    model.update("transcript", [{ role: "assistant", blocks: [{ type: "text", text: "Hello **world**" }] }]);
+    model.message({ type: TO_VIEW.TURN_END, interrupted: false });
+    model.update("busy", false);
+    expect(el.querySelector(".nbc-live")).toBeNull();
+    expect(el.querySelectorAll("article")).toHaveLength(1);
+  });
+
+  it("renders at most every 50 ms however many deltas arrive", async () => {
+    vi.useFakeTimers();
+    model.message({ type: TO_VIEW.TURN_START, index: 0, model: "m" });
+    const live = el.querySelector(".nbc-live .nbc-msg-body > .nbc-md");
+    let paints = 0;
+    el.addEventListener("nbc-painted", () => paints++);
+    for (let i = 0; i < 500; i++) model.message({ type: TO_VIEW.DELTA, text: "word " });
+    vi.advanceTimersByTime(60);
+    expect(paints).toBe(1);
+    expect(live.textContent.trim().split(" ")).toHaveLength(500);
+  });
+
+  it("a view opened mid-reply asks for the live text and shows it", async () => {
+    cleanup();
+    el.remove();
+    mount({ busy: true });
+    expect(sent(FROM_VIEW.SYNC)).toHaveLength(1);
+    model.message({ type: TO_VIEW.LIVE, index: 2, model: "m", prefill: "{", text: '"a": 1', thinking: "" });
+    await tick(80);
+    expect(el.querySelector(".nbc-live").textContent).toContain('{"a": 1');
+  });
+});
+
+describe("toolbar, settings, banner", () => {
+  it("shows usage and cost", () => {
+    model.update("usage", { input_tokens: 1200, output_tokens: 34, cache_read_input_tokens: 10 });
+    model.update("cost", 0.01234);
+    expect(byLabel("Usage and cost").textContent).toBe("1,210 in · 34 out · $0.01");
+    model.update("cost", null);
+    expect(byLabel("Usage and cost").textContent).toContain("cost unknown");
+  });
+
+  it("Clear and Undo send commands and are disabled while busy", () => {
+    button("Clear").click();
+    button("Undo").click();
+    expect(model.sent.map((m) => m.content.type)).toEqual(["clear", "undo"]);
+    model.update("busy", true);
+    expect(button("Clear").disabled).toBe(true);
+  });
+
+  it("settings write the traits", () => {
+    button("Settings").click();
+    const panel = el.querySelector('[role="group"][aria-label="Settings"]');
+    expect(panel.hidden).toBe(false);
+    expect(button("Settings").getAttribute("aria-expanded")).toBe("true");
+    model.update("models", [{ id: "claude-haiku-4-5" }, { id: "claude-sonnet-5-5", display_name: "Claude Sonnet 5.5" }]);
+    const select = panel.querySelector("select");
+    expect([...select.options].map((o) => o.value)).toEqual(["claude-haiku-4-5", "claude-sonnet-5-5"]);
+    select.value = "claude-sonnet-5-5";
+    select.dispatchEvent(new Event("change"));
+    expect(model.get("model")).toBe("claude-sonnet-5-5");
+    const [system, maxTokens] = [panel.querySelector("textarea"), panel.querySelector("input")];
+    system.value = "Be brief.";
+    system.dispatchEvent(new Event("change"));
+    maxTokens.value = "256";
+    maxTokens.dispatchEvent(new Event("change"));
+    expect(model.get("system")).toBe("Be brief.");
+    expect(model.get("max_tokens")).toBe(256);
+    maxTokens.value = "-3";
+    maxTokens.dispatchEvent(new Event("change"));
+    expect(model.get("max_tokens")).toBe(256);
+    expect(model.saved).toBe(3);
+  });
+
+  it("an unknown current model still shows in the list", () => {
+    model.update("model", "claude-custom-1");
+    expect([...el.querySelectorAll("select option")].map((o) => o.value)).toContain("claude-custom-1");
+  });
+
+  it("errors show as a banner with Retry", () => {
+    expect(el.querySelector('[role="alert"]').hidden).toBe(true);
+    model.update("error", { message: "429 rate_limit_error: slow down", hint: "Wait a moment.", request_id: "req_1", retry: true });
+    const alert = el.querySelector('[role="alert"]');
+    expect(alert.hidden).toBe(false);
+    expect(alert.textContent).toContain("slow down");
+    expect(alert.textContent).toContain("Wait a moment.");
+    expect(alert.textContent).toContain("req_1");
+    button("Retry").click();
+    button("Dismiss error").click();
+    expect(model.sent.map((m) => m.content.type)).toEqual(["retry", "dismiss"]);
+    model.update("error", { message: "No API key", retry: false });
+    expect(button("Retry").hidden).toBe(true);
+  });
+});
+
+it("cleanup removes the view and its listeners", () => {
+  const before = model.listenerCount();
+  expect(before).toBeGreaterThan(0);
+  cleanup();
+  expect(model.listenerCount()).toBe(0);
+  expect(el.querySelector(".nbc-root")).toBeNull();
+  cleanup = () => {};
+});

@@ -1,0 +1,296 @@
+// One rendered ChatWidget: toolbar, settings, error banner, transcript and composer, wired to
+// the anywidget model (traits + custom messages, see protocol.js).
+
+import { Composer } from "./composer.js";
+import { formatCost, formatCount, h } from "./dom.js";
+import { FROM_VIEW, TO_VIEW } from "./protocol.js";
+import { Transcript } from "./transcript.js";
+
+/**
+ * The part of anywidget's model interface we use.
+ * @typedef {object} Model
+ * @property {(name: string) => any} get
+ * @property {(name: string, value: any) => void} set
+ * @property {() => void} save_changes
+ * @property {(event: string, cb: (...args: any[]) => void) => void} on
+ * @property {(event: string, cb: (...args: any[]) => void) => void} off
+ * @property {(content: any, callbacks?: any, buffers?: ArrayBuffer[]) => void} send
+ */
+
+export class ChatView {
+  /**
+   * @param {Model} model
+   * @param {HTMLElement} el
+   */
+  constructor(model, el) {
+    this.model = model;
+    this.el = el;
+    /** @type {[string, (...args: any[]) => void][]} */
+    this.listeners = [];
+
+    this.transcript = new Transcript();
+    this.composer = new Composer({
+      send: (content, buffers) => this.send(content, buffers),
+      isBusy: () => Boolean(this.model.get("busy")),
+    });
+
+    // toolbar
+    this.modelLabel = h("span", { class: "nbc-model" });
+    this.usageLabel = h("span", { class: "nbc-usage", "aria-label": "Usage and cost" });
+    this.settingsButton = h("button", {
+      type: "button",
+      class: "nbc-button nbc-quiet",
+      "aria-expanded": "false",
+      "aria-controls": "",
+      text: "Settings",
+    });
+    this.undoButton = h("button", {
+      type: "button",
+      class: "nbc-button nbc-quiet",
+      title: "Remove the last question and its answer",
+      text: "Undo",
+    });
+    this.clearButton = h("button", {
+      type: "button",
+      class: "nbc-button nbc-quiet",
+      title: "Start a new conversation",
+      text: "Clear",
+    });
+    const toolbar = h(
+      "div",
+      { class: "nbc-toolbar" },
+      h("span", { class: "nbc-title", text: "Claude" }),
+      this.modelLabel,
+      h("span", { class: "nbc-spacer" }),
+      this.usageLabel,
+      this.undoButton,
+      this.clearButton,
+      this.settingsButton,
+    );
+
+    // settings
+    this.modelSelect = /** @type {HTMLSelectElement} */ (h("select", { class: "nbc-field" }));
+    this.systemInput = /** @type {HTMLTextAreaElement} */ (
+      h("textarea", { class: "nbc-field", rows: 3, placeholder: "You are a patient tutor…" })
+    );
+    this.maxTokensInput = /** @type {HTMLInputElement} */ (
+      h("input", { class: "nbc-field", type: "number", min: 1, step: 1 })
+    );
+    const settingsId = `nbc-settings-${Math.random().toString(36).slice(2, 10)}`;
+    this.settingsButton.setAttribute("aria-controls", settingsId);
+    this.settings = h(
+      "div",
+      { class: "nbc-settings", id: settingsId, hidden: true, role: "group", "aria-label": "Settings" },
+      h("label", {}, h("span", { text: "Model" }), this.modelSelect),
+      h("label", {}, h("span", { text: "System prompt" }), this.systemInput),
+      h("label", {}, h("span", { text: "Max tokens" }), this.maxTokensInput),
+    );
+
+    // error banner
+    this.bannerText = h("div", { class: "nbc-banner-text" });
+    this.retryButton = h("button", { type: "button", class: "nbc-button", text: "Retry" });
+    this.dismissButton = h("button", {
+      type: "button",
+      class: "nbc-button nbc-quiet",
+      "aria-label": "Dismiss error",
+      text: "Dismiss",
+    });
+    this.banner = h(
+      "div",
+      { class: "nbc-banner", role: "alert", hidden: true },
+      this.bannerText,
+      h("div", { class: "nbc-banner-buttons" }, this.retryButton, this.dismissButton),
+    );
+
+    this.root = h(
+      "div",
+      { class: "nbc-root" },
+      toolbar,
+      this.settings,
+      this.banner,
+      this.transcript.el,
+      this.composer.el,
+    );
+    el.append(this.root);
+
+    this.wireControls();
+    this.wireModel();
+    this.renderAll();
+    if (this.model.get("busy")) this.send({ type: FROM_VIEW.SYNC });
+  }
+
+  /**
+   * @param {object} content
+   * @param {ArrayBuffer[]} [buffers]
+   */
+  send(content, buffers) {
+    this.model.send(content, undefined, buffers);
+  }
+
+  wireControls() {
+    this.settingsButton.addEventListener("click", () => {
+      const open = this.settings.hidden;
+      this.settings.hidden = !open;
+      this.settingsButton.setAttribute("aria-expanded", String(open));
+      if (open) this.modelSelect.focus();
+    });
+    this.undoButton.addEventListener("click", () => this.send({ type: FROM_VIEW.UNDO }));
+    this.clearButton.addEventListener("click", () => this.send({ type: FROM_VIEW.CLEAR }));
+    this.retryButton.addEventListener("click", () => this.send({ type: FROM_VIEW.RETRY }));
+    this.dismissButton.addEventListener("click", () => {
+      this.banner.hidden = true;
+      this.send({ type: FROM_VIEW.DISMISS });
+    });
+    this.modelSelect.addEventListener("change", () => this.setTrait("model", this.modelSelect.value));
+    this.systemInput.addEventListener("change", () => this.setTrait("system", this.systemInput.value));
+    this.maxTokensInput.addEventListener("change", () => {
+      const n = Math.floor(Number(this.maxTokensInput.value));
+      if (Number.isFinite(n) && n >= 1) this.setTrait("max_tokens", n);
+      else this.maxTokensInput.value = String(this.model.get("max_tokens") ?? "");
+    });
+    // drag and drop images anywhere on the widget
+    this.root.addEventListener("dragover", (e) => {
+      if ([...(e.dataTransfer?.types || [])].includes("Files")) {
+        e.preventDefault();
+        this.root.classList.add("nbc-dropping");
+      }
+    });
+    this.root.addEventListener("dragleave", () => this.root.classList.remove("nbc-dropping"));
+    this.root.addEventListener("drop", (e) => {
+      this.root.classList.remove("nbc-dropping");
+      const files = e.dataTransfer?.files;
+      if (files && files.length) {
+        e.preventDefault();
+        this.composer.addFiles(files);
+      }
+    });
+  }
+
+  /** @param {string} name @param {any} value */
+  setTrait(name, value) {
+    this.model.set(name, value);
+    this.model.save_changes();
+  }
+
+  /** @param {string} event @param {(...args: any[]) => void} cb */
+  listen(event, cb) {
+    this.model.on(event, cb);
+    this.listeners.push([event, cb]);
+  }
+
+  wireModel() {
+    this.listen("change:transcript", () => this.transcript.setEntries(this.model.get("transcript")));
+    this.listen("change:busy", () => this.renderBusy());
+    this.listen("change:usage", () => this.renderUsage());
+    this.listen("change:cost", () => this.renderUsage());
+    this.listen("change:error", () => this.renderError());
+    this.listen("change:models", () => this.renderSettings());
+    this.listen("change:model", () => this.renderSettings());
+    this.listen("change:system", () => this.renderSettings());
+    this.listen("change:max_tokens", () => this.renderSettings());
+    this.listen("msg:custom", (msg) => this.onMessage(msg));
+  }
+
+  /** @param {any} msg */
+  onMessage(msg) {
+    if (!msg || typeof msg !== "object") return;
+    switch (msg.type) {
+      case TO_VIEW.TURN_START:
+        this.transcript.startLive({ model: msg.model, prefill: msg.prefill });
+        break;
+      case TO_VIEW.DELTA:
+        if (!this.transcript.live) this.transcript.startLive({});
+        this.transcript.live?.append(msg);
+        break;
+      case TO_VIEW.LIVE:
+        if (!this.transcript.live) this.transcript.startLive(msg);
+        else this.transcript.live.replace(msg);
+        break;
+      case TO_VIEW.TURN_END:
+        this.transcript.endLive();
+        break;
+      case TO_VIEW.ATTACHED:
+        this.composer.attached(msg);
+        break;
+      case TO_VIEW.DRAFT:
+        this.composer.restoreDraft(String(msg.text || ""));
+        break;
+      default:
+        break;
+    }
+  }
+
+  renderAll() {
+    this.transcript.setEntries(this.model.get("transcript"));
+    this.renderBusy();
+    this.renderUsage();
+    this.renderError();
+    this.renderSettings();
+  }
+
+  renderBusy() {
+    const busy = Boolean(this.model.get("busy"));
+    this.composer.setBusy(busy);
+    this.undoButton.toggleAttribute("disabled", busy);
+    this.clearButton.toggleAttribute("disabled", busy);
+    if (!busy) this.transcript.endLive();
+  }
+
+  renderUsage() {
+    const usage = this.model.get("usage") || {};
+    const input =
+      (usage.input_tokens || 0) +
+      (usage.cache_creation_input_tokens || 0) +
+      (usage.cache_read_input_tokens || 0);
+    this.usageLabel.textContent =
+      `${formatCount(input)} in · ${formatCount(usage.output_tokens)} out · ` +
+      formatCost(this.model.get("cost"));
+  }
+
+  renderError() {
+    /** @type {import("./protocol.js").Banner | null} */
+    const error = this.model.get("error");
+    if (!error) {
+      this.banner.hidden = true;
+      this.bannerText.replaceChildren();
+      return;
+    }
+    this.bannerText.replaceChildren(
+      h("strong", { text: error.message || "Something went wrong." }),
+      error.hint ? h("div", { class: "nbc-hint", text: error.hint }) : null,
+      error.request_id ? h("div", { class: "nbc-hint", text: `Request id: ${error.request_id}` }) : null,
+    );
+    this.retryButton.hidden = !error.retry;
+    this.banner.hidden = false;
+  }
+
+  renderSettings() {
+    const current = String(this.model.get("model") || "");
+    /** @type {import("./protocol.js").ModelChoice[]} */
+    const models = [...(this.model.get("models") || [])];
+    if (current && !models.some((m) => m.id === current)) models.unshift({ id: current });
+    this.modelSelect.replaceChildren(
+      ...models.map((m) => {
+        const option = /** @type {HTMLOptionElement} */ (h("option", { value: m.id }));
+        option.textContent = m.display_name && m.display_name !== m.id ? `${m.display_name} (${m.id})` : m.id;
+        return option;
+      }),
+    );
+    this.modelSelect.value = current;
+    this.modelLabel.textContent = current;
+    if (document.activeElement !== this.systemInput) {
+      this.systemInput.value = String(this.model.get("system") || "");
+    }
+    if (document.activeElement !== this.maxTokensInput) {
+      this.maxTokensInput.value = String(this.model.get("max_tokens") ?? "");
+    }
+  }
+
+  destroy() {
+    for (const [event, cb] of this.listeners) this.model.off(event, cb);
+    this.listeners = [];
+    this.transcript.endLive();
+    this.composer.destroy();
+    this.root.remove();
+  }
+}
