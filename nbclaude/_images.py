@@ -672,6 +672,11 @@ def _open(data: bytes, origin: str) -> PILImage:
     except Image.DecompressionBombError:
         raise _fail(origin, "too many pixels (refused as a possible decompression bomb)") from None
     except UnidentifiedImageError:
+        kind = sniff_media_type(data)
+        if kind is not None:
+            raise _fail(
+                origin, f"corrupt image (it starts like {kind} but cannot be read)"
+            ) from None
         raise _fail(
             origin,
             "not an image Pillow can read",
