@@ -1,0 +1,90 @@
+"""An offline fake of Anthropic's Messages API, for tests, CI and classrooms without a key.
+
+``FakeAnthropic`` speaks the real wire format (JSON Messages, SSE streams, error envelopes,
+``request-id`` headers) and validates requests like the real API, with its error texts. Use it
+in process as an httpx transport, or over a loopback HTTP server::
+
+    from nbclaude.testing import FakeAnthropic, Text, HTTPError
+    fake = FakeAnthropic([HTTPError(529), Text("Hello!", rate=20)])
+    client = httpx.Client(transport=fake)          # in process
+    with fake.serve() as server:                   # or over 127.0.0.1
+        ...  # base_url=server.url
+
+or from a shell: ``python -m nbclaude.testing serve --port 0`` (prints its URL).
+
+Each ``POST /v1/messages`` that passes validation consumes one script item: replies
+(:class:`Text`, :class:`ToolUse`, :class:`Thinking`, :class:`RedactedThinking`,
+:class:`Reply`, :class:`Message`), replays (:class:`SSE`, :class:`RawResponse`,
+:func:`load_recording`) and failures (:class:`HTTPError`, :class:`StreamErrorEvent`,
+:class:`Cut`, :class:`Delay`). With an empty script the deterministic default reply answers: it
+says it is an offline fake and describes what it received.
+
+Examples
+--------
+>>> from nbclaude.testing import FakeAnthropic, Text
+>>> fake = FakeAnthropic([Text("Hi!")])
+>>> len(fake.pending)
+1
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._default import MARKER
+from ._recording import load_recording
+from ._script import (
+    SSE,
+    Cut,
+    Delay,
+    HTTPError,
+    Message,
+    RawResponse,
+    RedactedThinking,
+    Reply,
+    StreamErrorEvent,
+    Text,
+    Thinking,
+    ToolUse,
+)
+
+if TYPE_CHECKING:
+    from ._fake import FakeAnthropic, RecordedRequest
+    from ._server import FakeServer
+
+__all__ = [
+    "MARKER",
+    "SSE",
+    "Cut",
+    "Delay",
+    "FakeAnthropic",
+    "FakeServer",
+    "HTTPError",
+    "Message",
+    "RawResponse",
+    "RecordedRequest",
+    "RedactedThinking",
+    "Reply",
+    "StreamErrorEvent",
+    "Text",
+    "Thinking",
+    "ToolUse",
+    "load_recording",
+]
+
+# Names whose modules import httpx: loaded on first use (PEP 562).
+_LAZY = {"FakeAnthropic": "_fake", "RecordedRequest": "_fake", "FakeServer": "_server"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nbclaude.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

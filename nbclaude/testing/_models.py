@@ -1,0 +1,191 @@
+"""The models the fake knows: resolution of aliases, limits, and ``GET /v1/models`` data.
+
+Built from ``nbclaude._models_info`` (one table for all of nbclaude) plus the dated snapshot
+ids of the models that have them, plus whatever a test passes as ``FakeAnthropic(models=...)``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from nbclaude._models_info import _TABLE, supports_prefill, thinking_mode
+
+__all__ = ["ModelEntry", "ModelRegistry"]
+
+# Alias -> dated snapshot id: the API answers an alias with the resolved id (PROTOCOL.md §9).
+_SNAPSHOTS = {
+    "claude-haiku-4-5": "claude-haiku-4-5-20251001",
+    "claude-sonnet-4-5": "claude-sonnet-4-5-20250929",
+    "claude-opus-4-5": "claude-opus-4-5-20251101",
+    "claude-opus-4-1": "claude-opus-4-1-20250805",
+}
+
+# ``created_at`` for GET /v1/models. CONSTRUCTED: only claude-opus-5 (2026-07-24) and the
+# dated snapshots are documented; the others follow the order of the SDK's Model literal
+# (newest first). The 4.6 generation starts after 2026-02-01, which `_models_info` relies on.
+_CREATED = {
+    "claude-fable-5-2": "2026-11-12",
+    "claude-mythos-5-2": "2026-11-11",
+    "claude-haiku-5-5": "2026-10-29",
+    "claude-sonnet-5-5": "2026-10-21",
+    "claude-fable-5-1": "2026-10-14",
+    "claude-opus-5-5": "2026-10-07",
+    "claude-mythos-5-1": "2026-09-23",
+    "claude-sonnet-5": "2026-08-19",
+    "claude-fable-5": "2026-08-12",
+    "claude-mythos-5": "2026-08-05",
+    "claude-opus-5": "2026-07-24",
+    "claude-opus-4-8": "2026-06-10",
+    "claude-opus-4-7": "2026-04-16",
+    "claude-opus-4-6": "2026-02-05",
+    "claude-sonnet-4-6": "2026-02-03",
+    "claude-opus-4-5": "2025-11-24",
+    "claude-haiku-4-5": "2025-10-15",
+    "claude-sonnet-4-5": "2025-09-29",
+    "claude-opus-4-1": "2025-08-05",
+}
+
+_GEN = re.compile(r"^claude-[a-z]+-(\d+)(?:-(\d))?(?:-\d{8})?$")
+
+
+def _generation(model: str) -> float | None:
+    m = _GEN.match(model)
+    if not m:
+        return None
+    return int(m.group(1)) + (int(m.group(2)) / 10 if m.group(2) else 0.0)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """What the fake needs to know about one model."""
+
+    id: str  # the resolved id the API answers with (dated snapshot where there is one)
+    display_name: str
+    created_at: str  # RFC 3339
+    max_tokens: int
+    context: int
+    prefill: bool
+    thinking: str  # "enabled" (budget_tokens) or "adaptive"
+    sampling: bool  # accepts temperature / top_p / top_k
+    enabled_thinking: bool  # accepts thinking.type "enabled"
+    generation: float | None
+
+    def info(self) -> dict[str, Any]:
+        """The ``ModelInfo`` dict of ``GET /v1/models``."""
+        gen = self.generation or 5.0
+        adaptive = self.thinking == "adaptive"
+        effort = gen >= 4.6
+        levels = {"low": effort, "medium": effort, "high": effort, "max": effort}
+        if gen >= 4.7:
+            levels["xhigh"] = True
+        return {
+            "type": "model",
+            "id": self.id,
+            "display_name": self.display_name,
+            "created_at": self.created_at,
+            "max_input_tokens": self.context,
+            "max_tokens": self.max_tokens,
+            "capabilities": {
+                "batch": {"supported": True},
+                "citations": {"supported": True},
+                "code_execution": {"supported": True},
+                "image_input": {"supported": True},
+                "pdf_input": {"supported": True},
+                "structured_outputs": {"supported": gen >= 4.5},
+                "context_management": {
+                    "supported": True,
+                    "clear_thinking_20251015": {"supported": True},
+                    "clear_tool_uses_20250919": {"supported": True},
+                },
+                "effort": {
+                    "supported": effort,
+                    **{k: {"supported": v} for k, v in levels.items()},
+                },
+                "thinking": {
+                    "supported": True,
+                    "types": {
+                        "adaptive": {"supported": adaptive},
+                        "enabled": {"supported": self.enabled_thinking},
+                    },
+                },
+            },
+        }
+
+
+def _entry_from_table(key: str) -> ModelEntry:
+    spec = _TABLE[key]
+    gen = _generation(key)
+    return ModelEntry(
+        id=_SNAPSHOTS.get(key, key),
+        display_name=spec.display_name,
+        created_at=_CREATED.get(key, "2026-01-01") + "T00:00:00Z",
+        max_tokens=spec.max_tokens,
+        context=spec.context,
+        prefill=spec.prefill,
+        thinking=spec.thinking,
+        sampling=spec.sampling,
+        enabled_thinking=spec.sampling,  # "enabled" is refused from the 4.7 generation on
+        generation=gen,
+    )
+
+
+def _entry_from_extra(item: str | Mapping[str, Any]) -> ModelEntry:
+    if isinstance(item, str):
+        info: Mapping[str, Any] = {"id": item}
+    else:
+        info = item
+    mid = str(info["id"])
+    gen = _generation(mid)
+    prefill = supports_prefill(mid, [info] if "created_at" in info else None)
+    mode = thinking_mode(mid)
+    caps = info.get("capabilities")
+    enabled = gen is None or gen < 4.7
+    if isinstance(caps, Mapping):
+        types = (caps.get("thinking") or {}).get("types") or {}
+        if isinstance(types.get("enabled"), Mapping):
+            enabled = bool(types["enabled"].get("supported", enabled))
+    return ModelEntry(
+        id=mid,
+        display_name=str(info.get("display_name") or mid),
+        created_at=str(info.get("created_at") or "2026-01-01T00:00:00Z"),
+        max_tokens=int(info.get("max_tokens") or 128_000),
+        context=int(info.get("max_input_tokens") or 1_000_000),
+        prefill=True if prefill is None else prefill,
+        thinking=mode,
+        sampling=gen is None or gen < 4.7,
+        enabled_thinking=enabled,
+        generation=gen,
+    )
+
+
+class ModelRegistry:
+    """Known models, looked up by id, alias or dated snapshot id.
+
+    Parameters
+    ----------
+    extra : iterable of str or dict, optional
+        More model ids (or ``ModelInfo``-like dicts with ``id``, ``max_tokens``, ...).
+    """
+
+    def __init__(self, extra: Iterable[str | Mapping[str, Any]] | None = None) -> None:
+        self._by_name: dict[str, ModelEntry] = {}
+        entries: list[ModelEntry] = []
+        for key in _TABLE:
+            entry = _entry_from_table(key)
+            entries.append(entry)
+            self._by_name[key] = entry
+            self._by_name[entry.id] = entry
+        for item in extra or ():
+            entry = _entry_from_extra(item)
+            entries = [e for e in entries if e.id != entry.id]
+            entries.append(entry)
+            self._by_name[entry.id] = entry
+        # Newest first; ties keep the table order (Python's sort is stable).
+        self.entries: list[ModelEntry] = sorted(entries, key=lambda e: e.created_at, reverse=True)
+
+    def get(self, model: str) -> ModelEntry | None:
+        """The entry for ``model`` (id, alias or dated id), or ``None`` when unknown."""
+        return self._by_name.get(model)

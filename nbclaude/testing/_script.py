@@ -1,0 +1,502 @@
+"""Script items: what the fake answers to the next ``POST /v1/messages``.
+
+Each item is an immutable dataclass. Reply items (:class:`Text`, :class:`ToolUse`,
+:class:`Thinking`, :class:`RedactedThinking`, :class:`Reply`, :class:`Message`) describe *what*
+the model says; the fake turns them into a JSON Message or a real SSE stream depending on the
+request's ``stream`` flag, and applies the request's ``max_tokens`` and ``stop_sequences``
+(except :class:`Message`, which is sent verbatim). Transport items (:class:`SSE`,
+:class:`RawResponse`, :class:`HTTPError`, :class:`StreamErrorEvent`, :class:`Cut`,
+:class:`Delay`) describe *how* the answer goes wrong or is replayed byte for byte.
+
+Timing options shared by the reply items:
+
+``latency``
+    seconds before the response headers are sent;
+``delay`` / ``rate``
+    seconds between two ``content_block_delta`` events, or deltas per second;
+``chunk_size``
+    characters per text (thinking, tool input) delta; default: word-ish pieces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Any
+
+__all__ = [
+    "SSE",
+    "BlockItem",
+    "Cut",
+    "Delay",
+    "HTTPError",
+    "Message",
+    "RawResponse",
+    "RedactedThinking",
+    "Reply",
+    "ReplyItem",
+    "ScriptItem",
+    "StreamErrorEvent",
+    "Text",
+    "Thinking",
+    "ToolUse",
+]
+
+# Marks "not given" where ``None`` is a meaningful value (``request_id=None`` sends JSON null).
+_DEFAULT: Any = type("_Default", (), {"__repr__": lambda self: "<default>"})()
+
+
+def _check_timing(
+    name: str, *, delay: float, rate: float | None, latency: float, chunk_size: int | None
+) -> None:
+    if delay < 0 or latency < 0:
+        raise ValueError(f"{name}: delay and latency must be >= 0 seconds")
+    if rate is not None and rate <= 0:
+        raise ValueError(f"{name}: rate must be > 0 deltas per second (or None)")
+    if rate is not None and delay:
+        raise ValueError(f"{name}: give either delay= or rate=, not both")
+    if chunk_size is not None and chunk_size < 1:
+        raise ValueError(f"{name}: chunk_size must be >= 1 (or None for word-ish pieces)")
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """Timing options shared by every reply item (see the module docstring)."""
+
+    _: KW_ONLY
+    chunk_size: int | None = None
+    delay: float = 0.0
+    rate: float | None = None
+    latency: float = 0.0
+    model: str | None = None
+    usage: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        _check_timing(
+            type(self).__name__,
+            delay=self.delay,
+            rate=self.rate,
+            latency=self.latency,
+            chunk_size=self.chunk_size,
+        )
+
+    @property
+    def pause(self) -> float:
+        """Seconds between two deltas."""
+        return 1.0 / self.rate if self.rate else self.delay
+
+
+@dataclass(frozen=True)
+class Text(_Timing):
+    """A text reply (one ``text`` block).
+
+    Parameters
+    ----------
+    text : str
+        What the model says. Truncated by the request's ``max_tokens`` (``stop_reason``
+        ``"max_tokens"``) and cut at the first of its ``stop_sequences``.
+    citations : sequence of dict, optional
+        Citation objects, sent as ``citations_delta`` events when streaming.
+    stop_reason : str
+        ``"end_turn"`` unless truncated.
+    chunk_size, delay, rate, latency, model, usage, headers
+        See the module docstring; ``model`` replaces the response's ``model``, ``usage``
+        entries replace the computed ones, ``headers`` are added to the response.
+
+    Examples
+    --------
+    >>> Text("Hello!", chunk_size=2, rate=50).pause
+    0.02
+    """
+
+    text: str
+    _: KW_ONLY
+    citations: Sequence[Mapping[str, Any]] | None = None
+    stop_reason: str = "end_turn"
+
+
+@dataclass(frozen=True)
+class ToolUse(_Timing):
+    """A tool call (``tool_use`` block), optionally preceded by a text block.
+
+    For parallel calls put several in a :class:`Reply`:
+    ``Reply([Text("Checking both."), ToolUse("a", {}), ToolUse("b", {})])``.
+
+    Parameters
+    ----------
+    name : str
+        The tool's name.
+    input : dict
+        The tool input (streamed as ``input_json_delta`` pieces, the first one ``""``).
+    id : str, optional
+        The ``toolu_…`` id; default: counter based, deterministic per fake.
+    text : str, optional
+        A text block before the call (as models often write).
+    caller : dict or None
+        Sent as the block's ``caller`` (real responses carry ``{"type": "direct"}``).
+
+    Examples
+    --------
+    >>> ToolUse("get_weather", {"location": "Paris"}).stop_reason
+    'tool_use'
+    """
+
+    name: str
+    input: Mapping[str, Any] = field(default_factory=dict)
+    _: KW_ONLY
+    id: str | None = None
+    text: str | None = None
+    caller: Mapping[str, Any] | None = field(default_factory=lambda: {"type": "direct"})
+    stop_reason: str = "tool_use"
+
+
+@dataclass(frozen=True)
+class Thinking(_Timing):
+    """A ``thinking`` block (``thinking_delta`` events, then a ``signature_delta``).
+
+    Parameters
+    ----------
+    thinking : str
+        The thinking text (``""`` is how models with ``display: "omitted"`` send it).
+    text : str, optional
+        The text block that follows.
+    signature : str, optional
+        Default: a deterministic fake signature derived from ``thinking``.
+
+    Examples
+    --------
+    >>> Thinking("Two plus two is four.", "4").text
+    '4'
+    """
+
+    thinking: str
+    text: str | None = None
+    _: KW_ONLY
+    signature: str | None = None
+    stop_reason: str = "end_turn"
+
+
+@dataclass(frozen=True)
+class RedactedThinking(_Timing):
+    """A ``redacted_thinking`` block (sent whole in ``content_block_start``).
+
+    Examples
+    --------
+    >>> RedactedThinking("EmwKAhgBEgy3va3pzix/LafPsn4a", "Done.").data[:4]
+    'EmwK'
+    """
+
+    data: str
+    text: str | None = None
+    _: KW_ONLY
+    stop_reason: str = "end_turn"
+
+
+#: What a :class:`Reply` may contain: the block items above, or raw content-block dicts.
+BlockItem = Text | ToolUse | Thinking | RedactedThinking | Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Reply(_Timing):
+    """A reply made of several blocks (thinking, text, parallel tool calls, raw dicts).
+
+    The timing options of the nested items are ignored; this item's own apply.
+
+    Parameters
+    ----------
+    blocks : sequence
+        :class:`Text`, :class:`ToolUse`, :class:`Thinking`, :class:`RedactedThinking` or raw
+        content-block dicts (``{"type": "server_tool_use", ...}``), in order.
+    stop_reason : str, optional
+        Default: ``"tool_use"`` when a block is a tool call, else ``"end_turn"``.
+    stop_details : dict, optional
+        Sent in the Message (and ``message_delta``), e.g. for a refusal.
+
+    Examples
+    --------
+    >>> r = Reply([Text("Checking."), ToolUse("a", {}), ToolUse("b", {"x": 1})])
+    >>> r.stop_reason is None, len(r.blocks)
+    (True, 3)
+    """
+
+    blocks: Sequence[BlockItem]
+    _: KW_ONLY
+    stop_reason: str | None = None
+    stop_details: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Message(_Timing):
+    """A whole Message dict, sent verbatim as JSON, or converted into a stream.
+
+    Missing keys (``id``, ``type``, ``role``, ``model``, ``stop_reason``, ``stop_sequence``,
+    ``usage``) are filled in; nothing is truncated.
+
+    Examples
+    --------
+    >>> Message({"content": [{"type": "text", "text": "Hi"}]}).message["content"][0]["text"]
+    'Hi'
+    """
+
+    message: Mapping[str, Any]
+
+
+#: Items that produce a successful reply.
+ReplyItem = Text | ToolUse | Thinking | RedactedThinking | Reply | Message
+
+
+@dataclass(frozen=True)
+class SSE:
+    """A raw ``text/event-stream`` body, sent byte for byte (e.g. a recorded fixture).
+
+    Parameters
+    ----------
+    body : str or bytes
+        The body, exactly as it goes on the wire.
+    chunk_size : int, optional
+        Send it in pieces of this many bytes (each one a separate write), else in one piece.
+    delay : float
+        Seconds between two pieces.
+    status : int
+        The HTTP status (200).
+    headers : dict, optional
+        Extra response headers (they replace the defaults of the same name).
+    latency : float
+        Seconds before the response headers.
+
+    Examples
+    --------
+    >>> SSE("event: ping\\ndata: {}\\n\\n", chunk_size=3).status
+    200
+    """
+
+    body: str | bytes
+    _: KW_ONLY
+    chunk_size: int | None = None
+    delay: float = 0.0
+    status: int = 200
+    headers: Mapping[str, str] | None = None
+    latency: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_timing(
+            "SSE", delay=self.delay, rate=None, latency=self.latency, chunk_size=self.chunk_size
+        )
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """Any response, sent as given: a replayed recorded exchange, or a malformed answer.
+
+    Parameters
+    ----------
+    status : int
+        The HTTP status.
+    body : str, bytes, dict or list
+        A dict or list is sent as JSON; str and bytes byte for byte.
+    headers : dict, optional
+        Response headers (``content-type`` defaults to JSON for a dict or list body).
+    chunk_size, delay, latency
+        As for :class:`SSE`.
+
+    Examples
+    --------
+    >>> RawResponse(502, "<html>Bad gateway</html>", headers={"content-type": "text/html"}).status
+    502
+    """
+
+    status: int
+    body: str | bytes | Mapping[str, Any] | Sequence[Any] = b""
+    _: KW_ONLY
+    headers: Mapping[str, str] | None = None
+    chunk_size: int | None = None
+    delay: float = 0.0
+    latency: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_timing(
+            "RawResponse",
+            delay=self.delay,
+            rate=None,
+            latency=self.latency,
+            chunk_size=self.chunk_size,
+        )
+
+
+_ERROR_TYPES = {
+    400: ("invalid_request_error", "Invalid request"),
+    401: ("authentication_error", "invalid x-api-key"),
+    402: ("billing_error", "Your credit balance is too low to access the Anthropic API."),
+    403: ("permission_error", "Your API key does not have permission to use this resource."),
+    404: ("not_found_error", "Not found"),
+    408: ("timeout_error", "Request timed out"),
+    409: ("conflict_error", "Conflict"),
+    413: ("request_too_large", "Request exceeds the maximum allowed number of bytes."),
+    429: ("rate_limit_error", "Number of request tokens has exceeded your rate limit."),
+    500: ("api_error", "Internal server error"),
+    504: ("timeout_error", "Request timed out"),
+    529: ("overloaded_error", "Overloaded"),
+}
+
+
+def error_defaults(status: int) -> tuple[str, str]:
+    """The usual ``error.type`` and message for an HTTP status."""
+    if status in _ERROR_TYPES:
+        return _ERROR_TYPES[status]
+    return (
+        ("api_error", "Internal server error") if status >= 500 else ("invalid_request_error", "")
+    )
+
+
+@dataclass(frozen=True)
+class HTTPError:
+    """An error answered before any streaming, as JSON with the real envelope.
+
+    ``{"type": "error", "error": {"type": ..., "message": ...}, "request_id": "req_…"}``,
+    with ``x-should-retry: true`` for 408, 409, 429 and 5xx (529 included) and ``false``
+    otherwise, as the real API sends it. Errors are JSON even when the request streams.
+
+    Parameters
+    ----------
+    status : int
+        The HTTP status (400-599).
+    type, message : str, optional
+        Default: the usual ones for ``status`` (``HTTPError(529)`` is ``overloaded_error``).
+    headers : dict, optional
+        Extra headers, e.g. ``{"retry-after": "2"}``; a value of ``None`` removes a default
+        header (``{"x-should-retry": None}``).
+    request_id : str or None, optional
+        The body's ``request_id``; default: the response's ``request-id``; ``None`` sends null.
+    body : str, bytes or dict, optional
+        Replace the whole body.
+    latency : float
+        Seconds before the answer.
+
+    Examples
+    --------
+    >>> HTTPError(429, headers={"retry-after": "1"}).status
+    429
+    """
+
+    status: int
+    type: str | None = None
+    message: str | None = None
+    _: KW_ONLY
+    headers: Mapping[str, str | None] | None = None
+    request_id: str | None = _DEFAULT
+    body: str | bytes | Mapping[str, Any] | None = None
+    latency: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 400 <= self.status <= 599:
+            raise ValueError("HTTPError: status must be an HTTP error status (400-599)")
+        if self.latency < 0:
+            raise ValueError("HTTPError: latency must be >= 0 seconds")
+
+
+@dataclass(frozen=True)
+class StreamErrorEvent:
+    """HTTP 200, some deltas, then an SSE ``error`` event, then the body ends.
+
+    Parameters
+    ----------
+    type, message : str
+        The error's ``type`` and ``message`` (``overloaded_error`` / ``Overloaded``).
+    after : int
+        How many ``content_block_delta`` events come before the error (0: right after
+        ``message_start``). With fewer deltas, the error replaces ``message_delta``.
+    reply : reply item, optional
+        The reply being streamed (default: the fake's default reply).
+    latency : float
+        Seconds before the response headers.
+
+    For a request that does not stream, the same error is answered as an HTTP error with the
+    status that goes with ``type`` (529 for ``overloaded_error``, 500 for ``api_error``, ...).
+
+    Examples
+    --------
+    >>> StreamErrorEvent(after=3).type
+    'overloaded_error'
+    """
+
+    type: str = "overloaded_error"
+    message: str = "Overloaded"
+    _: KW_ONLY
+    after: int = 1
+    reply: ReplyItem | None = None
+    latency: float = 0.0
+
+
+@dataclass(frozen=True)
+class Cut:
+    """HTTP 200, some deltas, then the connection drops in the middle of the body.
+
+    Over the loopback server the chunked body is never terminated and the socket closes; in
+    process, reading the body raises ``httpx.RemoteProtocolError`` as a dropped connection
+    does. A request that does not stream gets part of its JSON body, then the drop.
+
+    Parameters
+    ----------
+    after : int
+        How many ``content_block_delta`` events are sent before the drop.
+    reply : reply item, optional
+        The reply being streamed (default: the fake's default reply).
+    latency : float
+        Seconds before the response headers.
+
+    Examples
+    --------
+    >>> Cut(after=0).after
+    0
+    """
+
+    _: KW_ONLY
+    after: int = 1
+    reply: ReplyItem | None = None
+    latency: float = 0.0
+
+
+@dataclass(frozen=True)
+class Delay:
+    """Do not answer for ``seconds`` (for read-timeout tests), then answer with ``reply``.
+
+    In process, a client timeout shorter than the delay raises ``httpx.ReadTimeout`` after
+    that timeout, as a real silent server would make it.
+
+    Parameters
+    ----------
+    seconds : float
+        How long to wait before the response headers.
+    reply : script item, optional
+        What to answer afterwards (default: the default reply).
+
+    Examples
+    --------
+    >>> Delay(30).seconds
+    30
+    """
+
+    seconds: float
+    reply: ScriptItem | None = None
+
+    def __post_init__(self) -> None:
+        if self.seconds < 0:
+            raise ValueError("Delay: seconds must be >= 0")
+
+
+#: Anything a script may contain.
+ScriptItem = (
+    Text
+    | ToolUse
+    | Thinking
+    | RedactedThinking
+    | Reply
+    | Message
+    | SSE
+    | RawResponse
+    | HTTPError
+    | StreamErrorEvent
+    | Cut
+    | Delay
+)
