@@ -1,0 +1,527 @@
+"""``ChatWidget``: the chat UI (anywidget) on a shared :class:`~nbclaude.Session`.
+
+How it works (the protocol is in :mod:`nbclaude._protocol` and ``js/protocol.js``):
+
+* The widget subscribes to its session, so turns from anywhere (this widget, another widget,
+  ``%%claude``, ``Session.send``) show up live in every widget on that session.
+* Turns started here run in a worker thread, never in the comm handler, so "Stop" is handled
+  at once (it closes the HTTP stream; the partial reply is kept, marked as stopped).
+* Deltas go to the front end as custom messages, coalesced every ~60 ms and carrying only new
+  text; the finished transcript lives in the ``transcript`` trait.
+* Images come from the browser as binary buffers and go through ``nbclaude.image``'s pipeline.
+* Every failure shows in the widget's error banner (with Retry when it makes sense) and in the
+  kernel log: exceptions in comm handlers would otherwise vanish.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anywidget
+import traitlets
+
+from . import _protocol as proto
+from ._exceptions import ImageError, NbClaudeError
+from ._models_info import FALLBACK_MODELS
+
+if TYPE_CHECKING:
+    from ._session import Session
+
+__all__ = ["ChatWidget"]
+
+log = logging.getLogger("nbclaude.widget")
+
+_STATIC = Path(__file__).parent / "static"
+#: How often deltas are sent to the front end while a reply streams (seconds).
+DELTA_INTERVAL = 0.06
+
+
+def _bundle(name: str) -> Path:
+    path = _STATIC / name
+    if not path.is_file():
+        raise NbClaudeError(
+            f"The ChatWidget front end is missing ({path} was not built).",
+            hint=(
+                "Reinstall nbclaude (pip install nbclaude), or in a source checkout run "
+                "`npm ci && npm run build`."
+            ),
+        )
+    return path
+
+
+class _DeltaPump:
+    """Collects text deltas and sends them at most every ``interval`` seconds, in order."""
+
+    def __init__(self, send: Callable[[dict[str, Any]], None], interval: float) -> None:
+        self._send = send
+        self._interval = interval
+        self._cond = threading.Condition()
+        self._text: list[str] = []
+        self._thinking: list[str] = []
+        self._closed = False
+        self._thread = threading.Thread(
+            target=self._run, name="nbclaude-widget-deltas", daemon=True
+        )
+        self._thread.start()
+
+    def push(self, kind: str, text: str) -> None:
+        if not text:
+            return
+        with self._cond:
+            (self._thinking if kind == "thinking" else self._text).append(text)
+            self._cond.notify()
+
+    def _take(self) -> dict[str, Any] | None:
+        with self._cond:
+            if not self._text and not self._thinking:
+                return None
+            msg: dict[str, Any] = {"type": proto.DELTA}
+            if self._text:
+                msg["text"] = "".join(self._text)
+            if self._thinking:
+                msg["thinking"] = "".join(self._thinking)
+            self._text.clear()
+            self._thinking.clear()
+            return msg
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._closed or bool(self._text or self._thinking))
+                if self._closed:
+                    return
+                # Gather for one interval (close() cuts the wait short).
+                self._cond.wait_for(lambda: self._closed, timeout=self._interval)
+            msg = self._take()
+            if msg is not None:
+                self._send(msg)
+
+    def close(self) -> None:
+        """Send whatever is left (after anything already on its way) and stop the thread."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=2.0)
+        msg = self._take()
+        if msg is not None:
+            self._send(msg)
+
+
+# Reply facts (model, tokens, stopped) by id() of the recorded assistant message, shared by
+# all widgets; the message itself is kept so a reused id() can never match.
+_METAS: dict[int, tuple[Mapping[str, Any], proto.Meta]] = {}
+_METAS_LOCK = threading.Lock()
+_METAS_MAX = 4096
+
+
+def _remember_meta(message: Mapping[str, Any], meta: proto.Meta) -> None:
+    with _METAS_LOCK:
+        if len(_METAS) >= _METAS_MAX:
+            _METAS.pop(next(iter(_METAS)))
+        _METAS[id(message)] = (message, meta)
+
+
+def _metas_for(messages: list[Any]) -> dict[int, proto.Meta]:
+    with _METAS_LOCK:
+        out: dict[int, proto.Meta] = {}
+        for m in messages:
+            found = _METAS.get(id(m))
+            if found is not None and found[0] is m:
+                out[id(m)] = found[1]
+        return out
+
+
+class ChatWidget(anywidget.AnyWidget):
+    """A chat with Claude in a notebook, on the same session as ``%%claude``.
+
+    Type in the box (Enter sends, Shift+Enter adds a line), attach images with the button, by
+    pasting or by dropping them, stop a reply with Stop, change the model, system prompt and
+    max tokens under Settings. The transcript is the session's history: turns made with
+    ``%%claude`` or ``Session.send`` appear here while they stream, and the next ``%%claude``
+    continues what was said here. Several widgets on one session stay in sync.
+
+    Parameters
+    ----------
+    session : Session, optional
+        The conversation to show and continue; defaults to :func:`nbclaude.get_session`.
+
+    Examples
+    --------
+    >>> import nbclaude
+    >>> chat = nbclaude.ChatWidget()          # doctest: +SKIP
+    >>> chat                                  # doctest: +SKIP
+    >>> nbclaude.ChatWidget(session=nbclaude.Session(model="claude-haiku-4-5"))  # doctest: +SKIP
+    """
+
+    # anywidget reads these files (and, with ANYWIDGET_HMR=1 in a source checkout, reloads
+    # them live); when the bundle is missing, __init__ says how to build it.
+    if (_STATIC / "widget.js").is_file() and (_STATIC / "widget.css").is_file():
+        _esm = _STATIC / "widget.js"
+        _css = _STATIC / "widget.css"
+
+    transcript = traitlets.List(traitlets.Dict()).tag(sync=True)
+    busy = traitlets.Bool(False).tag(sync=True)
+    usage = traitlets.Dict().tag(sync=True)
+    cost = traitlets.Float(None, allow_none=True).tag(sync=True)
+    models = traitlets.List(traitlets.Dict()).tag(sync=True)
+    model = traitlets.Unicode("").tag(sync=True)
+    system = traitlets.Unicode("").tag(sync=True)
+    max_tokens = traitlets.Int(1024).tag(sync=True)
+    error = traitlets.Instance(dict, allow_none=True).tag(sync=True)
+
+    def __init__(self, session: Session | None = None, **kwargs: Any) -> None:
+        from ._session import Session, get_session
+
+        if session is None:
+            session = get_session()
+        elif not isinstance(session, Session):
+            raise TypeError(
+                f"ChatWidget(session=...) needs an nbclaude.Session, not {type(session).__name__}"
+            )
+        self._session = session
+        self._out_lock = threading.RLock()  # one sender at a time: turn thread vs comm handler
+        self._syncing = False
+        self._pump: _DeltaPump | None = None
+        self._live: dict[str, Any] | None = None
+        self._retry_parts: list[Any] | None = None
+        self._attachments: dict[str, Future[dict[str, Any]]] = {}
+        self._workers: list[threading.Thread] = []
+        self._unsubscribe: Callable[[], None] | None = None
+        _bundle("widget.js")
+        _bundle("widget.css")
+        super().__init__(**kwargs)
+        self._refresh()
+        self._unsubscribe = session.subscribe(self._on_event)
+        self.on_msg(self._on_view_message)
+        self.observe(self._on_setting, names=["model", "system", "max_tokens"])
+        self._start_worker(self._load_models, "nbclaude-widget-models")
+
+    # -- public -------------------------------------------------------------------------------
+
+    @property
+    def session(self) -> Session:
+        """The session this widget shows and continues."""
+        return self._session
+
+    def close(self) -> None:
+        """Close the widget: stop listening to the session, drop pending images."""
+        # Also runs from __del__ on a widget whose __init__ failed: nothing may be assumed.
+        unsubscribe = getattr(self, "_unsubscribe", None)
+        if unsubscribe is not None:
+            unsubscribe()
+            self._unsubscribe = None
+        pump = getattr(self, "_pump", None)
+        if pump is not None:
+            pump.close()
+            self._pump = None
+        getattr(self, "_attachments", {}).clear()
+        super().close()
+
+    def __repr__(self) -> str:
+        return f"ChatWidget(session={self._session!r})"
+
+    # -- state -> traits ----------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        """Copy everything the front end shows from the session into the traits."""
+        s = self._session
+        with s._state:
+            messages = list(s.messages)
+        entries = proto.transcript(messages, _metas_for(messages))
+        with self._out_lock, self.hold_sync():
+            self._syncing = True
+            try:
+                self.transcript = [dict(e) for e in entries]
+                self.busy = s.busy
+                self.usage = s.usage
+                self.cost = s.cost
+                self.model = s.model
+                self.system = proto.system_text(s.system)
+                self.max_tokens = s.max_tokens
+            finally:
+                self._syncing = False
+
+    def _set(self, **traits: Any) -> None:
+        with self._out_lock, self.hold_sync():
+            self._syncing = True
+            try:
+                for name, value in traits.items():
+                    setattr(self, name, value)
+            finally:
+                self._syncing = False
+
+    def _post(self, msg: dict[str, Any]) -> None:
+        with self._out_lock:
+            self.send(msg)
+
+    def _show_error(self, error: BaseException, *, retry: bool) -> None:
+        if not isinstance(error, NbClaudeError):
+            log.error("nbclaude ChatWidget: unexpected error", exc_info=error)
+        self._set(error=dict(proto.banner(error, retry=retry)))
+
+    def _start_worker(self, target: Callable[[], None], name: str) -> threading.Thread:
+        def run() -> None:
+            try:
+                target()
+            except BaseException as exc:  # never lose an exception in a thread
+                self._show_error(exc, retry=False)
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        self._workers = [t for t in self._workers if t.is_alive()]
+        self._workers.append(thread)
+        thread.start()
+        return thread
+
+    def _load_models(self) -> None:
+        try:
+            choices = proto.model_choices(self._session.models())
+        except Exception:  # no key yet, offline, network: the built-in list will do
+            choices = []
+        if not choices:
+            choices = proto.model_choices(FALLBACK_MODELS)
+        self._set(models=choices)
+
+    # -- session events (called in the thread that runs the turn) -----------------------------
+
+    def _on_event(self, event: Mapping[str, Any]) -> None:
+        try:
+            self._handle_event(event)
+        except Exception as exc:
+            self._show_error(exc, retry=False)
+
+    def _handle_event(self, event: Mapping[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "delta":
+            text = str(event.get("text") or "")
+            live = self._live
+            if live is not None:
+                key = "thinking" if event.get("kind") == "thinking" else "text"
+                live[key] += text
+            pump = self._pump
+            if pump is not None:
+                pump.push(str(event.get("kind") or "text"), text)
+        elif kind == "turn_start":
+            message = event.get("message") or {}
+            self._retry_parts = _parts_of(message)
+            self._live = {
+                "index": event.get("index"),
+                "model": event.get("model"),
+                "prefill": event.get("prefill"),
+                "text": "",
+                "thinking": "",
+            }
+            old = self._pump
+            if old is not None:
+                old.close()
+            self._refresh()
+            self._set(busy=True, error=None)
+            self._post(
+                {
+                    "type": proto.TURN_START,
+                    "index": event.get("index"),
+                    "model": event.get("model"),
+                    "prefill": event.get("prefill"),
+                }
+            )
+            self._pump = _DeltaPump(self._post, DELTA_INTERVAL)
+        elif kind == "turn_end":
+            self._end_pump()
+            reply = event.get("reply")
+            if reply is not None and event.get("recorded"):
+                with self._session._state:
+                    last = self._session.messages[-1] if self._session.messages else None
+                if last is not None and last.get("role") == "assistant":
+                    _remember_meta(last, _meta_of(reply))
+            self._live = None
+            self._refresh()
+            interrupted = bool(getattr(reply, "interrupted", False))
+            self._post({"type": proto.TURN_END, "interrupted": interrupted})
+            self._set(busy=self._session.busy)
+        elif kind == "error":
+            self._end_pump()
+            self._live = None
+            self._refresh()
+            self._post({"type": proto.TURN_END, "interrupted": True})
+            error = event.get("error")
+            if isinstance(error, BaseException):
+                self._show_error(error, retry=self._retry_parts is not None)
+            self._set(busy=self._session.busy)
+        elif kind in ("undo", "reset", "change"):
+            self._refresh()
+
+    def _end_pump(self) -> None:
+        pump, self._pump = self._pump, None
+        if pump is not None:
+            pump.close()
+
+    # -- front-end messages (called in the comm handler: must return quickly) ------------------
+
+    def _on_view_message(self, _widget: Any, content: Any, buffers: list[Any] | None) -> None:
+        try:
+            self._dispatch(content if isinstance(content, dict) else {}, buffers or [])
+        except Exception as exc:
+            self._show_error(exc, retry=False)
+
+    def _dispatch(self, msg: dict[str, Any], buffers: list[Any]) -> None:
+        kind = msg.get("type")
+        if kind == proto.SEND:
+            ids = [str(i) for i in msg.get("attachments") or []]
+            self._send_turn(str(msg.get("text") or ""), ids)
+        elif kind == proto.STOP:
+            self._session.stop()
+        elif kind == proto.RETRY:
+            parts = self._retry_parts
+            if parts:
+                self._set(error=None)
+                self._start_worker(lambda: self._run_turn(parts), "nbclaude-widget-turn")
+        elif kind == proto.DISMISS:
+            self._set(error=None)
+        elif kind == proto.CLEAR:
+            self._session.reset()
+            self._retry_parts = None
+            self._set(error=None)
+        elif kind == proto.UNDO:
+            self._session.undo()
+        elif kind == proto.ATTACH:
+            self._attach(msg, buffers)
+        elif kind == proto.DETACH:
+            self._attachments.pop(str(msg.get("id")), None)
+        elif kind == proto.SYNC:
+            live = self._live
+            if live is not None:
+                self._post({"type": proto.LIVE, **live})
+
+    def _attach(self, msg: Mapping[str, Any], buffers: list[Any]) -> None:
+        att_id = str(msg.get("id") or "")
+        name = str(msg.get("name") or "image")
+        future: Future[dict[str, Any]] = Future()
+        self._attachments[att_id] = future
+
+        def fail(text: str) -> None:
+            future.set_exception(ImageError(text))
+            self._post({"type": proto.ATTACHED, "id": att_id, "ok": False, "error": text})
+
+        if not buffers:
+            fail(f"{name}: no image data arrived; attach it again.")
+            return
+        data = bytes(buffers[0])
+        if len(data) > proto.MAX_UPLOAD_BYTES:
+            fail(f"{name} is too large ({len(data) / 2**20:.1f} MB); the limit is 20 MB.")
+            return
+
+        def convert() -> None:
+            from ._images import image_from_bytes
+
+            try:
+                block = image_from_bytes(data, origin=name)
+            except ImageError as exc:
+                fail(str(exc))
+                return
+            except Exception as exc:
+                log.exception("nbclaude ChatWidget: converting %s failed", name)
+                fail(f"{name} could not be read as an image ({type(exc).__name__}).")
+                return
+            future.set_result(block)
+            self._post({"type": proto.ATTACHED, "id": att_id, "ok": True})
+
+        self._start_worker(convert, "nbclaude-widget-image")
+
+    def _send_turn(self, text: str, ids: list[str]) -> None:
+        futures = [self._attachments.pop(i) for i in ids if i in self._attachments]
+        self._attachments.clear()  # anything not sent now was removed in the browser
+
+        def run() -> None:
+            blocks: list[Any] = []
+            for future in futures:
+                try:
+                    blocks.append(future.result(timeout=60))
+                except Exception as exc:
+                    self._post({"type": proto.DRAFT, "text": text})
+                    self._show_error(exc, retry=False)
+                    return
+            parts = [*blocks, text] if text.strip() else blocks
+            if not parts:
+                return
+            self._run_turn(parts, draft=text)
+
+        self._set(error=None)
+        self._start_worker(run, "nbclaude-widget-turn")
+
+    def _run_turn(self, parts: list[Any], *, draft: str = "") -> None:
+        """Run one turn (worker thread). Events update the view; errors before the turn
+        started (nothing was sent) put the text back into the composer."""
+        started: list[bool] = []
+
+        def seen(event: Mapping[str, Any]) -> None:
+            if event.get("type") == "turn_start":
+                started.append(True)
+
+        unsubscribe = self._session.subscribe(seen)
+        try:
+            self._session.send(*parts)
+        except NbClaudeError as exc:
+            if not started:  # refused before sending: no error event was emitted
+                if draft:
+                    self._post({"type": proto.DRAFT, "text": draft})
+                self._show_error(exc, retry=False)
+        except Exception as exc:
+            if not started and draft:
+                self._post({"type": proto.DRAFT, "text": draft})
+            self._show_error(exc, retry=False)
+        finally:
+            unsubscribe()
+
+    # -- settings from the front end ----------------------------------------------------------
+
+    def _on_setting(self, change: Mapping[str, Any]) -> None:
+        if self._syncing:
+            return
+        name, value = change["name"], change["new"]
+        s = self._session
+        try:
+            if name == "model" and value and value != s.model:
+                s.model = str(value)
+            elif name == "system" and value != proto.system_text(s.system):
+                s.system = str(value) or None
+            elif name == "max_tokens" and value != s.max_tokens:
+                s.max_tokens = int(value)
+        except (ValueError, TypeError, NbClaudeError) as exc:
+            self._show_error(exc, retry=False)
+            self._refresh()
+
+
+def _parts_of(message: Mapping[str, Any]) -> list[Any]:
+    """The parts that recreate a user message (for Retry)."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return [content]
+    return [dict(b) for b in content or [] if isinstance(b, Mapping)]
+
+
+def _meta_of(reply: Any) -> proto.Meta:
+    usage = getattr(reply, "usage", None) or {}
+    meta: proto.Meta = {
+        "model": str(getattr(reply, "model", "") or ""),
+        "stop_reason": getattr(reply, "stop_reason", None),
+        "interrupted": bool(getattr(reply, "interrupted", False)),
+        "output_tokens": int(usage.get("output_tokens") or 0),
+    }
+    cost = getattr(reply, "cost", None)
+    if isinstance(cost, (int, float)):
+        meta["cost"] = float(cost)
+    return meta
+
+
+def _wait_idle(widget: ChatWidget, timeout: float = 10.0) -> bool:
+    """Test helper: wait until the widget's worker threads are done."""
+    deadline = time.monotonic() + timeout
+    for thread in list(widget._workers):
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return all(not t.is_alive() for t in widget._workers)

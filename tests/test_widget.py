@@ -1,0 +1,570 @@
+"""ChatWidget against the in-process fake API, with a recording comm as the front end.
+
+The "front end" here speaks exactly what ``js/`` speaks: custom messages in through the
+widget's real comm entry point (``_handle_msg``), trait updates and custom messages out
+through the comm. No kernel, no browser (those are in tests/browser/).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import nbclaude
+from nbclaude import _protocol as proto
+from nbclaude._widget import ChatWidget, _wait_idle
+from nbclaude.testing import FakeAnthropic, HTTPError, StreamErrorEvent, Text, Thinking
+
+from .conftest import KEY
+
+comm = pytest.importorskip("comm")
+from comm.base_comm import BaseComm  # noqa: E402
+
+
+class RecordingComm(BaseComm):  # type: ignore[misc]
+    """A comm that keeps what the kernel would publish to the front end."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.published: list[tuple[str, dict[str, Any], list[Any]]] = []
+        self.lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def publish_msg(
+        self,
+        msg_type: str,
+        data: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        buffers: list[Any] | None = None,
+        **keys: Any,
+    ) -> None:
+        with self.lock:
+            self.published.append((msg_type, data or {}, list(buffers or [])))
+
+
+class FrontEnd:
+    """What js/view.js does, seen from the kernel."""
+
+    def __init__(self, widget: ChatWidget) -> None:
+        self.widget = widget
+        self.comm: RecordingComm = widget.comm
+
+    def send(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        msg = {
+            "content": {"data": {"method": "custom", "content": content}},
+            "buffers": buffers or [],
+        }
+        self.widget._handle_msg(msg)
+
+    def set(self, **state: Any) -> None:
+        msg = {"content": {"data": {"method": "update", "state": state, "buffer_paths": []}}}
+        self.widget._handle_msg({**msg, "buffers": []})
+
+    def customs(self, kind: str | None = None) -> list[dict[str, Any]]:
+        with self.comm.lock:
+            out = [d["content"] for t, d, _ in self.comm.published if d.get("method") == "custom"]
+        return [m for m in out if kind is None or m.get("type") == kind]
+
+    def updates(self, name: str) -> list[Any]:
+        with self.comm.lock:
+            return [
+                d["state"][name]
+                for t, d, _ in self.comm.published
+                if d.get("method") == "update" and name in d.get("state", {})
+            ]
+
+    def wire_bytes(self) -> int:
+        with self.comm.lock:
+            return sum(len(json.dumps(d)) for t, d, _ in self.comm.published if t == "comm_msg")
+
+
+@pytest.fixture(autouse=True)
+def recording_comm(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(comm, "create_comm", lambda *a, **k: RecordingComm(*a, **k))
+
+
+def session_with(*script: Any, **kwargs: Any) -> tuple[nbclaude.Session, FakeAnthropic]:
+    fake = FakeAnthropic(list(script))
+    client = nbclaude.Client(api_key=KEY, transport=fake, max_retries=0)
+    kwargs.setdefault("model", "claude-haiku-4-5")
+    return nbclaude.Session(client=client, **kwargs), fake
+
+
+@pytest.fixture
+def widgets() -> Iterator[list[ChatWidget]]:
+    made: list[ChatWidget] = []
+    yield made
+    for w in made:
+        w.close()
+
+
+def open_widget(session: nbclaude.Session, made: list[ChatWidget]) -> FrontEnd:
+    widget = ChatWidget(session=session)
+    made.append(widget)
+    _wait_idle(widget)  # the model list loads in the background
+    return FrontEnd(widget)
+
+
+def posts(fake: FakeAnthropic) -> list[dict[str, Any]]:
+    """The bodies of the POST /v1/messages requests the fake received."""
+    return [r.json for r in fake.requests if r.method == "POST" and r.path == "/v1/messages"]
+
+
+def wait_for(predicate: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.005)
+
+
+def png_bytes(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+# -- state --------------------------------------------------------------------------------------
+
+
+def test_traits_mirror_the_session(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(system="Be brief.", max_tokens=300)
+    s.messages.extend(
+        [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
+    )
+    fe = open_widget(s, widgets)
+    w = fe.widget
+    assert (w.model, w.system, w.max_tokens, w.busy) == (
+        "claude-haiku-4-5",
+        "Be brief.",
+        300,
+        False,
+    )
+    assert [e["role"] for e in w.transcript] == ["user", "assistant"]
+    assert w.transcript[1]["blocks"] == [{"type": "text", "text": "Hello"}]
+    assert w.session is s
+    assert [m["id"] for m in w.models]  # from GET /v1/models on the fake
+
+
+def test_default_session_is_the_shared_one(widgets: list[ChatWidget]) -> None:
+    w = ChatWidget()
+    widgets.append(w)
+    assert w.session is nbclaude.get_session()
+
+
+def test_rejects_a_non_session() -> None:
+    with pytest.raises(TypeError, match=r"nbclaude\.Session"):
+        ChatWidget(session="hello")  # type: ignore[arg-type]
+
+
+def test_missing_bundle_says_how_to_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from nbclaude import _widget
+
+    monkeypatch.setattr(_widget, "_STATIC", tmp_path)
+    with pytest.raises(nbclaude.NbClaudeError, match="front end is missing") as info:
+        ChatWidget(session=nbclaude.Session())
+    assert "npm run build" in info.value.hint
+
+
+def test_model_list_falls_back_without_a_key(widgets: list[ChatWidget]) -> None:
+    fe = open_widget(nbclaude.Session(), widgets)  # no key, not offline
+    from nbclaude._models_info import FALLBACK_MODELS
+
+    assert [m["id"] for m in fe.widget.models] == list(FALLBACK_MODELS)
+    assert fe.widget.error is None  # a missing key is reported when sending, not before
+
+
+# -- turns --------------------------------------------------------------------------------------
+
+
+def test_send_streams_a_reply_into_history(widgets: list[ChatWidget]) -> None:
+    reply = "Hello **there**! " * 20
+    s, fake = session_with(Text(reply, rate=400))
+    fe = open_widget(s, widgets)
+    fe.send({"type": proto.SEND, "text": "Hi Claude", "attachments": []})
+    assert _wait_idle(fe.widget)
+    assert s.messages == [
+        {"role": "user", "content": "Hi Claude"},
+        {"role": "assistant", "content": reply},
+    ]
+    kinds = [m["type"] for m in fe.customs()]
+    assert kinds[0] == proto.TURN_START
+    assert kinds[-1] == proto.TURN_END
+    assert set(kinds[1:-1]) == {proto.DELTA}
+    assert "".join(m.get("text", "") for m in fe.customs(proto.DELTA)) == reply
+    w = fe.widget
+    assert w.busy is False
+    assert [e["role"] for e in w.transcript] == ["user", "assistant"]
+    meta = w.transcript[1]["meta"]
+    assert meta["interrupted"] is False
+    assert meta["stop_reason"] == "end_turn"
+    assert meta["output_tokens"] > 0
+    assert w.usage["output_tokens"] == meta["output_tokens"]
+    assert w.cost is not None and w.cost > 0
+    assert True in fe.updates("busy")  # busy went on while streaming
+    assert posts(fake)[-1]["messages"] == [{"role": "user", "content": "Hi Claude"}]
+
+
+def test_the_comm_handler_returns_at_once(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(Text("word " * 40, rate=100))
+    fe = open_widget(s, widgets)
+    t0 = time.perf_counter()
+    fe.send({"type": proto.SEND, "text": "go", "attachments": []})
+    assert time.perf_counter() - t0 < 0.1  # the turn runs in a worker thread
+    wait_for(lambda: s.busy)
+    _wait_idle(fe.widget)
+
+
+def test_deltas_are_coalesced_and_carry_only_new_text(widgets: list[ChatWidget]) -> None:
+    reply = "tok " * 300  # 300 deltas at 1,000/s: about 0.3 s
+    s, _ = session_with(Text(reply, rate=1000, chunk_size=4))
+    fe = open_widget(s, widgets)
+    fe.send({"type": proto.SEND, "text": "count", "attachments": []})
+    _wait_idle(fe.widget)
+    deltas = fe.customs(proto.DELTA)
+    assert "".join(d["text"] for d in deltas) == reply
+    assert len(deltas) <= 15  # ~60 ms apart, not one per token
+    assert len(deltas) >= 2  # and still live while streaming
+    # bytes: linear in the reply (each delta has only new text; one final transcript)
+    assert fe.wire_bytes() < 6 * len(reply) + 4000
+
+
+def test_thinking_deltas_stream_separately(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(Thinking("Two plus two.", "4", rate=200))
+    fe = open_widget(s, widgets)
+    fe.send({"type": proto.SEND, "text": "2+2?", "attachments": []})
+    _wait_idle(fe.widget)
+    deltas = fe.customs(proto.DELTA)
+    assert "".join(d.get("thinking", "") for d in deltas) == "Two plus two."
+    assert "".join(d.get("text", "") for d in deltas) == "4"
+    blocks = fe.widget.transcript[1]["blocks"]
+    assert blocks[0] == {"type": "thinking", "text": "Two plus two."}
+
+
+def test_stop_ends_the_stream_within_a_second(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(Text("slow " * 400, rate=20))  # would take 20 s
+    fe = open_widget(s, widgets)
+    fe.send({"type": proto.SEND, "text": "tell me a long story", "attachments": []})
+    wait_for(lambda: fe.customs(proto.DELTA))
+    t0 = time.perf_counter()
+    fe.send({"type": proto.STOP})
+    wait_for(lambda: not fe.widget.busy, timeout=1.0)
+    assert time.perf_counter() - t0 < 1.0
+    assert _wait_idle(fe.widget, timeout=1.0)
+    assert fe.customs(proto.TURN_END)[-1]["interrupted"] is True
+    # history: the turn is kept with its partial reply, marked as interrupted
+    assert len(s.messages) == 2
+    partial = s.messages[1]["content"]
+    assert isinstance(partial, str) and partial.startswith("slow") and len(partial) < 400 * 5
+    assert fe.widget.transcript[1]["meta"]["interrupted"] is True
+
+
+def test_api_errors_show_a_banner_with_retry(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(HTTPError(401), Text("Welcome back."))
+    fe = open_widget(s, widgets)
+    fe.send({"type": proto.SEND, "text": "Hi", "attachments": []})
+    _wait_idle(fe.widget)
+    error = fe.widget.error
+    assert error is not None
+    assert error["kind"] == "AuthenticationError"
+    assert error["message"].startswith("401 authentication_error")
+    assert "ANTHROPIC_API_KEY" in error["hint"]
+    assert error["retry"] is True
+    assert KEY not in json.dumps(error)
+    assert s.messages == []  # rolled back
+    assert fe.widget.transcript == []
+    assert fe.widget.busy is False
+    fe.send({"type": proto.RETRY})
+    _wait_idle(fe.widget)
+    assert fe.widget.error is None
+    assert s.messages[-1] == {"role": "assistant", "content": "Welcome back."}
+    assert s.messages[0] == {"role": "user", "content": "Hi"}
+
+
+def test_a_broken_stream_is_an_error_not_a_short_reply(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(StreamErrorEvent(after=2, reply=Text("a b c d e f")))
+    fe = open_widget(s, widgets)
+    fe.send({"type": proto.SEND, "text": "Hi", "attachments": []})
+    _wait_idle(fe.widget)
+    assert fe.widget.error is not None
+    assert fe.widget.error["kind"] == "StreamError"
+    assert fe.widget.busy is False
+
+
+def test_no_key_shows_what_to_do(widgets: list[ChatWidget]) -> None:
+    fe = open_widget(nbclaude.Session(), widgets)
+    fe.send({"type": proto.SEND, "text": "Hi", "attachments": []})
+    _wait_idle(fe.widget)
+    error = fe.widget.error
+    assert error is not None and error["kind"] == "MissingAPIKeyError"
+    assert "NBCLAUDE_OFFLINE" in error["hint"]
+    assert fe.widget.session.messages == []
+
+
+def test_handler_exceptions_never_vanish(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(Text("x " * 200, rate=50))
+    fe = open_widget(s, widgets)
+    fe.send({"type": proto.SEND, "text": "go", "attachments": []})
+    wait_for(lambda: s.busy)
+    fe.send({"type": proto.UNDO})  # not allowed while streaming: InvalidRequestError
+    assert fe.widget.error is not None
+    assert "stop it first" in fe.widget.error["message"]
+    fe.send({"type": proto.STOP})
+    _wait_idle(fe.widget)
+
+
+def test_unexpected_exceptions_reach_the_banner_and_the_log(
+    widgets: list[ChatWidget], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    s, _ = session_with()
+    fe = open_widget(s, widgets)
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(s, "undo", broken)
+    fe.send({"type": proto.UNDO})
+    assert fe.widget.error is not None
+    assert fe.widget.error["message"] == "RuntimeError: boom"
+    assert "bug" in fe.widget.error["hint"]
+    assert "boom" in caplog.text
+
+
+def test_clear_and_undo(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(Text("one"), Text("two"))
+    fe = open_widget(s, widgets)
+    for text in ("1", "2"):
+        fe.send({"type": proto.SEND, "text": text, "attachments": []})
+        _wait_idle(fe.widget)
+    assert len(fe.widget.transcript) == 4
+    fe.send({"type": proto.UNDO})
+    assert [m["content"] for m in s.messages] == ["1", "one"]
+    assert len(fe.widget.transcript) == 2
+    fe.send({"type": proto.CLEAR})
+    assert s.messages == [] and fe.widget.transcript == []
+    assert fe.widget.usage["output_tokens"] == 0
+
+
+def test_dismiss_hides_the_banner(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(HTTPError(400))
+    fe = open_widget(s, widgets)
+    fe.send({"type": proto.SEND, "text": "x", "attachments": []})
+    _wait_idle(fe.widget)
+    assert fe.widget.error is not None
+    fe.send({"type": proto.DISMISS})
+    assert fe.widget.error is None
+
+
+# -- images --------------------------------------------------------------------------------------
+
+
+def test_images_arrive_as_buffers_and_are_downscaled(widgets: list[ChatWidget]) -> None:
+    s, fake = session_with(Text("A red square."))
+    fe = open_widget(s, widgets)
+    data = png_bytes(3000, 2000)
+    fe.send(
+        {"type": proto.ATTACH, "id": "a1", "name": "red.png", "media_type": "image/png"},
+        [memoryview(data)],
+    )
+    wait_for(lambda: fe.customs(proto.ATTACHED))
+    assert fe.customs(proto.ATTACHED) == [{"type": proto.ATTACHED, "id": "a1", "ok": True}]
+    fe.send({"type": proto.SEND, "text": "What is this?", "attachments": ["a1"]})
+    _wait_idle(fe.widget)
+    content = posts(fake)[-1]["messages"][0]["content"]
+    assert [b["type"] for b in content] == ["image", "text"]
+    from nbclaude._images import image_info
+
+    info = image_info(content[0])
+    assert info is not None and max(info.width or 0, info.height or 0) <= 1568
+    shown = fe.widget.transcript[0]["blocks"][0]
+    assert shown["type"] == "image"
+    assert shown["src"].startswith("data:image/")
+    assert (shown["width"], shown["height"]) == (info.width, info.height)
+
+
+def test_non_images_are_refused_with_a_message(widgets: list[ChatWidget]) -> None:
+    s, fake = session_with()
+    fe = open_widget(s, widgets)
+    fe.send(
+        {"type": proto.ATTACH, "id": "t1", "name": "notes.txt", "media_type": "image/png"},
+        [b"just some text, not an image"],
+    )
+    wait_for(lambda: fe.customs(proto.ATTACHED))
+    answer = fe.customs(proto.ATTACHED)[0]
+    assert answer["ok"] is False
+    assert "notes.txt" in answer["error"]
+    # sending with the refused id sends nothing and gives the text back
+    fe.send({"type": proto.SEND, "text": "look", "attachments": ["t1"]})
+    _wait_idle(fe.widget)
+    assert posts(fake) == []
+    assert fe.customs(proto.DRAFT) == [{"type": proto.DRAFT, "text": "look"}]
+
+
+def test_oversized_uploads_are_refused(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with()
+    fe = open_widget(s, widgets)
+    fe.send(
+        {"type": proto.ATTACH, "id": "big", "name": "huge.png", "media_type": "image/png"},
+        [bytes(proto.MAX_UPLOAD_BYTES + 1)],
+    )
+    answer = fe.customs(proto.ATTACHED)[0]
+    assert answer["ok"] is False and "too large" in answer["error"]
+
+
+def test_detached_images_are_not_sent(widgets: list[ChatWidget]) -> None:
+    s, fake = session_with(Text("ok"))
+    fe = open_widget(s, widgets)
+    fe.send({"type": proto.ATTACH, "id": "a", "name": "a.png"}, [png_bytes(20, 20)])
+    fe.send({"type": proto.DETACH, "id": "a"})
+    fe.send({"type": proto.SEND, "text": "hi", "attachments": ["a"]})
+    _wait_idle(fe.widget)
+    assert posts(fake)[-1]["messages"][0]["content"] == "hi"
+
+
+# -- sharing ---------------------------------------------------------------------------------------
+
+
+def test_two_widgets_on_one_session_stay_in_sync(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(Text("Shared reply.", rate=200))
+    a = open_widget(s, widgets)
+    b = open_widget(s, widgets)
+    a.send({"type": proto.SEND, "text": "from A", "attachments": []})
+    _wait_idle(a.widget)
+    assert a.widget.transcript == b.widget.transcript
+    assert len(b.widget.transcript) == 2
+    assert b.customs()[0]["type"] == proto.TURN_START
+    assert "".join(d["text"] for d in b.customs(proto.DELTA)) == "Shared reply."
+
+
+def test_session_send_turns_appear_live(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(Text("From code.", rate=200))
+    fe = open_widget(s, widgets)
+    s.send("typed in a cell")  # as %%claude does, in the kernel's main thread
+    assert fe.customs()[0]["type"] == proto.TURN_START
+    assert "".join(d["text"] for d in fe.customs(proto.DELTA)) == "From code."
+    assert fe.widget.transcript[0]["blocks"] == [{"type": "text", "text": "typed in a cell"}]
+    assert fe.widget.busy is False
+
+
+def test_a_new_widget_shows_the_whole_history(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(*[Text(f"answer {i}") for i in range(5)])
+    for i in range(5):
+        s.send(f"question {i}")
+    fe = open_widget(s, widgets)
+    assert len(fe.widget.transcript) == 10
+    assert fe.widget.transcript[-1]["blocks"][0]["text"] == "answer 4"
+
+
+def test_a_view_opened_mid_reply_gets_the_live_text(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(Text("abc " * 100, rate=50))
+    fe = open_widget(s, widgets)
+    fe.send({"type": proto.SEND, "text": "go", "attachments": []})
+    wait_for(lambda: fe.customs(proto.DELTA))
+    fe.send({"type": proto.SYNC})
+    live = fe.customs(proto.LIVE)[0]
+    assert live["text"].startswith("abc")
+    assert live["model"] == "claude-haiku-4-5"
+    fe.send({"type": proto.STOP})
+    _wait_idle(fe.widget)
+
+
+def test_closed_widgets_stop_listening(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(Text("later"))
+    fe = open_widget(s, widgets)
+    fe.widget.close()
+    before = len(fe.comm.published)
+    s.send("hi")
+    assert len(fe.comm.published) == before
+
+
+# -- settings --------------------------------------------------------------------------------------
+
+
+def test_settings_from_the_panel_change_the_session(widgets: list[ChatWidget]) -> None:
+    s, fake = session_with(Text("ok"))
+    fe = open_widget(s, widgets)
+    fe.set(model="claude-sonnet-5-5", system="You are a tutor.", max_tokens=200)
+    assert (s.model, s.system, s.max_tokens) == ("claude-sonnet-5-5", "You are a tutor.", 200)
+    fe.send({"type": proto.SEND, "text": "hi", "attachments": []})
+    _wait_idle(fe.widget)
+    body = posts(fake)[-1]
+    assert (body["model"], body["system"], body["max_tokens"]) == (
+        "claude-sonnet-5-5",
+        "You are a tutor.",
+        200,
+    )
+    fe.set(system="")
+    assert s.system is None
+
+
+def test_session_changes_reach_the_panel(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with()
+    fe = open_widget(s, widgets)
+    s.model = "claude-opus-5-5"
+    s.max_tokens = 77
+    assert (fe.widget.model, fe.widget.max_tokens) == ("claude-opus-5-5", 77)
+
+
+def test_block_system_prompts_are_not_flattened_by_the_panel(widgets: list[ChatWidget]) -> None:
+    system = [{"type": "text", "text": "Long rules.", "cache_control": {"type": "ephemeral"}}]
+    s, _ = session_with(system=system)
+    fe = open_widget(s, widgets)
+    assert fe.widget.system == "Long rules."
+    fe.set(model="claude-opus-5-5")
+    assert s.system == system
+
+
+def test_invalid_settings_show_an_error_and_snap_back(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(max_tokens=100)
+    fe = open_widget(s, widgets)
+    fe.set(max_tokens=-5)
+    assert s.max_tokens == 100
+    assert fe.widget.max_tokens == 100
+    assert fe.widget.error is not None
+
+
+# -- protocol --------------------------------------------------------------------------------------
+
+
+def test_transcript_entries_for_every_block_kind() -> None:
+    messages = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "image", "source": {"type": "url", "url": "https://x.example/p.png"}},
+                {
+                    "type": "document",
+                    "source": {"type": "text", "media_type": "text/plain", "data": "x"},
+                    "title": "Notes",
+                },
+                {"type": "tool_result", "tool_use_id": "t", "content": "42"},
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "redacted_thinking", "data": "xyz"},
+                {"type": "text", "text": "  "},
+                {"type": "tool_use", "id": "t", "name": "calc", "input": {}},
+            ],
+        },
+    ]
+    user, assistant = proto.transcript(messages)
+    assert user["blocks"] == [
+        {"type": "other", "label": "image (by URL): https://x.example/p.png"},
+        {"type": "other", "label": "document: Notes (text/plain)"},
+        {"type": "other", "label": "tool result"},
+    ]
+    assert assistant["blocks"] == [
+        {"type": "other", "label": "thinking (redacted)"},
+        {"type": "other", "label": "tool call: calc"},
+    ]
+    # remote images are never fetched or shown as images
+    assert "src" not in json.dumps(user)
