@@ -197,7 +197,7 @@ def test_there_are_recorded_errors() -> None:
 
 @pytest.mark.parametrize(("name", "exchange"), ERROR_EXCHANGES)
 def test_recorded_error_exchanges(name: str, exchange: list[dict[str, Any]]) -> None:
-    fake = FakeAnthropic(api_key=KEY, validate=False)
+    fake = FakeAnthropic(api_key=KEY)
     fake.add(*_replay(exchange))
     client = fast(Client(api_key=KEY, transport=fake))
     first = exchange[0]["request"]["body"]
@@ -303,7 +303,7 @@ def test_client_errors_are_not_retried(
 
 
 def test_x_should_retry_overrides_the_status(client: Client, fake: FakeAnthropic) -> None:
-    fake.add(HTTPError(500, headers={"x-should-retry": "false"}), Text("no"))
+    fake.add(HTTPError(500, headers={"x-should-retry": "false"}))
     with pytest.raises(nbclaude.InternalServerError):
         client.create(**BODY)
     assert len(fake.requests) == 1
@@ -336,7 +336,8 @@ def test_error_text_from_the_server_never_shows_the_key(
 def test_mid_stream_error_event_raises_stream_error_with_the_partial(
     client: Client, fake: FakeAnthropic
 ) -> None:
-    fake.add(StreamErrorEvent("overloaded_error", "Overloaded", after="Partial answ"), Text("no"))
+    partial = Text("Partial answer that never ends", chunk_size=4)
+    fake.add(StreamErrorEvent("overloaded_error", "Overloaded", after=3, reply=partial), Text("no"))
     got: list[str] = []
     with pytest.raises(nbclaude.StreamError) as info, client.stream(**BODY) as st:
         for text in st.text_stream:
@@ -350,10 +351,10 @@ def test_mid_stream_error_event_raises_stream_error_with_the_partial(
 
 
 def test_cut_connection_raises_stream_error(client: Client, fake: FakeAnthropic) -> None:
-    fake.add(Cut(after="Half a sent"))
+    fake.add(Cut(after=3, reply=Text("Half a sentence and more", chunk_size=4)))
     with pytest.raises(nbclaude.StreamError) as info, client.stream(**BODY) as st:
         st.get_final_message()
-    assert info.value.partial["content"][0]["text"] == "Half a sent"
+    assert info.value.partial["content"][0]["text"] == "Half a sente"  # three 4-character deltas
     assert info.value.partial["stop_reason"] is None
     assert len(fake.requests) == 1
     assert_no_key(info.value)
