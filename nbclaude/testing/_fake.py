@@ -138,6 +138,7 @@ class Plan:
     parts: list[Part] = field(default_factory=list)
     latency: float = 0.0
     chunked: bool = False
+    coalesce: bool = True  # the server may join parts with no pause between them
 
 
 def _json_bytes(obj: Any) -> bytes:
@@ -419,6 +420,7 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 _chunks(body, item.chunk_size, item.delay),
                 latency=item.latency,
                 chunked=True,
+                coalesce=not item.chunk_size,
             )
         if isinstance(item, RawResponse):
             return _raw_plan(item)
@@ -439,7 +441,9 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def _broken_plan(
         self, item: StreamErrorEvent | Cut, parsed: ParsedRequest, request_id: str
     ) -> Plan:
-        draft = self._draft(item.reply, parsed)
+        reply = Text(item.after) if isinstance(item.after, str) else item.reply
+        after = None if isinstance(item.after, str) else item.after
+        draft = self._draft(reply, parsed)
         done = finish(draft, parsed, self._next_id("msg"))
         if not parsed.stream:
             if isinstance(item, StreamErrorEvent):
@@ -452,18 +456,22 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
             return plan
         events = stream_events(done)
         out: list[Part] = []
-        seen = 0
-        cut_at = len(events)
-        for i, ev in enumerate(events):
-            if isinstance(ev, Pause):
-                continue
-            if ev["type"] == "message_delta" or (
-                seen >= item.after and ev["type"] != "message_start"
-            ):
-                cut_at = i
-                break
-            if ev["type"] == "content_block_delta":
-                seen += 1
+        deltas = [
+            i
+            for i, ev in enumerate(events)
+            if not isinstance(ev, Pause) and ev["type"] == "content_block_delta"
+        ]
+        n = len(deltas) if after is None else min(after, len(deltas))
+        if after == 0:
+            cut_at = 1  # right after message_start
+        elif n:
+            cut_at = deltas[n - 1] + 1
+        else:  # a reply without deltas: everything up to message_delta
+            cut_at = next(
+                i
+                for i, ev in enumerate(events)
+                if not isinstance(ev, Pause) and ev["type"] == "message_delta"
+            )
         for ev in events[:cut_at]:
             out.append(ev if isinstance(ev, Pause) else encode_event(ev))
         while out and isinstance(out[-1], float):
@@ -611,6 +619,7 @@ def _raw_plan(item: RawResponse) -> Plan:
         _chunks(body, item.chunk_size, item.delay),
         latency=item.latency,
         chunked=chunked,
+        coalesce=not item.chunk_size,
     )
 
 

@@ -349,6 +349,16 @@ def error_defaults(status: int) -> tuple[str, str]:
     )
 
 
+def _check_break(name: str, after: int | str, reply: object, latency: float) -> None:
+    if isinstance(after, str):
+        if reply is not None:
+            raise ValueError(f"{name}: give after= as a text or a reply=, not both")
+    elif isinstance(after, bool) or not isinstance(after, int) or after < 0:
+        raise ValueError(f"{name}: after must be a number of deltas (>= 0) or the text sent")
+    if latency < 0:
+        raise ValueError(f"{name}: latency must be >= 0 seconds")
+
+
 @dataclass(frozen=True)
 class HTTPError:
     """An error answered before any streaming, as JSON with the real envelope.
@@ -403,9 +413,10 @@ class StreamErrorEvent:
     ----------
     type, message : str
         The error's ``type`` and ``message`` (``overloaded_error`` / ``Overloaded``).
-    after : int
+    after : int or str
         How many ``content_block_delta`` events come before the error (0: right after
-        ``message_start``). With fewer deltas, the error replaces ``message_delta``.
+        ``message_start``; a reply with fewer deltas sends them all, then the error). A str is
+        the text sent before the error: the reply is then ``Text(after)``, all of it.
     reply : reply item, optional
         The reply being streamed (default: the fake's default reply).
     latency : float
@@ -418,14 +429,19 @@ class StreamErrorEvent:
     --------
     >>> StreamErrorEvent(after=3).type
     'overloaded_error'
+    >>> StreamErrorEvent("api_error", "Internal server error", after="Half a sent").after
+    'Half a sent'
     """
 
     type: str = "overloaded_error"
     message: str = "Overloaded"
     _: KW_ONLY
-    after: int = 1
+    after: int | str = 1
     reply: ReplyItem | None = None
     latency: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_break("StreamErrorEvent", self.after, self.reply, self.latency)
 
 
 @dataclass(frozen=True)
@@ -438,8 +454,9 @@ class Cut:
 
     Parameters
     ----------
-    after : int
-        How many ``content_block_delta`` events are sent before the drop.
+    after : int or str
+        How many ``content_block_delta`` events are sent before the drop (a reply with fewer
+        deltas sends them all). A str is the text sent before the drop (``Text(after)``).
     reply : reply item, optional
         The reply being streamed (default: the fake's default reply).
     latency : float
@@ -452,9 +469,12 @@ class Cut:
     """
 
     _: KW_ONLY
-    after: int = 1
+    after: int | str = 1
     reply: ReplyItem | None = None
     latency: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_break("Cut", self.after, self.reply, self.latency)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import socket
 import socketserver
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,29 @@ if TYPE_CHECKING:
 __all__ = ["FakeServer"]
 
 _GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError, OSError)
+
+
+_COALESCE_LIMIT = 64 * 1024
+
+
+def _coalesced(parts: list[Any]) -> Iterator[Any]:
+    """Join runs of byte parts (no pause between them) into writes of up to 64 KiB."""
+    buf: list[bytes] = []
+    size = 0
+    for part in parts:
+        if isinstance(part, bytes):
+            buf.append(part)
+            size += len(part)
+            if size < _COALESCE_LIMIT:
+                continue
+            part = None
+        if buf:
+            yield b"".join(buf)
+            buf, size = [], 0
+        if part is not None:
+            yield part
+    if buf:
+        yield b"".join(buf)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -86,7 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             self._send_head(plan)
-            for part in plan.parts:
+            for part in _coalesced(plan.parts) if plan.coalesce else plan.parts:
                 if part is CUT:
                     self.wfile.flush()
                     self.close_connection = True
