@@ -7,7 +7,8 @@ What :func:`image` does (DESIGN.md §1, PROTOCOL.md §6):
 
 * fits the picture inside ``max_edge`` on its long side and ``max_pixels`` in total, never
   upscaling; JPEGs are decoded with ``Image.draft`` straight to (a power of two above) the
-  target size, then resized with LANCZOS, which is about twice as fast as a naive resize;
+  target size, then resized with BICUBIC (the rest is under 2x), which takes less than half
+  the time of a naive full decode + LANCZOS; other images are resized with LANCZOS;
 * applies the EXIF orientation, converts what the API cannot take (BMP, TIFF, ICO, PSD, CMYK,
   16-bit, ...) and keeps JPEG/PNG/WEBP as they are; a GIF that must change becomes a PNG of its
   first frame (the API only looks at the first frame anyway);
@@ -876,7 +877,11 @@ def _process(
     _load(img, origin)
     img, alpha = _normalize_mode(img)
     if img.size != stored_target:
-        img = img.resize(stored_target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        # After a JPEG draft the remaining reduction is under 2x: BICUBIC (Pillow's thumbnail
+        # filter) is as good there and twice as fast; LANCZOS elsewhere (sharper text).
+        drafted = img.size[0] < w0
+        resample = Image.Resampling.BICUBIC if drafted else Image.Resampling.LANCZOS
+        img = img.resize(stored_target, resample, reducing_gap=3.0)
     if orientation != 1:
         img = img.transpose(getattr(Image.Transpose, _TRANSPOSE[orientation]))
     fmt = _output_format(src_format, src_mode, alpha, data)
