@@ -32,7 +32,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
 from ._exceptions import APIError, InvalidRequestError, NbClaudeError
-from ._models_info import PREFILL_EXAMPLE_MODEL, cost, default_model, supports_prefill
+from ._models_info import (
+    PREFILL_EXAMPLE_MODEL,
+    cost,
+    default_model,
+    supports_prefill,
+    thinking_mode,
+)
 from ._reply import Reply
 from ._types import Message, MessageParam, ModelInfo
 
@@ -403,6 +409,16 @@ class Session:
         for key, value in {**self.params, **params}.items():
             if key not in ("model", "max_tokens", "system"):
                 body[key] = value
+        thinking = body.get("thinking")
+        if isinstance(thinking, int) and not isinstance(thinking, bool):
+            # thinking=BUDGET: adaptive on models that want it, else enabled with the budget
+            # (max_tokens must exceed the budget, so the reply keeps its own allowance).
+            if thinking_mode(body["model"]) == "adaptive":
+                body["thinking"] = {"type": "adaptive"}
+            else:
+                body["thinking"] = {"type": "enabled", "budget_tokens": thinking}
+                if body["max_tokens"] <= thinking:
+                    body["max_tokens"] = thinking + body["max_tokens"]
         return body
 
     def _record(self, user: MessageParam, assistant: MessageParam | None) -> None:
@@ -598,6 +614,7 @@ class SessionStream:
         self._finish_lock = threading.Lock()
         self._iterating = False
         self._closed = False
+        self._locked = False
         self._user: MessageParam | None = None
         self._images: list[dict[str, Any]] = []
         self._gen: Iterator[str] | None = None
@@ -622,13 +639,19 @@ class SessionStream:
             )
         session._turn_lock.acquire()
         session._turn_owner = me
+        self._locked = True
         try:
             self._prepare_and_send()
         except BaseException:
-            session._turn_owner = None
-            session._turn_lock.release()
+            self._unlock()
             self._done.set()
             raise
+
+    def _unlock(self) -> None:
+        if self._locked:
+            self._locked = False
+            self._session._turn_owner = None
+            self._session._turn_lock.release()
 
     def _prepare_and_send(self) -> None:
         from ._content import fit_messages, to_blocks
@@ -695,6 +718,8 @@ class SessionStream:
             if self._closed:
                 stream.close()
         except BaseException as exc:
+            if self._closed and isinstance(exc, Exception):
+                return  # stopped while waiting: the turn is already over; ignore a late error
             self._fail(exc)
             raise
 
@@ -786,9 +811,7 @@ class SessionStream:
         with session._state:
             if session._active is self:
                 session._active = None
-        if session._turn_owner is not None:
-            session._turn_owner = None
-            session._turn_lock.release()
+        self._unlock()
         self._done.set()
 
     def _fail(self, exc: BaseException) -> None:
