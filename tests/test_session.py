@@ -96,7 +96,7 @@ def test_prefill_trailing_whitespace_is_stripped() -> None:
 
 
 def test_offline_default_reply_answers_the_prefill_example() -> None:
-    s, fake = make()
+    s, _fake = make()
     reply = s.send(
         "What is latin for Ant? (A) Apoidea, (B) Rhopalocera, (C) Formicidae",
         prefill="The answer is (",
@@ -190,7 +190,7 @@ def test_thinking_budget_translates_per_model(model: str, expected: dict[str, An
 
 
 def test_failed_request_leaves_no_dangling_user_turn() -> None:
-    s, fake = make(Text("ok"), HTTPError(400, message="messages: nope"))
+    s, _fake = make(Text("ok"), HTTPError(400, message="messages: nope"))
     s.send("first")
     before = list(s.messages)
     events: list[str] = []
@@ -210,7 +210,7 @@ def test_failed_request_leaves_no_dangling_user_turn() -> None:
     ],
 )
 def test_broken_stream_is_a_failure_and_rolls_back(item: Any) -> None:
-    s, fake = make(item)
+    s, _fake = make(item)
     with pytest.raises(nbclaude.StreamError) as info:
         s.send("hi")
     assert s.messages == []
@@ -260,7 +260,7 @@ def test_thinking_blocks_kept_verbatim_with_signatures() -> None:
 
 def test_empty_reply_is_returned_but_not_recorded() -> None:
     refusal = {"content": [{"type": "text", "text": ""}], "stop_reason": "refusal"}
-    s, fake = make(Message(refusal))
+    s, _fake = make(Message(refusal))
     reply = s.send("something")
     assert reply.stop_reason == "refusal" and reply.text == ""
     assert s.messages == []
@@ -282,7 +282,7 @@ def slow(text: str = "word " * 200) -> Text:
 
 
 def test_stop_from_another_thread_keeps_the_partial_reply_marked() -> None:
-    s, fake = make(slow())
+    s, _fake = make(slow())
     ends: list[Any] = []
     s.subscribe(lambda e: ends.append(e) if e["type"] == "turn_end" else None)
     threading.Timer(0.3, s.stop).start()
@@ -298,7 +298,7 @@ def test_stop_from_another_thread_keeps_the_partial_reply_marked() -> None:
 
 
 def test_leaving_a_stream_early_is_an_interruption() -> None:
-    s, fake = make(slow())
+    s, _fake = make(slow())
     with s.stream("go") as st:
         for i, _ in enumerate(st):
             if i == 3:
@@ -308,7 +308,7 @@ def test_leaving_a_stream_early_is_an_interruption() -> None:
 
 
 def test_exception_in_the_loop_body_is_an_interruption() -> None:
-    s, fake = make(slow())
+    s, _fake = make(slow())
     with pytest.raises(KeyboardInterrupt), s.stream("go") as st:
         for _ in st:
             raise KeyboardInterrupt
@@ -317,7 +317,7 @@ def test_exception_in_the_loop_body_is_an_interruption() -> None:
 
 
 def test_stop_before_any_text_rolls_the_turn_back_at_once() -> None:
-    s, fake = make(Text("late", latency=3), Text("next"))
+    s, _fake = make(Text("late", latency=3), Text("next"))
     ended = threading.Event()
     ends: list[dict[str, Any]] = []
     s.subscribe(lambda e: (ends.append(e), ended.set()) if e["type"] == "turn_end" else None)
@@ -382,7 +382,7 @@ def test_a_callback_cannot_send_reentrantly() -> None:
 
 
 def test_events_in_order_and_a_failing_callback_does_not_break_the_turn() -> None:
-    s, fake = make(Text("one two three", chunk_size=4))
+    s, _fake = make(Text("one two three", chunk_size=4))
     events: list[dict[str, Any]] = []
     s.subscribe(lambda e: 1 / 0)
     s.subscribe(events.append)
@@ -396,7 +396,7 @@ def test_events_in_order_and_a_failing_callback_does_not_break_the_turn() -> Non
 
 def test_usage_and_cost_add_up() -> None:
     usage = {"input_tokens": 1000, "output_tokens": 200, "cache_read_input_tokens": 500}
-    s, fake = make(Text("a", usage=usage), Text("b", usage=usage))
+    s, _fake = make(Text("a", usage=usage), Text("b", usage=usage))
     r = s.send("x")
     s.send("y")
     assert s.usage == {
@@ -419,7 +419,7 @@ def test_cost_is_none_for_an_unknown_model() -> None:
 
 
 def test_undo_and_reset() -> None:
-    s, fake = make(Text("a"), Text("b"))
+    s, _fake = make(Text("a"), Text("b"))
     events: list[str] = []
     s.subscribe(lambda e: events.append(e["type"]))
     s.send("one")
@@ -434,7 +434,7 @@ def test_undo_and_reset() -> None:
 def test_save_load_round_trip_never_saves_the_key(tmp_path: Path) -> None:
     from PIL import Image
 
-    s, fake = make(Text("A red square."), system="Be brief.", temperature=0.5)
+    s, _fake = make(Text("A red square."), system="Be brief.", temperature=0.5)
     s.send("What is this?", Image.new("RGB", (40, 30), "red"))
     path = tmp_path / "chat.json"
     s.save(path)
@@ -464,7 +464,7 @@ def test_load_refuses_other_files(tmp_path: Path) -> None:
 
 
 def test_to_markdown() -> None:
-    s, fake = make(Text("Hello!"))
+    s, _fake = make(Text("Hello!"))
     s.send(
         "Hi",
         nbclaude.image(
@@ -544,7 +544,7 @@ def test_no_silent_fallback_without_key(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_reply_renders_safely() -> None:
-    s, fake = make(
+    s, _fake = make(
         Text("<img src=x onerror=alert(1)> **bold** ![x](https://evil.example/leak.png)")
     )
     bundle = s.send("x")._repr_mimebundle_()
