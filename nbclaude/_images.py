@@ -30,6 +30,7 @@ import math
 import os
 import re
 import struct
+import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -173,6 +174,7 @@ def short_source(text: str, limit: int = 72) -> str:
         cut = min((i for i in (text.find("?"), text.find("#")) if i >= 0), default=-1)
         if cut >= 0:
             text = text[:cut] + "?…"
+        text = re.sub(r"^(https?://)[^/@]*@", r"\1…@", text, flags=re.IGNORECASE)  # user:pass@
     if len(text) > limit:
         text = "…" + text[-(limit - 1) :]
     return text
@@ -380,7 +382,8 @@ class ImageBlock(dict[str, Any]):
         if source.get("type") != "base64":
             return f"<image {source.get('type', '?')} {short_source(str(source.get('url', '')))}>"
         size = f" {self.width}{_TIMES}{self.height}" if self.width else ""
-        tokens = f", ~{self.tokens:,} tokens" if self.tokens else ""
+        n = self.tokens
+        tokens = f", ~{n:,} token{'s' if n != 1 else ''}" if n else ""
         was = ""
         if self.original_size and self.original_size != (self.width, self.height):
             was = f" (from {self.original_size[0]}{_TIMES}{self.original_size[1]})"
@@ -578,6 +581,7 @@ def _kind(value: Any) -> str | None:
 # Thumbnails
 
 _THUMB_CACHE: dict[tuple[int, int, str, str, int], tuple[str, bytes] | None] = {}
+_THUMB_LOCK = threading.Lock()
 
 
 def thumbnail(block: Mapping[str, Any], *, max_edge: int = _THUMB_EDGE) -> tuple[str, bytes] | None:
@@ -601,14 +605,17 @@ def thumbnail(block: Mapping[str, Any], *, max_edge: int = _THUMB_EDGE) -> tuple
     data = source.get("data")
     if not isinstance(data, str) or not data:
         return None
+    # Keyed without holding the (large) data string itself; str hashes are cached by Python.
     key = (hash(data), len(data), data[:48], data[-48:], max_edge)
-    if key in _THUMB_CACHE:
-        result = _THUMB_CACHE[key]
-    else:
+    with _THUMB_LOCK:
+        hit = key in _THUMB_CACHE
+        result = _THUMB_CACHE.get(key)
+    if not hit:
         result = _make_thumbnail(data, max_edge)
-        if len(_THUMB_CACHE) >= 128:
-            _THUMB_CACHE.pop(next(iter(_THUMB_CACHE)))
-        _THUMB_CACHE[key] = result
+        with _THUMB_LOCK:
+            while len(_THUMB_CACHE) >= 128:
+                del _THUMB_CACHE[next(iter(_THUMB_CACHE))]
+            _THUMB_CACHE[key] = result
     if isinstance(block, ImageBlock):
         block._thumbs[max_edge] = result
     return result
@@ -623,6 +630,7 @@ def _make_thumbnail(data: str, max_edge: int) -> tuple[str, bytes] | None:
         w, h = img.size
         if img.format in ("JPEG", "MPO"):
             img.draft(None, (max(1, min(w, max_edge)), max(1, min(h, max_edge))))
+        _check_pixels(img, "thumbnail")
         orientation = _orientation(img)
         img.load()
         img, _ = _normalize_mode(img)
@@ -665,11 +673,15 @@ def _open(data: bytes, origin: str) -> PILImage:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with warnings.catch_warnings():
-            # Image.open warns above MAX_IMAGE_PIXELS; we check the decoded size ourselves
-            # (after draft), because a huge JPEG decoded at 1/8 scale is harmless.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        if _small_enough(data):
             img = Image.open(io.BytesIO(data))
+        else:
+            # Image.open warns above MAX_IMAGE_PIXELS; we check the decoded size ourselves
+            # (after draft), because a huge JPEG decoded at 1/8 scale is harmless. (Only
+            # here: catch_warnings touches process-wide state, which threads share.)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                img = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:
         raise _fail(origin, "too many pixels (refused as a possible decompression bomb)") from None
     except UnidentifiedImageError:
@@ -688,6 +700,18 @@ def _open(data: bytes, origin: str) -> PILImage:
     if img.size[0] < 1 or img.size[1] < 1:
         raise _fail(origin, "the image has zero width or height")
     return img
+
+
+def _small_enough(data: bytes) -> bool:
+    """True when the header shows the image is under PIL's MAX_IMAGE_PIXELS (no warning)."""
+    from PIL import Image
+
+    limit = Image.MAX_IMAGE_PIXELS
+    try:
+        size = _header_size(data[:65536])
+    except _HeaderTooShortError:
+        return False
+    return limit is None or (size is not None and size[0] * size[1] <= limit)
 
 
 def _check_pixels(img: PILImage, origin: str) -> None:
@@ -873,7 +897,8 @@ def _process(
 
     if data is not None and src_format in ("JPEG", "MPO") and (tw, th) != (rw, rh):
         img.draft(None, stored_target)  # decode at 1/2, 1/4 or 1/8 scale: still >= target
-    _check_pixels(img, origin)
+    if data is not None:  # about to decode (a user's image is in memory already)
+        _check_pixels(img, origin)
     _load(img, origin)
     img, alpha = _normalize_mode(img)
     if img.size != stored_target:
@@ -982,7 +1007,7 @@ def _figure_png(fig: Any) -> bytes:
     while not hasattr(fig, "savefig") and getattr(fig, "figure", None) not in (None, fig):
         fig = fig.figure  # a SubFigure -> its root Figure
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi)
+    fig.savefig(buf, format="png", dpi="figure")  # the figure's own (unscaled) dpi
     return buf.getvalue()
 
 
@@ -998,7 +1023,7 @@ def _describe(src: Any) -> str:
         name = getattr(src, "filename", None) or getattr(src, "url", None)
         return f"IPython Image ({short_source(name, 48)})" if name else "IPython Image"
     if isinstance(src, (bytes, bytearray, memoryview)):
-        return f"{type(src).__name__} ({len(src):,} bytes)"
+        return f"{type(src).__name__} ({memoryview(src).nbytes:,} bytes)"
     return type(src).__name__
 
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -493,6 +494,22 @@ def test_numpy_int_out_of_range_is_stretched() -> None:
     assert [out.getpixel((x, 0)) for x in range(3)] == [0, 26, 255]
 
 
+def test_in_memory_images_skip_the_decode_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # bombs are about decoding files
+    block = image(np.zeros((100, 200), np.uint8))
+    assert (block.width, block.height) == (200, 100)
+    with pytest.raises(ImageError, match="decompression bomb"):
+        image(encode(Image.new("L", (200, 100)), "PNG"))
+
+
+def test_memoryview_of_other_formats() -> None:
+    data = encode(corners((30, 20)), "PNG")
+    padded = data + bytes((-len(data)) % 4)
+    assert image(memoryview(padded).cast("I")).width == 30
+    with pytest.raises(ImageError, match=r"memoryview \(8 bytes\): not an image"):
+        image(memoryview(bytes(8)).cast("I"))
+
+
 def test_numpy_non_contiguous_and_big() -> None:
     a = np.zeros((3000, 4000, 3), np.uint8)[::2, ::2]
     check_limits(image(a))
@@ -710,8 +727,12 @@ def test_decompression_bomb_header() -> None:
 
 def test_pixel_limit_after_draft(monkeypatch: pytest.MonkeyPatch, huge_jpeg: bytes) -> None:
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 24_000_000)
-    # 48 MP is over the limit, but a JPEG drafted to 1/4 scale is 2000x1500 = 3 MP: allowed
-    check_limits(image(huge_jpeg))
+    # 48 MP is over the limit, but a JPEG drafted to 1/4 scale is 2000x1500 = 3 MP: allowed,
+    # and without PIL's warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        block = image(huge_jpeg)
+    check_limits(block)
     # a PNG must be decoded whole: refused
     with pytest.raises(ImageError, match="too many pixels to decode"):
         image(encode(Image.new("L", (6000, 5000)), "PNG"))
@@ -736,8 +757,12 @@ def test_invalid_http_url() -> None:
         image("https:///nohost.png")
 
 
-def test_error_messages_hide_url_queries() -> None:
+def test_error_messages_hide_url_queries_and_credentials() -> None:
     assert short_source("https://h.org/a.png?sig=SECRET#x") == "https://h.org/a.png?…"
+    assert short_source("https://me:pw@h.org/a.png") == "https://…@h.org/a.png"
+    with pytest.raises(ImageError) as e:
+        image("https://me:SECRET@h.org/a.png?token=SECRET", fetch=True, timeout=0.01)
+    assert "SECRET" not in str(e.value)
     long = "/very/" + "deep/" * 40 + "photo.jpg"
     assert short_source(long).endswith("photo.jpg")
     assert len(short_source(long)) <= 72
