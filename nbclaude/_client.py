@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import functools
 import json
 import os
 import platform
@@ -316,10 +317,7 @@ class Client:
             "accept": "application/json",
             "content-type": "application/json",
             "anthropic-version": self.api_version,
-            "user-agent": (
-                f"nbclaude/{__version__} (Python {platform.python_version()}; "
-                f"{platform.system() or 'unknown'})"
-            ),
+            "user-agent": _user_agent(),
         }
         if self._api_key:
             headers["x-api-key"] = self._api_key
@@ -433,6 +431,29 @@ class Client:
             response.close()
 
 
+@functools.cache
+def _user_agent() -> str:
+    return (
+        f"nbclaude/{__version__} (Python {platform.python_version()}; "
+        f"{platform.system() or 'unknown'})"
+    )
+
+
+_SCAN = json.JSONDecoder().scan_once
+
+
+def _scan_json(text: str) -> Any:
+    """``json.loads`` for one SSE ``data`` payload, calling the C scanner directly (this is
+    the hot path of streaming); anything unusual goes through ``json.loads`` for its checks."""
+    try:
+        value, end = _SCAN(text, 0)
+    except StopIteration:
+        return json.loads(text)
+    if end != len(text) and text[end:].strip():
+        return json.loads(text)  # raises: trailing garbage
+    return value
+
+
 def _cancelled(cancel: threading.Event | None) -> bool:
     return cancel is not None and cancel.is_set()
 
@@ -500,9 +521,9 @@ class MessageStream:
         """Iterate over the text deltas only."""
         for event in self:
             if event.get("type") == "content_block_delta":
-                delta = event.get("delta") or {}
+                delta = event["delta"]
                 if delta.get("type") == "text_delta":
-                    yield delta.get("text", "")
+                    yield delta["text"]
 
     def get_final_message(self) -> Message:
         """Read the stream to its end and return the Message.
@@ -565,20 +586,21 @@ class MessageStream:
 
         response = self._open()
         decoder = SSEDecoder()
-        acc = self._acc
-        loads = json.loads
+        feed = self._acc.feed
         try:
             for chunk in response.iter_bytes():
                 for sse in decoder.feed(chunk):
                     try:
-                        event = loads(sse.data)
+                        event = _scan_json(sse.data)
                     except ValueError:
                         if sse.event in ("message", "ping"):
                             continue
                         raise self._broken(f"invalid JSON in {sse.event!r} event") from None
-                    if sse.event == "error" or event.get("type") == "error":
+                    if sse.event == "error" or (
+                        sse.event == "message" and event.get("type") == "error"
+                    ):
                         raise self._error_event(event)
-                    acc.feed(event)
+                    feed(event)
                     yield event
         except (httpx.TransportError, httpx.StreamError, OSError) as exc:
             if self._cancel.is_set():
@@ -588,9 +610,9 @@ class MessageStream:
             ) from None
         finally:
             self._release()
-        if self._cancel.is_set() and not acc.stopped:
+        if self._cancel.is_set() and not self._acc.stopped:
             return
-        if not acc.stopped:
+        if not self._acc.stopped:
             raise self._broken("the stream ended before message_stop")
         self._finished = True
 

@@ -75,11 +75,14 @@ class MessageAccumulator:
                 return
             delta = event.get("delta") or {}
             dtype = delta.get("type")
-            if dtype == "text_delta" or dtype == "thinking_delta":
+            if dtype == "text_delta":  # the hot path
                 parts = self._parts.get(pos)
-                key = "text" if dtype == "text_delta" else "thinking"
-                if parts is not None and parts[0] == key:
-                    parts[1].append(delta.get(key) or "")
+                if parts is not None and parts[0] == "text":
+                    parts[1].append(delta.get("text") or "")
+            elif dtype == "thinking_delta":
+                parts = self._parts.get(pos)
+                if parts is not None and parts[0] == "thinking":
+                    parts[1].append(delta.get("thinking") or "")
             elif dtype == "input_json_delta":
                 pieces = self._json.get(pos)
                 if pieces is not None:

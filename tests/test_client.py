@@ -460,3 +460,26 @@ def test_close_while_blocked_in_a_read_wakes_the_reader(fake: FakeAnthropic, ser
     t = time.perf_counter()
     assert list(it) == []
     assert time.perf_counter() - t < 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"type":"ping"}', {"type": "ping"}),
+        ('{"type": "x"}             ', {"type": "x"}),  # the API pads with spaces
+        ('  {"type": "x"}', {"type": "x"}),
+        ("[1, 2]", [1, 2]),
+    ],
+)
+def test_scan_json_accepts_what_json_loads_accepts(text: str, expected: Any) -> None:
+    from nbclaude._client import _scan_json
+
+    assert _scan_json(text) == expected == json.loads(text)
+
+
+@pytest.mark.parametrize("text", ['{"a": 1} trailing', "", "   ", '{"a": ', "nope"])
+def test_scan_json_rejects_what_json_loads_rejects(text: str) -> None:
+    from nbclaude._client import _scan_json
+
+    with pytest.raises(ValueError):
+        _scan_json(text)
