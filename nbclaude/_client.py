@@ -439,7 +439,7 @@ def _user_agent() -> str:
     )
 
 
-_SCAN = json.JSONDecoder().scan_once
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _scan_json(text: str) -> Any:
