@@ -91,6 +91,7 @@ def _describe(parsed: ParsedRequest) -> str:
     if parsed.tools:
         names = ", ".join(f"`{t.get('name')}`" for t in parsed.tools)
         lines.append(f"- Tools: {names}")
+    lines += ["", "For real replies, set an API key and leave offline mode."]
     return "\n".join(lines)
 
 
