@@ -631,8 +631,8 @@ def _make_thumbnail(data: str, max_edge: int) -> tuple[str, bytes] | None:
         if img.format in ("JPEG", "MPO"):
             img.draft(None, (max(1, min(w, max_edge)), max(1, min(h, max_edge))))
         _check_pixels(img, "thumbnail")
-        orientation = _orientation(img)
         img.load()
+        orientation = _orientation(img)
         img, _ = _normalize_mode(img)
         img.thumbnail((max_edge, max_edge), Image.Resampling.LANCZOS, reducing_gap=3.0)
         if orientation != 1:
@@ -870,6 +870,14 @@ def _process(
     from PIL import Image
 
     src_format, src_mode = img.format, img.mode
+    jpeg = data is not None and src_format in ("JPEG", "MPO")
+    if not jpeg:
+        # Nothing to draft: decode now. Some plugins apply the orientation themselves while
+        # loading (Pillow >= 11 for TIFF: the size is swapped and the tag dropped), so the
+        # orientation is read after the load.
+        if data is not None:
+            _check_pixels(img, origin)
+        _load(img, origin)
     orientation = _orientation(img)
     swap = orientation in (5, 6, 7, 8)
     w0, h0 = img.size
@@ -888,18 +896,18 @@ def _process(
         and base64_length(len(data)) <= MAX_BASE64
     ):
         # Fast path: send the bytes as they are, after checking that they decode.
-        if src_format in ("JPEG", "MPO"):
+        if jpeg:
             img.draft(None, (max(1, w0 // 8), max(1, h0 // 8)))
-        _check_pixels(img, origin)
-        _load(img, origin)
+            _check_pixels(img, origin)
+            _load(img, origin)
         block = {"type": "image", "source": _b64_source(media_type, data)}
         return _finish(block, extra, tw, th, origin, (rw, rh))
 
-    if data is not None and src_format in ("JPEG", "MPO") and (tw, th) != (rw, rh):
-        img.draft(None, stored_target)  # decode at 1/2, 1/4 or 1/8 scale: still >= target
-    if data is not None:  # about to decode (a user's image is in memory already)
+    if jpeg:
+        if (tw, th) != (rw, rh):
+            img.draft(None, stored_target)  # decode at 1/2, 1/4 or 1/8 scale: >= target
         _check_pixels(img, origin)
-    _load(img, origin)
+        _load(img, origin)
     img, alpha = _normalize_mode(img)
     if img.size != stored_target:
         # After a JPEG draft the remaining reduction is under 2x: BICUBIC (Pillow's thumbnail
