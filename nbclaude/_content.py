@@ -142,8 +142,9 @@ def _decode_text(data: bytes, origin: str, charset: str = "utf-8") -> str:
     try:
         return data.decode("utf-8-sig" if charset.lower() in ("utf-8", "utf8") else charset)
     except (UnicodeDecodeError, LookupError):
+        name = "UTF-8" if charset.lower() in ("utf8", "utf-8") else charset
         raise ImageError(
-            f"{origin}: not UTF-8 text",
+            f"{origin}: not {name} text",
             hint="Convert the file to UTF-8, or pass document(text=...).",
         ) from None
 
@@ -266,7 +267,7 @@ def document(
             raise ImageError(f"{short_source(value)}: a data: URL document must be a PDF")
         return _pdf_block(data, short_source(value), options)
     if not value:
-        raise TypeError("document() got an empty string: pass a path, a URL or text=...")
+        raise ImageError("document() got an empty string: pass a path, a URL or text=...")
     data, origin = read_file(value)
     return _from_file_bytes(data, origin, Path(value).suffix, options)
 
@@ -275,7 +276,7 @@ def _fetched(url: str, options: dict[str, Any], *, timeout: float, max_bytes: in
     def allowed(ctype: str) -> bool:
         return ctype in ("application/pdf", "application/octet-stream") or ctype.startswith("text/")
 
-    data, ctype = fetch_url(
+    data, ctype, charset = fetch_url(
         url,
         timeout=timeout,
         max_bytes=max_bytes,
@@ -286,7 +287,7 @@ def _fetched(url: str, options: dict[str, Any], *, timeout: float, max_bytes: in
     if data.startswith(_PDF_MAGIC):
         return _pdf_block(data, origin, options)
     if ctype.startswith("text/"):
-        return _text_block(_decode_text(data, origin), origin, options)
+        return _text_block(_decode_text(data, origin, charset or "utf-8"), origin, options)
     raise ImageError(f"{origin}: the download is not a PDF (no %PDF- header)")
 
 

@@ -262,8 +262,8 @@ def fetch_url(
     max_bytes: int,
     accept: str,
     allowed: Callable[[str], bool],
-) -> tuple[bytes, str]:
-    """Download ``url`` with httpx: ``(body, content type)``; every failure is an ImageError.
+) -> tuple[bytes, str, str | None]:
+    """Download ``url`` with httpx: ``(body, media type, charset)``; failures are ImageErrors.
 
     ``timeout`` bounds the whole download (a server that trickles bytes is cut off too);
     ``max_bytes`` is enforced while streaming; ``allowed(content_type)`` must accept the
@@ -281,6 +281,7 @@ def fetch_url(
             if response.status_code >= 400:
                 raise _fail(origin, f"download failed: HTTP {response.status_code}")
             ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            charset = response.charset_encoding
             if not allowed(ctype):
                 raise _fail(origin, f"the server sent {ctype or 'no content type'}, not {accept}")
             length = response.headers.get("content-length", "")
@@ -303,7 +304,7 @@ def fetch_url(
         raise _fail(origin, f"download failed ({type(e).__name__})") from None
     if not buf:
         raise _fail(origin, "the download is empty")
-    return bytes(buf), ctype
+    return bytes(buf), ctype, charset
 
 
 # --------------------------------------------------------------------------------------------
@@ -1135,7 +1136,7 @@ def _from_string(
         if not fetch:
             block = {"type": "image", "source": {"type": "url", "url": text}}
             return ImageBlock(block, origin=short_source(text))
-        data, _ = fetch_url(
+        data, _, _ = fetch_url(
             text,
             timeout=timeout,
             max_bytes=max_bytes,

@@ -266,6 +266,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body, ctype = {
             "/paper.pdf": (PDF, "application/pdf"),
             "/notes": ("Grüße".encode(), "text/plain; charset=utf-8"),
+            "/latin": ("Grüße".encode("latin-1"), "text/plain; charset=iso-8859-1"),
             "/page": (b"<html></html>", "application/json"),
         }.get(self.path, (b"", ""))
         if not ctype:
@@ -294,6 +295,7 @@ def test_document_fetch(server: str) -> None:
     block = document(f"{server}/paper.pdf", fetch=True)
     assert base64.b64decode(block["source"]["data"]) == PDF
     assert document(f"{server}/notes", fetch=True)["source"]["data"] == "Grüße"
+    assert document(f"{server}/latin", fetch=True)["source"]["data"] == "Grüße"
     with pytest.raises(ImageError, match="the server sent application/json"):
         document(f"{server}/page", fetch=True)
     with pytest.raises(ImageError, match="HTTP 404"):
