@@ -141,7 +141,15 @@ export class Composer {
     if (e.isComposing) return;
     if (e.key === "Enter" && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
       e.preventDefault();
+      e.stopPropagation();
       this.submit();
+    } else if (e.key === "Enter" && e.shiftKey) {
+      // Insert the line break ourselves: hosts such as JupyterLab claim Shift+Enter.
+      e.preventDefault();
+      e.stopPropagation();
+      const box = this.textarea;
+      box.setRangeText("\n", box.selectionStart, box.selectionEnd, "end");
+      box.dispatchEvent(new Event("input", { bubbles: true }));
     } else if (e.key === "Escape" && this.host.isBusy()) {
       e.preventDefault();
       this.stop();

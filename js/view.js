@@ -104,7 +104,9 @@ export class ChatView {
 
     this.root = h(
       "div",
-      { class: "nbc-root" },
+      // JupyterLab must not treat keys typed here as notebook shortcuts (Shift+Enter would
+      // run the cell, "d d" would delete it): Lumino skips elements inside this attribute.
+      { class: "nbc-root", "data-lm-suppress-shortcuts": "true" },
       toolbar,
       this.settings,
       this.banner,

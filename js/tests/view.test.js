@@ -55,12 +55,13 @@ describe("composer", () => {
     expect(textbox().value).toBe("");
   });
 
-  it("Shift+Enter does not send (the browser adds a new line)", () => {
+  it("Shift+Enter adds a new line at the cursor and does not send", () => {
     textbox().value = "line one";
-    const ok = key(textbox(), "Enter", { shiftKey: true });
-    expect(ok).toBe(true); // default not prevented
+    textbox().setSelectionRange(8, 8);
+    key(textbox(), "Enter", { shiftKey: true });
+    textbox().setRangeText("line two", 9, 9, "end");
     expect(sent(FROM_VIEW.SEND)).toEqual([]);
-    expect(textbox().value).toBe("line one");
+    expect(textbox().value).toBe("line one\nline two");
   });
 
   it("does not send empty text or while composing with an IME", () => {

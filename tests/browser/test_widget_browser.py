@@ -1,0 +1,335 @@
+"""ChatWidget in real JupyterLab + Chromium: what a student sees and what the kernel holds."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import ARTIFACTS, BROWSER_KEY, Notebook, Traffic
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+HAVE_MAGIC = all(
+    importlib.util.find_spec(f"nbclaude.{name}") is not None
+    for name in ("_magics", "_display", "_render")
+)
+needs_magic = pytest.mark.xfail(
+    not HAVE_MAGIC, reason="the %%claude magic is not complete in this tree yet", strict=False
+)
+
+LIVE = ".nbc-live"
+ARTICLES = "article.nbc-msg:not(.nbc-live)"
+
+
+def show_widget(nb: Notebook, code: str = "w = nbclaude.ChatWidget(); w") -> Any:
+    index = nb.add(code)
+    nb.wait_done(index)
+    widget = nb.widget(index)
+    widget.wait_for(timeout=15_000)
+    return widget
+
+
+def reset(nb: Notebook) -> None:
+    nb.run("session.stop(); session.reset(); fake.clear(); session.model = 'claude-haiku-4-5'")
+
+
+def test_send_with_enter_streams_and_lands_in_the_kernel(notebook: Notebook) -> None:
+    nb = notebook
+    reset(nb)
+    nb.run("fake.add(Text('Hello from the **fake** Claude. ' * 8, rate=60))")
+    widget = show_widget(nb)
+    box = widget.get_by_role("textbox", name="Message Claude")
+    box.fill("Hi, who are you?")
+    box.press("Enter")
+    # the reply streams into a live bubble, then becomes part of the transcript
+    widget.locator(LIVE).wait_for(timeout=20_000)
+    widget.locator(f"{LIVE} strong").first.wait_for(timeout=20_000)
+    widget.locator(LIVE).wait_for(state="detached", timeout=15_000)
+    assert widget.locator(ARTICLES).count() == 2
+    assert "Hi, who are you?" in widget.locator(ARTICLES).nth(0).inner_text()
+    assert widget.locator(f"{ARTICLES} strong").first.inner_text() == "fake"
+    assert box.input_value() == ""
+    assert nb.value("[m['role'] for m in session.messages]") == ["user", "assistant"]
+    assert nb.value("session.messages[0]['content']") == "Hi, who are you?"
+
+
+def test_shift_enter_adds_a_line(notebook: Notebook) -> None:
+    nb = notebook
+    reset(nb)
+    widget = show_widget(nb)
+    box = widget.get_by_role("textbox", name="Message Claude")
+    box.click()
+    box.type("line one")
+    box.press("Shift+Enter")
+    box.type("line two")
+    assert box.input_value() == "line one\nline two"
+    assert nb.value("len(session.messages)") == 0
+
+
+def test_stop_appears_while_streaming_and_stops(notebook: Notebook) -> None:
+    nb = notebook
+    reset(nb)
+    nb.run("fake.add(Text('slow ' * 400, rate=20))")  # would take 20 s
+    widget = show_widget(nb)
+    assert (
+        widget.get_by_role("button", name="Stop").count() == 0
+        or not widget.get_by_role("button", name="Stop").is_visible()
+    )
+    widget.get_by_role("textbox", name="Message Claude").fill("Tell me a long story")
+    widget.get_by_role("button", name="Send").click()
+    stop = widget.get_by_role("button", name="Stop")
+    stop.wait_for(state="visible", timeout=20_000)
+    widget.locator(LIVE).get_by_text("slow", exact=False).first.wait_for(timeout=20_000)
+    t0 = time.monotonic()
+    stop.click()
+    widget.get_by_role("button", name="Send").wait_for(state="visible", timeout=5_000)
+    elapsed = time.monotonic() - t0
+    assert elapsed < 1.0, f"Stop took {elapsed:.2f} s"
+    widget.locator(".nbc-tag", has_text="stopped").wait_for(timeout=5_000)
+    kept = nb.value("session.messages[-1]['content']")
+    assert kept.startswith("slow") and len(kept) < 400 * 5
+    assert nb.value("session.busy") is False
+
+
+@needs_magic
+def test_claude_magic_turns_show_live_in_the_widget(notebook: Notebook) -> None:
+    nb = notebook
+    reset(nb)
+    nb.run("%load_ext nbclaude")
+    nb.run("fake.add(Text('First answer.'), Text('Magic answer, ' * 30, rate=40))")
+    widget = show_widget(nb)
+    box = widget.get_by_role("textbox", name="Message Claude")
+    box.fill("Widget question")
+    box.press("Enter")
+    widget.locator(ARTICLES).nth(1).wait_for(timeout=30_000)
+    # a %%claude cell continues the same conversation, and the widget shows it while it streams
+    index = nb.add("%%claude\nA question from a cell")
+    widget.locator(LIVE).get_by_text("Magic answer", exact=False).first.wait_for(timeout=30_000)
+    nb.wait_done(index, timeout=30)
+    widget.locator(LIVE).wait_for(state="detached", timeout=20_000)
+    texts = [t.strip() for t in widget.locator(ARTICLES).all_inner_texts()]
+    assert len(texts) == 4
+    assert "A question from a cell" in texts[2]
+    sent = nb.value("[m['content'] for m in posts()[-1]['messages']]")
+    assert sent[:2] == ["Widget question", "First answer."]
+
+
+def test_attach_an_image_with_the_file_picker(notebook: Notebook, tmp_path: Path) -> None:
+    from PIL import Image
+
+    nb = notebook
+    reset(nb)
+    path = tmp_path / "big-red.png"
+    Image.new("RGB", (2400, 1600), (220, 40, 40)).save(path)
+    nb.run("fake.add(Text('A red rectangle.'))")
+    widget = show_widget(nb)
+    with nb.page.expect_file_chooser() as chooser:
+        widget.get_by_role("button", name="Attach image").click()
+    chooser.value.set_files(str(path))
+    widget.locator(".nbc-pending-item.nbc-ready").wait_for(timeout=30_000)
+    widget.get_by_role("textbox", name="Message Claude").fill("What is this?")
+    widget.get_by_role("button", name="Send").click()
+    thumb = widget.locator(f"{ARTICLES} img.nbc-thumb")
+    thumb.wait_for(timeout=30_000)
+    assert thumb.get_attribute("src").startswith("data:image/")
+    widget.locator(ARTICLES).nth(1).wait_for(timeout=30_000)
+    sent = nb.value(
+        "[(b['type'], b.get('source', {}).get('media_type')) "
+        "for b in posts()[-1]['messages'][0]['content']]"
+    )
+    assert sent == [["image", "image/png"], ["text", None]]
+    size = nb.value(
+        "__import__('nbclaude._images', fromlist=['x']).image_info("
+        "posts()[-1]['messages'][0]['content'][0])[1:3]"
+    )
+    assert max(size) <= 1568  # went through nbclaude.image: downscaled to the API's limit
+
+
+def test_a_non_image_gets_a_clear_message(notebook: Notebook, tmp_path: Path) -> None:
+    nb = notebook
+    reset(nb)
+    path = tmp_path / "notes.txt"
+    path.write_text("not a picture")
+    widget = show_widget(nb)
+    with nb.page.expect_file_chooser() as chooser:
+        widget.get_by_role("button", name="Attach image").click()
+    chooser.value.set_files(str(path))
+    status = widget.get_by_role("status")
+    status.get_by_text("notes.txt is not an image", exact=False).wait_for(timeout=20_000)
+
+
+def test_errors_show_a_banner_with_retry(notebook: Notebook) -> None:
+    nb = notebook
+    reset(nb)
+    nb.run(
+        "from nbclaude.testing import HTTPError; fake.add(HTTPError(529), HTTPError(529), "
+        "HTTPError(529), Text('Back again.'))"
+    )
+    widget = show_widget(nb)
+    widget.get_by_role("textbox", name="Message Claude").fill("Are you there?")
+    widget.get_by_role("textbox", name="Message Claude").press("Enter")
+    alert = widget.get_by_role("alert")
+    alert.get_by_text("overloaded", exact=False).first.wait_for(timeout=20_000)
+    assert nb.value("len(session.messages)") == 0
+    alert.get_by_role("button", name="Retry").click()
+    widget.locator(ARTICLES).nth(1).wait_for(timeout=30_000)
+    assert "Back again." in widget.locator(ARTICLES).nth(1).inner_text()
+    assert not alert.is_visible()
+
+
+def test_xss_corpus_runs_nothing(notebook: Notebook, traffic: Traffic) -> None:
+    nb = notebook
+    reset(nb)
+    corpus = json.loads((REPO / "tests" / "xss_corpus.json").read_text())
+    nb.run(
+        f"corpus = json.load(open({str(REPO / 'tests' / 'xss_corpus.json')!r}))\n"
+        "for item in corpus:\n"
+        "    session.messages += [{'role': 'user', 'content': item['id']},\n"
+        "                         {'role': 'assistant', 'content': item['markdown']}]\n"
+        # and the live path: the first 40 vectors streamed as one reply
+        "fake.add(Text('\\n\\n'.join(i['markdown'] for i in corpus[:40]), rate=300))"
+    )
+    before_dialogs = len(traffic.dialogs)
+    widget = show_widget(nb)
+    assert widget.locator(ARTICLES).count() == 2 * len(corpus)
+    box = widget.get_by_role("textbox", name="Message Claude")
+    box.fill("stream the attacks")
+    box.press("Enter")
+    widget.locator(LIVE).wait_for(timeout=20_000)
+    widget.locator(LIVE).wait_for(state="detached", timeout=30_000)
+    nb.page.wait_for_timeout(500)  # give any late handler a chance to fire
+    found = widget.evaluate(
+        """(root) => {
+            const bad = [];
+            for (const el of root.querySelectorAll("*")) {
+                const tag = el.localName;
+                if (["script", "iframe", "object", "embed", "form", "style", "link", "meta",
+                     "base", "video", "audio"].includes(tag)) bad.push(tag);
+                if (tag === "img" && !el.classList.contains("nbc-thumb") &&
+                    !el.classList.contains("nbc-thumb-small")) bad.push("img " + el.src);
+                for (const a of el.attributes) {
+                    if (a.name.startsWith("on")) bad.push(tag + "[" + a.name + "]");
+                    if (/^\\s*(javascript|vbscript|data):/i.test(a.value) && a.name !== "data-tex")
+                        bad.push(tag + "[" + a.name + "=" + a.value + "]");
+                }
+            }
+            return bad;
+        }"""
+    )
+    assert found == []
+    assert traffic.dialogs[before_dialogs:] == []
+    assert not [u for u in traffic.remote if "attacker.example" in u]
+    # benign content still renders: math and code from the corpus
+    assert widget.locator(".katex").count() > 0
+    assert widget.locator("pre code.language-python").count() > 0
+
+
+def test_math_fonts_are_bundled(notebook: Notebook, traffic: Traffic) -> None:
+    nb = notebook
+    reset(nb)
+    nb.run("fake.add(Text('Euler: $e^{i\\\\pi}+1=0$ and $$\\\\int_0^1 x^2\\\\,dx$$'))")
+    widget = show_widget(nb)
+    widget.get_by_role("textbox", name="Message Claude").fill("math please")
+    widget.get_by_role("textbox", name="Message Claude").press("Enter")
+    widget.locator(f"{ARTICLES} .katex").first.wait_for(timeout=30_000)
+    loaded = nb.page.evaluate(
+        """async () => { await document.fonts.ready;
+            return [...document.fonts].filter(f => f.family.includes("KaTeX") &&
+                                                   f.status === "loaded").map(f => f.family); }"""
+    )
+    assert "KaTeX_Main" in loaded or '"KaTeX_Main"' in loaded
+    assert not [u for u in traffic.remote if "font" in u.lower()]
+
+
+def test_the_api_key_is_nowhere_in_the_page(notebook: Notebook, traffic: Traffic) -> None:
+    nb = notebook
+    assert nb.value("len(os.environ['ANTHROPIC_API_KEY'])") == len(BROWSER_KEY)
+    html = nb.page.content()
+    assert BROWSER_KEY not in html
+    assert not any(BROWSER_KEY.encode() in frame for frame in traffic.frames)
+    storage = nb.page.evaluate(
+        "() => JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage})"
+    )
+    assert BROWSER_KEY not in storage
+
+
+def test_redisplaying_200_turns_renders_in_under_a_second(notebook: Notebook) -> None:
+    nb = notebook
+    reset(nb)
+    nb.run(
+        "reply = ('Here is a step:\\n\\n```python\\nfor i in range(3):\\n'\n"
+        "         '    print(i)\\n```\\n\\n'\n"
+        "         'The sum is $\\\\sum_{i=0}^{2} i = 3$. **Done.**')\n"
+        "for i in range(200):\n"
+        "    session.messages += [{'role': 'user', 'content': f'Question {i}'},\n"
+        "                         {'role': 'assistant', 'content': reply}]\n"
+    )
+    nb.page.evaluate("() => { window.__t0 = performance.now(); }")
+    index = nb.add("w200 = nbclaude.ChatWidget(); w200")
+    sel = f".jp-Notebook .jp-Cell:nth-child({index + 1}) {ARTICLES}"
+    nb.page.wait_for_function(
+        f"() => document.querySelectorAll({sel!r}).length >= 400", timeout=30_000
+    )
+    elapsed_ms = nb.page.evaluate("() => performance.now() - window.__t0")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "widget-redisplay.json").write_text(
+        json.dumps({"messages": 400, "turns": 200, "ms_from_run_to_rendered": round(elapsed_ms)})
+    )
+    print(f"\n200-turn transcript: {elapsed_ms:.0f} ms from running the cell to all rendered")
+    assert elapsed_ms < 1000
+
+
+def test_screenshot_for_the_readme(notebook: Notebook) -> None:
+    from PIL import Image
+
+    nb = notebook
+    reset(nb)
+    img = Image.new("RGB", (640, 400), (255, 255, 255))
+    for x in range(0, 640, 80):
+        for y in range(400):
+            img.putpixel((x, y), (30, 90, 200))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    png = nb.lab.root / "grid.png"
+    png.write_bytes(buf.getvalue())
+    answer = (
+        "The picture shows **vertical blue lines** on white, 80 px apart.\\n\\n"
+        "To draw it with NumPy:\\n\\n"
+        "```python\\nimport numpy as np\\nimg = np.full((400, 640, 3), 255, np.uint8)\\n"
+        "img[:, ::80] = (30, 90, 200)\\n```\\n\\n"
+        "There are $\\\\lceil 640 / 80 \\\\rceil = 8$ lines."
+    )
+    nb.run(f"fake.add(Text('{answer}', rate=200))")
+    widget = show_widget(nb)
+    with nb.page.expect_file_chooser() as chooser:
+        widget.get_by_role("button", name="Attach image").click()
+    chooser.value.set_files(str(png))
+    widget.locator(".nbc-pending-item.nbc-ready").wait_for(timeout=30_000)
+    widget.get_by_role("textbox", name="Message Claude").fill("What is in this picture?")
+    widget.get_by_role("button", name="Send").click()
+    widget.locator(ARTICLES).nth(1).wait_for(timeout=30_000)
+    widget.locator(f"{ARTICLES} .katex").first.wait_for(timeout=20_000)
+    widget.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    widget.screenshot(path=str(ARTIFACTS / "chat-widget.png"))
+    nb.page.evaluate(
+        "() => window.jupyterapp.commands.execute('apputils:change-theme', "
+        "{theme: 'JupyterLab Dark'})"
+    )
+    nb.page.wait_for_function(
+        "() => document.body.dataset.jpThemeLight === 'false'", timeout=30_000
+    )
+    nb.page.wait_for_timeout(300)
+    widget.screenshot(path=str(ARTIFACTS / "chat-widget-dark.png"))
+    nb.page.evaluate(
+        "() => window.jupyterapp.commands.execute('apputils:change-theme', "
+        "{theme: 'JupyterLab Light'})"
+    )
+    assert (ARTIFACTS / "chat-widget.png").stat().st_size > 10_000
