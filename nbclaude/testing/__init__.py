@@ -32,8 +32,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._default import MARKER
-from ._recording import load_recording
 from ._script import (
     SSE,
     Cut,
@@ -50,7 +48,9 @@ from ._script import (
 )
 
 if TYPE_CHECKING:
+    from ._default import MARKER
     from ._fake import FakeAnthropic, RecordedRequest
+    from ._recording import load_recording
     from ._server import FakeServer
 
 __all__ = [
@@ -73,8 +73,14 @@ __all__ = [
     "load_recording",
 ]
 
-# Names whose modules import httpx: loaded on first use (PEP 562).
-_LAZY = {"FakeAnthropic": "_fake", "RecordedRequest": "_fake", "FakeServer": "_server"}
+# Loaded on first use (PEP 562): the transport imports httpx, the rest is only needed by it.
+_LAZY = {
+    "FakeAnthropic": "_fake",
+    "FakeServer": "_server",
+    "MARKER": "_default",
+    "RecordedRequest": "_fake",
+    "load_recording": "_recording",
+}
 
 
 def __getattr__(name: str) -> Any:

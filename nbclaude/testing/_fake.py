@@ -287,8 +287,11 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
             plan = handler(_Incoming(path, query, headers, body, request_id))
         except FakeAPIError as exc:
             plan = _error_plan(exc.status, exc.type, exc.message, request_id=request_id)
-        plan.headers.insert(0, ("request-id", request_id))
-        plan.headers.append(("anthropic-organization-id", ORGANIZATION_ID))
+        present = {k.lower() for k, _ in plan.headers}
+        if "request-id" not in present:  # a replayed response keeps its recorded id
+            plan.headers.insert(0, ("request-id", request_id))
+        if "anthropic-organization-id" not in present:
+            plan.headers.append(("anthropic-organization-id", ORGANIZATION_ID))
         return plan
 
     def _check_headers(self, headers: Mapping[str, str]) -> None:
