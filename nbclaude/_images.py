@@ -185,6 +185,8 @@ def _fail(origin: str, reason: str, hint: str | None = None) -> ImageError:
 
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]+):")
+# Schemes written without "//" that must never be taken for a file name.
+_OTHER_SCHEMES = frozenset({"javascript", "vbscript", "file", "mailto", "about", "blob", "urn"})
 
 
 def split_source(text: str) -> tuple[str, str]:
@@ -205,8 +207,9 @@ def split_source(text: str) -> tuple[str, str]:
         return "url", text
     if scheme == "data":
         return "data", text
-    if os.path.exists(text):
-        return "path", text
+    looks_like_url = text[m.end() : m.end() + 2] == "//" or scheme in _OTHER_SCHEMES
+    if not looks_like_url or os.path.exists(text):
+        return "path", text  # e.g. "notes:v2.png"
     raise _fail(
         short_source(text),
         f"unsupported URL scheme {scheme + ':'!r}",

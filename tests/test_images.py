@@ -766,6 +766,14 @@ def test_unsupported_url_schemes(url: str) -> None:
         image(url)
 
 
+def test_colons_in_file_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ImageError, match=r"notes:v2\.png: no such file"):
+        image("notes:v2.png")
+    Path("notes:v2.png").write_bytes(encode(corners((30, 20)), "PNG"))
+    assert image("notes:v2.png").width == 30
+
+
 def test_invalid_http_url() -> None:
     with pytest.raises(ImageError, match="not a valid URL"):
         image("https:///nohost.png")
