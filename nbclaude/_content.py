@@ -438,7 +438,7 @@ def _size_bounds(value: Any) -> tuple[int, int]:
 
 
 def fit_messages(
-    messages: Sequence[Mapping[str, Any]], *, overhead: int = 0
+    messages: Sequence[Mapping[str, Any]], *, overhead: int = 0, max_images: int | None = None
 ) -> list[dict[str, Any]]:
     """The request-level guard rail: make ``messages`` acceptable to the API, or refuse.
 
@@ -461,6 +461,9 @@ def fit_messages(
         The ``messages`` about to be sent.
     overhead : int
         Bytes of the rest of the body (``system``, ``tools``, ...), counted toward 32 MB.
+    max_images : int, optional
+        Images allowed per request: 100 by default (``LIMITS``); the vision docs allow 600
+        on 1M-context models (PROTOCOL.md §6), so pass 600 for those.
 
     Returns
     -------
@@ -473,7 +476,8 @@ def fit_messages(
     True
     """
     slots = _image_slots(messages)
-    max_images = LIMITS["max_images"]
+    if max_images is None:
+        max_images = LIMITS["max_images"]
     if len(slots) > max_images:
         raise InvalidRequestError(
             f"This request would hold {len(slots)} images; the API accepts at most "

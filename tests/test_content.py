@@ -378,6 +378,7 @@ def test_more_than_100_images_refused() -> None:
         fit_messages([user(url) for _ in range(101)])
     assert e.value.hint
     assert len(fit_messages([user(url) for _ in range(100)])) == 100
+    assert len(fit_messages([user(url) for _ in range(101)], max_images=600)) == 101
 
 
 def test_body_over_32_mb_refused() -> None:
