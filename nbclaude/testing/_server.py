@@ -12,8 +12,10 @@ import contextlib
 import select
 import socket
 import socketserver
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from types import TracebackType
@@ -28,6 +30,16 @@ _GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutE
 
 
 _COALESCE_LIMIT = 64 * 1024
+
+
+def _internal_error() -> Plan:
+    from ._fake import Plan
+
+    body = (
+        b'{"type":"error","error":{"type":"api_error","message":"nbclaude.testing: internal '
+        b'error in the fake (traceback on the server\'s stderr)"},"request_id":null}'
+    )
+    return Plan(500, [("content-type", "application/json"), ("x-should-retry", "false")], [body])
 
 
 def _coalesced(parts: list[Any]) -> Iterator[Any]:
@@ -105,7 +117,11 @@ class _Handler(BaseHTTPRequestHandler):
             for k, v in self.headers.items():
                 k = k.lower()
                 headers[k] = f"{headers[k]}, {v}" if k in headers else v
-            plan = self.server.fake.respond(self.command, self.path, headers, body)
+            try:
+                plan = self.server.fake.respond(self.command, self.path, headers, body)
+            except Exception:  # a bug in the fake: say so loudly rather than drop the line
+                traceback.print_exc(file=sys.stderr)
+                plan = _internal_error()
             if plan.latency > 0 and not self._pause(plan.latency):
                 self.close_connection = True
                 return

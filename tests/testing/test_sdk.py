@@ -232,16 +232,17 @@ def test_sdk_sees_a_mid_stream_error(fake: FakeAnthropic, sdk: Any) -> None:
 
 
 def test_sdk_and_a_cut_connection(fake: FakeAnthropic, sdk: Any) -> None:
-    """PROTOCOL.md §12: SDK 2.x either raises or returns stop_reason None; it never completes."""
+    """The SDK's own HTTP stack (httpx2) sees the drop exactly as a real dropped connection."""
+    httpx2 = pytest.importorskip("httpx2")
     fake.add(Cut(after="Half a sent"))
-    try:
-        with sdk.messages.stream(**BODY) as st:
-            final = st.get_final_message()
-    except Exception as exc:  # the SDK's own transport error type
-        assert "closed" in str(exc).lower() or "incomplete" in str(exc).lower(), exc
-    else:
-        assert final.stop_reason is None
-        assert final.content[0].text == "Half a sent"
+    got = []
+    with (
+        pytest.raises(httpx2.RemoteProtocolError, match="incomplete chunked read"),
+        sdk.messages.stream(**BODY) as st,
+    ):
+        for text in st.text_stream:
+            got.append(text)
+    assert "".join(got) == "Half a sent"
 
 
 def test_sdk_models_auto_pagination(sdk: Any, fake: FakeAnthropic) -> None:

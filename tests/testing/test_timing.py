@@ -259,3 +259,18 @@ def test_async_transport(fake: FakeAnthropic) -> None:
     text, waited = asyncio.run(main())
     assert text == "async hello"
     assert waited < 1.0
+
+
+def test_a_bug_in_the_fake_is_a_visible_500_over_loopback(
+    fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(fake, "respond", broken)
+    with fake.serve() as server, httpx.Client(base_url=server.url, headers=HEADERS) as c:
+        r = c.post("/v1/messages", json=BODY)
+    assert r.status_code == 500
+    assert r.headers["x-should-retry"] == "false"
+    assert "internal error in the fake" in r.json()["error"]["message"]
+    assert "RuntimeError: boom" in capsys.readouterr().err
