@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._schema import example_for
+from ._script import fake_signature
 from ._validate import ParsedRequest
-from ._wire import Draft, fake_signature
+from ._wire import Draft
 
 __all__ = ["MARKER", "default_draft"]
 

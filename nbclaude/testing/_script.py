@@ -20,6 +20,8 @@ Timing options shared by the reply items:
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
@@ -40,10 +42,26 @@ __all__ = [
     "Text",
     "Thinking",
     "ToolUse",
+    "fake_signature",
 ]
+
+#: The first bytes of the fake's thinking signatures (so it can check the ones sent back).
+SIGNATURE_PREFIX = b"nbclaude-fake-signature:"
 
 # Marks "not given" where ``None`` is a meaningful value (``request_id=None`` sends JSON null).
 _DEFAULT: Any = type("_Default", (), {"__repr__": lambda self: "<default>"})()
+
+
+def fake_signature(thinking: str) -> str:
+    """A deterministic stand-in for a thinking block's signature.
+
+    Examples
+    --------
+    >>> fake_signature("x") == fake_signature("x") != fake_signature("y")
+    True
+    """
+    digest = hashlib.sha256(thinking.encode("utf-8")).digest()
+    return base64.b64encode(SIGNATURE_PREFIX + digest).decode("ascii")
 
 
 def _check_timing(

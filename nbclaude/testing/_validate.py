@@ -21,6 +21,7 @@ from typing import Any
 
 from ._imageinfo import ImageInfo, sniff_image
 from ._models import ModelEntry, ModelRegistry
+from ._script import SIGNATURE_PREFIX, fake_signature
 from ._tokens import count_tokens, image_tokens
 
 __all__ = ["DocumentRef", "FakeAPIError", "ImageRef", "ParsedRequest", "parse_request"]
@@ -109,6 +110,7 @@ _OTHER_BLOCKS = frozenset(
         "fallback",
     }
 )
+_OUR_SIGNATURES = base64.b64encode(SIGNATURE_PREFIX)[:32].decode("ascii")
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 _THINKING_DOCS = "https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
@@ -279,6 +281,7 @@ class _Parser:
         if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
             raise _bad("stop_sequences: Input should be a valid list of strings")  # CONSTRUCTED
         self._check_sampling_types(body)
+        self._check_small_fields(body)
 
         entry = self.registry.get(model)
         if entry is None:
@@ -345,6 +348,19 @@ class _Parser:
                     raise _bad(f"{key}: Input should be less than or equal to 1")  # CONSTRUCTED
         if "top_k" in body and body["top_k"] is not None and not _is_int(body["top_k"]):
             raise _bad("top_k: Input should be a valid integer")  # CONSTRUCTED
+
+    def _check_small_fields(self, body: Mapping[str, Any]) -> None:
+        meta = body.get("metadata")
+        if meta is not None:
+            if not isinstance(meta, Mapping):
+                raise _bad("metadata: Input should be a valid dictionary")  # CONSTRUCTED
+            _check_keys(meta, frozenset({"user_id"}), "metadata.")
+            if meta.get("user_id") is not None and not isinstance(meta["user_id"], str):
+                raise _bad("metadata.user_id: Input should be a valid string")  # CONSTRUCTED
+        tier = body.get("service_tier")
+        if tier is not None and tier not in ("auto", "standard_only"):
+            # CONSTRUCTED
+            raise _bad("service_tier: Input should be 'auto' or 'standard_only'")
 
     def _thinking(
         self, body: Mapping[str, Any], entry: ModelEntry, max_tokens: int
@@ -500,6 +516,12 @@ class _Parser:
                 "tags: 'auto', 'any', 'tool', 'none'"
             )
         kind = choice["type"]
+        keys = {"type"} | ({"disable_parallel_tool_use"} if kind != "none" else set())
+        _check_keys(
+            choice,
+            frozenset(keys | ({"name"} if kind == "tool" else set())),
+            f"tool_choice.{kind}.",
+        )
         if kind == "tool":
             name = choice.get("name")
             if not isinstance(name, str):
@@ -754,7 +776,18 @@ class _Parser:
                 for k, inner in enumerate(content):
                     self._block(inner, f"{path}.tool_result.content.{k}")
         elif kind == "thinking":
-            self.texts.append(str(block.get("thinking", "")))
+            thinking = block.get("thinking")
+            signature = block.get("signature")
+            ours = isinstance(signature, str) and signature.startswith(_OUR_SIGNATURES)
+            if (
+                not isinstance(thinking, str)
+                or not isinstance(signature, str)
+                or not signature
+                or (ours and signature != fake_signature(thinking))
+            ):
+                # real (issues); the fake can check only the signatures it made itself
+                raise _bad(f"{path}: Invalid `signature` in `thinking` block")
+            self.texts.append(thinking)
         elif kind in _OTHER_BLOCKS:
             self.texts.append(json.dumps(block, sort_keys=True, default=str))
 

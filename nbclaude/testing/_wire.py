@@ -7,15 +7,22 @@ turns the finished Message into the real event sequence (PROTOCOL.md §4.2), wit
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._script import Message, RedactedThinking, Reply, ReplyItem, Text, Thinking, ToolUse
+from ._script import (
+    Message,
+    RedactedThinking,
+    Reply,
+    ReplyItem,
+    Text,
+    Thinking,
+    ToolUse,
+    fake_signature,
+)
 from ._tokens import count_tokens, truncate_tokens
 from ._validate import ParsedRequest
 
@@ -25,7 +32,6 @@ __all__ = [
     "Pause",
     "draft_from_item",
     "encode_event",
-    "fake_signature",
     "finish",
     "stream_events",
 ]
@@ -36,18 +42,6 @@ _JSON_BLOCKS = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
 
 class Pause(float):
     """Seconds to wait between two events of a stream."""
-
-
-def fake_signature(thinking: str) -> str:
-    """A deterministic stand-in for a thinking block's signature.
-
-    Examples
-    --------
-    >>> fake_signature("x") == fake_signature("x") != fake_signature("y")
-    True
-    """
-    digest = hashlib.sha256(thinking.encode("utf-8")).digest()
-    return base64.b64encode(b"nbclaude-fake-signature:" + digest).decode("ascii")
 
 
 @dataclass

@@ -629,3 +629,39 @@ def test_count_tokens_is_validated_too() -> None:
         "not_found_error",
         "model: nope",
     )
+
+
+def test_thinking_signatures_made_by_the_fake_are_checked() -> None:
+    fake = FakeAnthropic()
+    body = req("Why?", thinking={"type": "enabled", "budget_tokens": 1024}, max_tokens=2000)
+    first = post(body, fake=fake).json()
+    body["messages"] += [{"role": "assistant", "content": first["content"]}, user("And then?")]
+    assert post(body, fake=fake).status_code == 200  # sent back unchanged: fine
+    edited = json.loads(json.dumps(body))
+    edited["messages"][1]["content"][0]["thinking"] += " (edited)"
+    assert bad(edited) == "messages.1.content.0: Invalid `signature` in `thinking` block"
+    emptied = json.loads(json.dumps(body))
+    emptied["messages"][1]["content"][0]["signature"] = ""
+    assert bad(emptied) == "messages.1.content.0: Invalid `signature` in `thinking` block"
+    foreign = json.loads(json.dumps(body))
+    foreign["messages"][1]["content"][0]["signature"] = "EqQBCgIYAhIM-from-the-real-API"
+    assert post(foreign).status_code == 200  # cannot be checked offline
+
+
+def test_small_fields() -> None:
+    assert bad(req(metadata={"user_id": "u1", "email": "x"})) == (
+        "metadata.email: Extra inputs are not permitted"
+    )
+    assert post(req(metadata={"user_id": "u1"})).status_code == 200
+    assert (
+        bad(req(service_tier="fast")) == "service_tier: Input should be 'auto' or 'standard_only'"
+    )
+    tool = {"name": "t", "input_schema": {"type": "object"}}
+    assert bad(req(tools=[tool], tool_choice={"type": "none", "name": "t"})) == (
+        "tool_choice.none.name: Extra inputs are not permitted"
+    )
+    ok = req(tools=[tool], tool_choice={"type": "auto", "disable_parallel_tool_use": True})
+    assert post(ok).status_code == 200
+    assert bad(req(tools=[tool], tool_choice={"type": "tool", "name": "other"})).startswith(
+        "tool_choice.tool.name:"
+    )
