@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ._request import ParsedRequest
 from ._schema import example_for
 from ._script import fake_signature
-from ._validate import ParsedRequest
 from ._wire import Draft
 
 __all__ = ["MARKER", "default_draft"]

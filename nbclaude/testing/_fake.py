@@ -8,22 +8,35 @@ server (``_server.py``) only differ in how they play a plan.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
 from ._default import default_draft
+from ._inprocess import play, play_async, request_headers
 from ._models import ModelRegistry
+from ._plans import (
+    CUT,
+    STATUS_OF_ERROR,
+    Part,
+    Plan,
+    chunks,
+    error_plan,
+    http_error_plan,
+    json_bytes,
+    json_plan,
+    raw_plan,
+    stream_plan,
+)
+from ._request import FakeAPIError, ParsedRequest
 from ._script import (
-    _DEFAULT,
     SSE,
     Cut,
     Delay,
@@ -38,41 +51,17 @@ from ._script import (
     Text,
     Thinking,
     ToolUse,
-    error_defaults,
 )
-from ._validate import FakeAPIError, ParsedRequest, parse_request
+from ._validate import parse_request
 from ._wire import Draft, Pause, draft_from_item, encode_event, finish, stream_events
 
 if TYPE_CHECKING:
     from ._server import FakeServer
 
-__all__ = ["CUT", "FakeAnthropic", "Plan", "RecordedRequest"]
+__all__ = ["FakeAnthropic", "RecordedRequest"]
 
 API_VERSIONS = ("2023-06-01", "2026-10-21")
 ORGANIZATION_ID = "00000000-0000-4000-8000-00000000fa4e"
-_STATUS_OF_ERROR = {
-    "invalid_request_error": 400,
-    "authentication_error": 401,
-    "billing_error": 402,
-    "permission_error": 403,
-    "not_found_error": 404,
-    "request_too_large": 413,
-    "rate_limit_error": 429,
-    "api_error": 500,
-    "timeout_error": 504,
-    "overloaded_error": 529,
-}
-
-
-class _Cut:
-    def __repr__(self) -> str:
-        return "CUT"
-
-
-#: A plan part: drop the connection here.
-CUT = _Cut()
-
-Part = bytes | float | _Cut
 
 
 @dataclass(frozen=True)
@@ -123,30 +112,6 @@ class _Incoming:
     @property
     def beta(self) -> bool:
         return self.query.get("beta") == "true" or bool(self.headers.get("anthropic-beta"))
-
-
-@dataclass
-class Plan:
-    """How to answer one request: status, headers, then body parts.
-
-    ``parts`` holds bytes to send, floats (seconds to pause, interruptible) and :data:`CUT`
-    (drop the connection). ``chunked`` is true for streams (no ``content-length``).
-    """
-
-    status: int
-    headers: list[tuple[str, str]]
-    parts: list[Part] = field(default_factory=list)
-    latency: float = 0.0
-    chunked: bool = False
-    coalesce: bool = True  # the server may join parts with no pause between them
-
-
-def _json_bytes(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def _should_retry(status: int) -> str:
-    return "true" if status in (408, 409, 429) or status >= 500 else "false"
 
 
 class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -286,7 +251,7 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
             handler = self._route(method.upper(), path)
             plan = handler(_Incoming(path, query, headers, body, request_id))
         except FakeAPIError as exc:
-            plan = _error_plan(exc.status, exc.type, exc.message, request_id=request_id)
+            plan = error_plan(exc.status, exc.type, exc.message, request_id=request_id)
         present = {k.lower() for k, _ in plan.headers}
         if "request-id" not in present:  # a replayed response keeps its recorded id
             plan.headers.insert(0, ("request-id", request_id))
@@ -344,7 +309,7 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def _count_tokens(self, req: _Incoming) -> Plan:
         parsed = parse_request("count_tokens", req.body, self._registry, beta=req.beta)
-        return _json_plan(200, {"input_tokens": parsed.input_tokens})
+        return json_plan(200, {"input_tokens": parsed.input_tokens})
 
     def _list_models(self, req: _Incoming) -> Plan:
         query = req.query
@@ -358,41 +323,17 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
             raise FakeAPIError(
                 400, "invalid_request_error", "limit: Input should be between 1 and 1000"
             )
-        entries = self._registry.entries
-        ids = [e.id for e in entries]
-        start, stop = 0, len(entries)
-        if "after_id" in query:
-            if query["after_id"] not in ids:
-                start = stop
-            else:
-                start = ids.index(query["after_id"]) + 1
-            page = entries[start : start + limit]
-            has_more = start + limit < stop
-        elif "before_id" in query:
-            stop = ids.index(query["before_id"]) if query["before_id"] in ids else 0
-            start = max(0, stop - limit)
-            page = entries[start:stop]
-            has_more = start > 0
-        else:
-            page = entries[:limit]
-            has_more = limit < stop
-        data = [e.info() for e in page]
-        return _json_plan(
-            200,
-            {
-                "data": data,
-                "has_more": has_more,
-                "first_id": data[0]["id"] if data else None,
-                "last_id": data[-1]["id"] if data else None,
-            },
+        page = self._registry.page(
+            limit, after_id=query.get("after_id"), before_id=query.get("before_id")
         )
+        return json_plan(200, page)
 
     def _get_model(self, req: _Incoming) -> Plan:
         model_id = req.path.rstrip("/").rsplit("/", 1)[-1]
         entry = self._registry.get(model_id)
         if entry is None:
             raise FakeAPIError(404, "not_found_error", f"model: {model_id}")
-        return _json_plan(200, entry.info())
+        return json_plan(200, entry.info())
 
     # -- plans -----------------------------------------------------------------------------
     def _draft(self, item: ReplyItem | None, parsed: ParsedRequest) -> Draft:
@@ -409,7 +350,7 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
             plan.latency += item.seconds
             return plan
         if isinstance(item, HTTPError):
-            return _http_error_plan(item, request_id)
+            return http_error_plan(item, request_id)
         if isinstance(item, SSE):
             body = item.body.encode("utf-8") if isinstance(item.body, str) else bytes(item.body)
             headers = {
@@ -420,23 +361,23 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
             return Plan(
                 item.status,
                 list(headers.items()),
-                _chunks(body, item.chunk_size, item.delay),
+                chunks(body, item.chunk_size, item.delay),
                 latency=item.latency,
                 chunked=True,
                 coalesce=not item.chunk_size,
             )
         if isinstance(item, RawResponse):
-            return _raw_plan(item)
+            return raw_plan(item)
         if isinstance(item, (StreamErrorEvent, Cut)):
             return self._broken_plan(item, parsed, request_id)
         draft = self._draft(item, parsed)
         done = finish(draft, parsed, self._next_id("msg"))
         extra = [(k.lower(), v) for k, v in (draft.headers or {}).items()]
         if not parsed.stream:
-            plan = _json_plan(200, done.message)
+            plan = json_plan(200, done.message)
         else:
             events = stream_events(done)
-            plan = _stream_plan([p if isinstance(p, Pause) else encode_event(p) for p in events])
+            plan = stream_plan([p if isinstance(p, Pause) else encode_event(p) for p in events])
         plan.headers.extend(extra)
         plan.latency = draft.latency
         return plan
@@ -450,10 +391,10 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
         done = finish(draft, parsed, self._next_id("msg"))
         if not parsed.stream:
             if isinstance(item, StreamErrorEvent):
-                status = _STATUS_OF_ERROR.get(item.type, 500)
-                return _error_plan(status, item.type, item.message, request_id=request_id)
-            body = _json_bytes(done.message)
-            plan = _json_plan(200, done.message)
+                status = STATUS_OF_ERROR.get(item.type, 500)
+                return error_plan(status, item.type, item.message, request_id=request_id)
+            body = json_bytes(done.message)
+            plan = json_plan(200, done.message)
             plan.parts = [body[: len(body) // 2], CUT]
             plan.latency = item.latency
             return plan
@@ -487,7 +428,7 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
             )
         else:
             out.append(CUT)
-        plan = _stream_plan(out)
+        plan = stream_plan(out)
         plan.latency = item.latency
         return plan
 
@@ -495,38 +436,15 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Answer an httpx request in process (``httpx.Client(transport=fake)``)."""
         body = request.read()
-        plan = self.respond(request.method, str(request.url), _headers(request), body)
-        read_timeout = _read_timeout(request)
-        if plan.latency > 0:
-            if read_timeout is not None and plan.latency > read_timeout:
-                threading.Event().wait(read_timeout)
-                raise httpx.ReadTimeout("The read operation timed out", request=request)
-            threading.Event().wait(plan.latency)
-        return httpx.Response(
-            plan.status,
-            headers=_response_headers(plan),
-            stream=_SyncStream(plan.parts, read_timeout, request),
-            request=request,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": b""},
+        return play(
+            self.respond(request.method, str(request.url), request_headers(request), body), request
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Answer an httpx request in process (``httpx.AsyncClient(transport=fake)``)."""
         body = await request.aread()
-        plan = self.respond(request.method, str(request.url), _headers(request), body)
-        read_timeout = _read_timeout(request)
-        if plan.latency > 0:
-            if read_timeout is not None and plan.latency > read_timeout:
-                await asyncio.sleep(read_timeout)
-                raise httpx.ReadTimeout("The read operation timed out", request=request)
-            await asyncio.sleep(plan.latency)
-        return httpx.Response(
-            plan.status,
-            headers=_response_headers(plan),
-            stream=_AsyncStream(plan.parts, read_timeout, request),
-            request=request,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": b""},
-        )
+        plan = self.respond(request.method, str(request.url), request_headers(request), body)
+        return await play_async(plan, request)
 
     def close(self) -> None:
         """Nothing to release (an httpx client closes its transport; the fake stays usable)."""
@@ -549,181 +467,3 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
         from ._server import FakeServer
 
         return FakeServer(self, host=host, port=port)
-
-
-# -- plan builders ---------------------------------------------------------------------------
-def _json_plan(status: int, obj: Any) -> Plan:
-    body = _json_bytes(obj)
-    return Plan(status, [("content-type", "application/json")], [body])
-
-
-def _stream_plan(parts: list[Part]) -> Plan:
-    headers = [("content-type", "text/event-stream; charset=utf-8"), ("cache-control", "no-cache")]
-    return Plan(200, headers, parts, chunked=True)
-
-
-def _error_plan(status: int, type: str, message: str, *, request_id: str | None) -> Plan:
-    body = {"type": "error", "error": {"type": type, "message": message}, "request_id": request_id}
-    plan = _json_plan(status, body)
-    plan.headers.append(("x-should-retry", _should_retry(status)))
-    return plan
-
-
-def _http_error_plan(item: HTTPError, request_id: str) -> Plan:
-    type_, message = error_defaults(item.status)
-    type_ = item.type or type_
-    message = item.message if item.message is not None else message
-    if item.body is not None:
-        if isinstance(item.body, Mapping):
-            body = _json_bytes(item.body)
-        elif isinstance(item.body, str):
-            body = item.body.encode("utf-8")
-        else:
-            body = bytes(item.body)
-    else:
-        envelope: dict[str, Any] = {
-            "type": "error",
-            "error": {"type": type_, "message": message},
-            "request_id": request_id if item.request_id is _DEFAULT else item.request_id,
-        }
-        body = _json_bytes(envelope)
-    headers: dict[str, str] = {
-        "content-type": "application/json",
-        "x-should-retry": _should_retry(item.status),
-    }
-    for k, v in (item.headers or {}).items():
-        if v is None:
-            headers.pop(k.lower(), None)
-        else:
-            headers[k.lower()] = v
-    return Plan(item.status, list(headers.items()), [body], latency=item.latency)
-
-
-def _raw_plan(item: RawResponse) -> Plan:
-    headers: dict[str, str] = {}
-    if isinstance(item.body, (Mapping, list, tuple)):
-        body = _json_bytes(item.body)
-        headers["content-type"] = "application/json"
-    elif isinstance(item.body, str):
-        body = item.body.encode("utf-8")
-    elif isinstance(item.body, (bytes, bytearray, memoryview)):
-        body = bytes(item.body)
-    else:
-        body = _json_bytes(list(item.body))
-        headers["content-type"] = "application/json"
-    for k, v in (item.headers or {}).items():
-        headers[k.lower()] = v
-    for hop in ("content-length", "transfer-encoding", "connection", "content-encoding"):
-        headers.pop(hop, None)  # framing is ours; recorded bodies are stored decoded
-    chunked = headers.get("content-type", "").startswith("text/event-stream")
-    return Plan(
-        item.status,
-        list(headers.items()),
-        _chunks(body, item.chunk_size, item.delay),
-        latency=item.latency,
-        chunked=chunked,
-        coalesce=not item.chunk_size,
-    )
-
-
-def _chunks(body: bytes, size: int | None, delay: float) -> list[Part]:
-    if not size:
-        return [body]
-    out: list[Part] = []
-    for i in range(0, len(body), size):
-        if out and delay > 0:
-            out.append(Pause(delay))
-        out.append(body[i : i + size])
-    return out
-
-
-def _response_headers(plan: Plan) -> list[tuple[str, str]]:
-    headers = list(plan.headers)
-    if plan.chunked:
-        headers.append(("transfer-encoding", "chunked"))
-    else:
-        size = sum(len(p) for p in plan.parts if isinstance(p, bytes))
-        if CUT in plan.parts:
-            size *= 2  # announce the whole body; the drop happens halfway
-        headers.append(("content-length", str(size)))
-    return headers
-
-
-def _headers(request: httpx.Request) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for k, v in request.headers.multi_items():
-        k = k.lower()
-        out[k] = f"{out[k]}, {v}" if k in out else v
-    return out
-
-
-def _read_timeout(request: httpx.Request) -> float | None:
-    timeout = request.extensions.get("timeout") or {}
-    value = timeout.get("read") if isinstance(timeout, Mapping) else None
-    return float(value) if isinstance(value, (int, float)) else None
-
-
-class _SyncStream(httpx.SyncByteStream):
-    """A response body played in process; ``close()`` ends a pending pause at once."""
-
-    def __init__(self, parts: list[Part], read_timeout: float | None, request: httpx.Request):
-        self._parts = parts
-        self._read_timeout = read_timeout
-        self._request = request
-        self._closed = threading.Event()
-
-    def __iter__(self) -> Iterator[bytes]:
-        for part in self._parts:
-            if self._closed.is_set():
-                return
-            if isinstance(part, _Cut):
-                raise httpx.RemoteProtocolError(
-                    "peer closed connection without sending complete message body "
-                    "(incomplete chunked read)",
-                    request=self._request,
-                )
-            if isinstance(part, float):
-                timeout = self._read_timeout
-                if timeout is not None and part > timeout:
-                    if self._closed.wait(timeout):
-                        return
-                    raise httpx.ReadTimeout("The read operation timed out", request=self._request)
-                if self._closed.wait(part):
-                    return
-                continue
-            yield part
-
-    def close(self) -> None:
-        self._closed.set()
-
-
-class _AsyncStream(httpx.AsyncByteStream):
-    """The async twin of :class:`_SyncStream`."""
-
-    def __init__(self, parts: list[Part], read_timeout: float | None, request: httpx.Request):
-        self._parts = parts
-        self._read_timeout = read_timeout
-        self._request = request
-        self._closed = False
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for part in self._parts:
-            if self._closed:
-                return
-            if isinstance(part, _Cut):
-                raise httpx.RemoteProtocolError(
-                    "peer closed connection without sending complete message body "
-                    "(incomplete chunked read)",
-                    request=self._request,
-                )
-            if isinstance(part, float):
-                timeout = self._read_timeout
-                if timeout is not None and part > timeout:
-                    await asyncio.sleep(timeout)
-                    raise httpx.ReadTimeout("The read operation timed out", request=self._request)
-                await asyncio.sleep(part)
-                continue
-            yield part
-
-    async def aclose(self) -> None:
-        self._closed = True

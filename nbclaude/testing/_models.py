@@ -186,6 +186,32 @@ class ModelRegistry:
         # Newest first; ties keep the table order (Python's sort is stable).
         self.entries: list[ModelEntry] = sorted(entries, key=lambda e: e.created_at, reverse=True)
 
+    def page(
+        self, limit: int, *, after_id: str | None = None, before_id: str | None = None
+    ) -> dict[str, Any]:
+        """One page of ``GET /v1/models``: newest first; an unknown id gives an empty page."""
+        entries = self.entries
+        ids = [e.id for e in entries]
+        if after_id is not None:
+            start = ids.index(after_id) + 1 if after_id in ids else len(ids)
+            chosen = entries[start : start + limit]
+            has_more = start + limit < len(ids)
+        elif before_id is not None:
+            stop = ids.index(before_id) if before_id in ids else 0
+            start = max(0, stop - limit)
+            chosen = entries[start:stop]
+            has_more = start > 0
+        else:
+            chosen = entries[:limit]
+            has_more = limit < len(ids)
+        data = [e.info() for e in chosen]
+        return {
+            "data": data,
+            "has_more": has_more,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+        }
+
     def get(self, model: str) -> ModelEntry | None:
         """The entry for ``model`` (id, alias or dated id), or ``None`` when unknown."""
         return self._by_name.get(model)

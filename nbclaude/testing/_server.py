@@ -22,7 +22,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._fake import FakeAnthropic, Plan
+    from ._fake import FakeAnthropic
+    from ._plans import Plan
 
 __all__ = ["FakeServer"]
 
@@ -33,7 +34,7 @@ _COALESCE_LIMIT = 64 * 1024
 
 
 def _internal_error() -> Plan:
-    from ._fake import Plan
+    from ._plans import Plan
 
     body = (
         b'{"type":"error","error":{"type":"api_error","message":"nbclaude.testing: internal '
@@ -109,7 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- writing ---------------------------------------------------------------------------
     def _answer(self) -> None:
-        from ._fake import CUT
+        from ._plans import CUT
 
         try:
             body = self._read_body()
@@ -153,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _send_head(self, plan: Plan) -> None:
-        from ._fake import CUT
+        from ._plans import CUT
 
         self.send_response(plan.status)
         for k, v in plan.headers:

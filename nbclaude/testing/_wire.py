@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._request import ParsedRequest
 from ._script import (
     Message,
     RedactedThinking,
@@ -24,7 +25,6 @@ from ._script import (
     fake_signature,
 )
 from ._tokens import count_tokens, truncate_tokens
-from ._validate import ParsedRequest
 
 __all__ = [
     "Draft",
