@@ -38,7 +38,7 @@ export const FROM_VIEW = Object.freeze({
 export const TO_VIEW = Object.freeze({
   /** `{type, index, model, prefill}`: an assistant reply starts (index of the user message). */
   TURN_START: "turn_start",
-  /** `{type, text?, thinking?}`: new text since the last delta, coalesced (~every 60 ms). */
+  /** `{type, text?, thinking?}`: new text since the last delta, coalesced (~every 100 ms). */
   DELTA: "delta",
   /** `{type, interrupted}`: the reply ended; the transcript trait now holds it. */
   TURN_END: "turn_end",

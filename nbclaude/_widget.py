@@ -6,7 +6,7 @@ How it works (the protocol is in :mod:`nbclaude._protocol` and ``js/protocol.js`
   ``%%claude``, ``Session.send``) show up live in every widget on that session.
 * Turns started here run in a worker thread, never in the comm handler, so "Stop" is handled
   at once (it closes the HTTP stream; the partial reply is kept, marked as stopped).
-* Deltas go to the front end as custom messages, coalesced every ~60 ms and carrying only new
+* Deltas go to the front end as custom messages, coalesced every ~100 ms and carrying only new
   text; the finished transcript lives in the ``transcript`` trait.
 * Images come from the browser as binary buffers and go through ``nbclaude.image``'s pipeline.
 * Every failure shows in the widget's error banner (with Retry when it makes sense) and in the
@@ -39,7 +39,7 @@ log = logging.getLogger("nbclaude.widget")
 
 _STATIC = Path(__file__).parent / "static"
 #: How often deltas are sent to the front end while a reply streams (seconds).
-DELTA_INTERVAL = 0.06
+DELTA_INTERVAL = 0.1
 
 
 def _bundle(name: str) -> Path:
