@@ -178,6 +178,14 @@ def test_errors_show_a_banner_with_retry(notebook: Notebook) -> None:
     alert = widget.get_by_role("alert")
     alert.get_by_text("overloaded", exact=False).first.wait_for(timeout=20_000)
     assert nb.value("len(session.messages)") == 0
+    settings = widget.get_by_role("button", name="Settings")
+    settings.click()
+    assert settings.get_attribute("aria-expanded") == "true"
+    panel = widget.get_by_role("group", name="Settings")
+    assert panel.get_by_role("combobox").input_value() == "claude-haiku-4-5"
+    ARTIFACTS.mkdir(exist_ok=True)
+    widget.screenshot(path=str(ARTIFACTS / "chat-widget-error-settings.png"))
+    settings.click()
     alert.get_by_role("button", name="Retry").click()
     widget.locator(ARTICLES).nth(1).wait_for(timeout=30_000)
     assert "Back again." in widget.locator(ARTICLES).nth(1).inner_text()
