@@ -200,6 +200,8 @@ class _TCPServer(socketserver.TCPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], fake: FakeAnthropic) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         self.fake = fake
         self.stopping = threading.Event()
         self._conn_lock = threading.Lock()
@@ -263,7 +265,8 @@ class FakeServer:
         address = self._server.server_address
         self.host: str = str(address[0])
         self.port: int = int(address[1])
-        self.url = f"http://{self.host}:{self.port}"
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        self.url = f"http://{shown}:{self.port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},

@@ -1,30 +1,16 @@
-"""Fixtures for the fake API's tests: raw httpx clients (in process and over loopback)."""
+"""Fixtures for the fake API's tests: a fresh fake, a raw httpx client on it, no leaked threads."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from nbclaude.testing import FakeAnthropic
 
-FIXTURES = Path("/work/shared/fixtures")
-KEY = "sk-ant-test-fake-0123456789"
-HEADERS = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
-MODEL = "claude-haiku-4-5"
-
-
-def body(text: str = "Hi", **extra: object) -> dict[str, object]:
-    """A minimal valid /v1/messages body."""
-    return {
-        "model": MODEL,
-        "max_tokens": 200,
-        "messages": [{"role": "user", "content": text}],
-        **extra,
-    }
+HEADERS = {"x-api-key": "sk-ant-test-fake-0123456789", "anthropic-version": "2023-06-01"}
 
 
 @pytest.fixture
@@ -34,24 +20,14 @@ def fake() -> FakeAnthropic:
 
 @pytest.fixture
 def client(fake: FakeAnthropic) -> Iterator[httpx.Client]:
+    """Raw httpx on the fake, in process."""
     with httpx.Client(transport=fake, base_url="https://api.anthropic.com", headers=HEADERS) as c:
-        yield c
-
-
-@pytest.fixture
-def server(fake: FakeAnthropic) -> Iterator[object]:
-    with fake.serve() as s:
-        yield s
-
-
-@pytest.fixture
-def loop_client(server: object) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, headers=HEADERS, timeout=10) as c:  # type: ignore[attr-defined]
         yield c
 
 
 @pytest.fixture(autouse=True)
 def _no_leaked_threads() -> Iterator[None]:
+    """Every server a test starts is shut down with all its threads."""
     before = set(threading.enumerate())
     yield
     leaked = [
