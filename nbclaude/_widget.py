@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
@@ -517,11 +516,3 @@ def _meta_of(reply: Any) -> proto.Meta:
     if isinstance(cost, (int, float)):
         meta["cost"] = float(cost)
     return meta
-
-
-def _wait_idle(widget: ChatWidget, timeout: float = 10.0) -> bool:
-    """Test helper: wait until the widget's worker threads are done."""
-    deadline = time.monotonic() + timeout
-    for thread in list(widget._workers):
-        thread.join(max(0.0, deadline - time.monotonic()))
-    return all(not t.is_alive() for t in widget._workers)

@@ -18,7 +18,7 @@ import pytest
 
 import nbclaude
 from nbclaude import _protocol as proto
-from nbclaude._widget import ChatWidget, _wait_idle
+from nbclaude._widget import ChatWidget
 from nbclaude.testing import FakeAnthropic, HTTPError, StreamErrorEvent, Text, Thinking
 
 from .conftest import KEY
@@ -108,6 +108,14 @@ def open_widget(session: nbclaude.Session, made: list[ChatWidget]) -> FrontEnd:
     made.append(widget)
     _wait_idle(widget)  # the model list loads in the background
     return FrontEnd(widget)
+
+
+def _wait_idle(widget: ChatWidget, timeout: float = 10.0) -> bool:
+    """Wait until the widget's worker threads (turns, image conversion, model list) are done."""
+    deadline = time.monotonic() + timeout
+    for thread in list(widget._workers):
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return all(not t.is_alive() for t in widget._workers)
 
 
 def posts(fake: FakeAnthropic) -> list[dict[str, Any]]:
