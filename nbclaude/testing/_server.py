@@ -289,10 +289,6 @@ class FakeServer:
         self._server.stop()
         self._server.server_close()
 
-    def wait(self) -> None:
-        """Block until :meth:`close` is called (from another thread or a signal handler)."""
-        self._thread.join()
-
     def __enter__(self) -> FakeServer:
         return self
 

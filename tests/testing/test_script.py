@@ -12,6 +12,7 @@ from nbclaude.testing import (
     Cut,
     Delay,
     FakeAnthropic,
+    HTTPError,
     Message,
     RedactedThinking,
     Reply,
@@ -387,6 +388,12 @@ def test_cut_after_zero(http: httpx.Client, fake: FakeAnthropic) -> None:
 def test_delay_then_reply(http: httpx.Client, fake: FakeAnthropic) -> None:
     fake.add(Delay(0.05, Text("late")))
     assert create(http)["content"][0]["text"] == "late"
+
+
+def test_delay_then_an_error(http: httpx.Client, fake: FakeAnthropic) -> None:
+    fake.add(Delay(0.05, HTTPError(529)))
+    r = http.post("/v1/messages", json=body())
+    assert r.status_code == 529 and r.json()["error"]["type"] == "overloaded_error"
 
 
 def test_bad_items_are_refused() -> None:
