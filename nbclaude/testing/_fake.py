@@ -174,7 +174,15 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     # -- script ----------------------------------------------------------------------------
     def add(self, *items: ScriptItem) -> None:
-        """Append script items (answers to the next ``POST /v1/messages``)."""
+        """Append script items (answers to the next ``POST /v1/messages``).
+
+        Examples
+        --------
+        >>> fake = FakeAnthropic()
+        >>> fake.add(HTTPError(529), Text("Hello after a retry"))
+        >>> [type(i).__name__ for i in fake.pending]
+        ['HTTPError', 'Text']
+        """
         for item in items:
             if not isinstance(
                 item,
@@ -207,7 +215,15 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
             return list(self._script)
 
     def clear(self) -> None:
-        """Forget the recorded requests."""
+        """Forget the recorded requests (the script is kept).
+
+        Examples
+        --------
+        >>> fake = FakeAnthropic()
+        >>> fake.clear()
+        >>> fake.requests
+        []
+        """
         with self._lock:
             self.requests.clear()
 

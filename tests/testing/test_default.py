@@ -9,10 +9,11 @@ import json
 from typing import Any
 
 import httpx
-import jsonschema
 import pytest
 
 from nbclaude.testing import MARKER, FakeAnthropic
+
+jsonschema = pytest.importorskip("jsonschema")  # present via nbformat
 
 HEADERS = {"x-api-key": "sk-ant-test-fake-0123456789", "anthropic-version": "2023-06-01"}
 HAIKU = "claude-haiku-4-5"
