@@ -17,7 +17,12 @@ Each ``POST /v1/messages`` that passes validation consumes one script item: repl
 :class:`Reply`, :class:`Message`), replays (:class:`SSE`, :class:`RawResponse`,
 :func:`load_recording`) and failures (:class:`HTTPError`, :class:`StreamErrorEvent`,
 :class:`Cut`, :class:`Delay`). With an empty script the deterministic default reply answers: it
-says it is an offline fake and describes what it received.
+says it is an offline fake and describes what it received. Invalid requests get the API's 4xx
+answer (its real texts where known; see ``_request.py`` for how each text is sourced) and
+consume nothing.
+
+Like the real API the fake needs *a* key: any non-empty ``x-api-key`` or ``Authorization:
+Bearer`` value (``"offline"`` will do), or exactly the one given as ``FakeAnthropic(api_key=)``.
 
 Examples
 --------
