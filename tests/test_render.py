@@ -1,0 +1,900 @@
+"""Tests for nbclaude._render: safe Markdown for untrusted model output, and block splitting.
+
+Every vector of the shared XSS corpus (tests/xss_corpus.json) is made safe with
+``safe_markdown`` and then rendered by real renderers that behave like the front ends:
+
+* ``cm``     markdown-it-py, CommonMark with ``html=True`` (raw HTML passes, like marked), no math.
+* ``vscode`` markdown-it-py with tables, strikethrough and dollar math (VS Code renders math
+             with KaTeX from such tokens).
+* ``marked`` the real ``marked`` 17 (JupyterLab 4.6's parser) through node, GFM, no math at all.
+* ``lab``    JupyterLab's pipeline: its math pre-pass (re-implemented below from the behaviour
+             of ``@jupyterlab/rendermime``'s ``removeMath``/``replaceMath``), then ``marked``,
+             then the math put back; the page is then scanned the way MathJax scans the DOM.
+
+The HTML is parsed with ``html.parser`` and must hold no dangerous element, no event handler,
+no URL attribute outside http/https/mailto, and no ``\\href``-like command in any math a
+renderer would typeset. The node renderers are skipped when node/npm are missing; ``marked`` is
+installed once into a cache directory (about a second, then reused).
+
+Corpus format: a JSON list of ``{"id", "markdown", "note"}``; benign entries add
+``"benign": true`` and ``"expect"`` with any of ``code`` (exact code texts), ``math_inline``,
+``math_display`` (exact TeX), ``links`` (hrefs), ``table`` (true), ``text`` (displayed
+substrings), ``no_math`` (true).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nbclaude._render import BlockSplitter, escape_text, safe_markdown, split_blocks
+
+CORPUS: list[dict[str, Any]] = json.loads(
+    (Path(__file__).parent / "xss_corpus.json").read_text(encoding="utf-8")
+)
+ATTACKS = [v for v in CORPUS if not v.get("benign")]
+BENIGN = [v for v in CORPUS if v.get("benign")]
+
+
+# --- renderers -----------------------------------------------------------------------------------
+
+
+def _markdown_it(math: bool) -> Any:
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    if not math:
+        return MarkdownIt("commonmark", {"html": True})
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    dollarmath_plugin(md, allow_space=False, allow_digits=False, double_inline=True)
+    return md
+
+
+CM = _markdown_it(math=False)
+VSCODE = _markdown_it(math=True)
+
+_MATHSPLIT = re.compile(
+    r"(\$\$?|\\(?:begin|end)\{[a-z]*\*?\}|\\[{}$]|[{}]|(?:\n\s*)+|@@\d+@@|\\\\(?:\(|\)|\[|\]))",
+    re.IGNORECASE,
+)
+_LAB_FENCE = re.compile(r"^(?P<f>`{3,}|(?:~T){3,})[^`\n]*\n[\s\S]*?^(?P=f)`*$", re.MULTILINE)
+_LAB_CODESPAN = re.compile(r"(^|[^\\])(`+)([^\n]*?[^`\n])\2(?!`)", re.MULTILINE)
+
+
+def lab_remove_math(text: str) -> tuple[str, list[str]]:
+    """JupyterLab's math pre-pass: cut math out of the Markdown before ``marked`` sees it.
+
+    Behaviour follows ``removeMath`` in @jupyterlab/rendermime (latex.ts): code fences and
+    single-line code spans get their dollars hidden first; then the text is split at math
+    delimiters, braces, newlines and ``@@n@@`` markers; math may not cross a blank line, braces
+    must balance; each math span is HTML-escaped and replaced by ``@@n@@``.
+    """
+    math: list[str] = []
+    if "`" in text or "~~~" in text:
+        text = text.replace("~", "~T")
+        text = _LAB_FENCE.sub(lambda m: m[0].replace("$", "~D"), text)
+        text = _LAB_CODESPAN.sub(lambda m: m[0].replace("$", "~D"), text)
+
+        def detilde(s: str) -> str:
+            return re.sub(r"~([TD])", lambda m: "~" if m[1] == "T" else "$", s)
+
+    else:
+
+        def detilde(s: str) -> str:
+            return s
+
+    blocks = _MATHSPLIT.split(re.sub(r"\r\n?", "\n", text))
+
+    def process(i: int, j: int) -> None:
+        block = "".join(blocks[i : j + 1])
+        block = block.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        for k in range(i + 1, j + 1):
+            blocks[k] = ""
+        blocks[i] = f"@@{len(math)}@@"
+        math.append(detilde(block))
+
+    start: int | None = None
+    end: str | None = None
+    last: int | None = None
+    braces = 0
+    i = 1
+    while i < len(blocks):
+        block = blocks[i]
+        if block[0] == "@":
+            blocks[i] = f"@@{len(math)}@@"
+            math.append(block)
+        elif start is not None:
+            if block == end:
+                if braces:
+                    last = i
+                else:
+                    process(start, i)
+                    start = end = last = None
+            elif re.search(r"\n.*\n", block):
+                if last is not None:
+                    i = last
+                    process(start, i)
+                start = end = last = None
+                braces = 0
+            elif block == "{":
+                braces += 1
+            elif block == "}" and braces:
+                braces -= 1
+        elif block in ("$", "$$"):
+            start, end, braces = i, block, 0
+        elif block in ("\\\\(", "\\\\["):
+            start, end, braces = i, "\\\\)" if block[-1] == "(" else "\\\\]", 0
+        elif block[1:6] == "begin":
+            start, end, braces = i, "\\end" + block[6:], 0
+        i += 2
+    if start is not None and last is not None:
+        process(start, last)
+    return detilde("".join(blocks)), math
+
+
+def lab_replace_math(text: str, math: list[str]) -> str:
+    """JupyterLab's ``replaceMath``: put the saved math back into the HTML."""
+
+    def put(m: re.Match[str]) -> str:
+        group = math[int(m[1])]
+        if group[:3] == "\\\\(" and group[-3:] == "\\\\)":
+            group = "\\(" + group[3:-3] + "\\)"
+        elif group[:3] == "\\\\[" and group[-3:] == "\\\\]":
+            group = "\\[" + group[3:-3] + "\\]"
+        return group
+
+    return re.sub(r"@@(\d+)@@", put, text)
+
+
+_NODE_SERVER = r"""
+import { createInterface } from 'node:readline';
+import { marked } from 'MARKED';
+const rl = createInterface({ input: process.stdin });
+rl.on('line', (line) => {
+  let out;
+  try { out = marked.parse(JSON.parse(line), { gfm: true, async: false }); }
+  catch (e) { out = 'ERROR ' + e; }
+  process.stdout.write(JSON.stringify(out) + '\n');
+});
+"""
+
+
+class Marked:
+    """A long-running node process rendering Markdown with the real ``marked``."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+
+    def __call__(self, markdown: str) -> str:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(markdown) + "\n")
+        self.proc.stdin.flush()
+        out = json.loads(self.proc.stdout.readline())
+        assert not out.startswith("ERROR "), out
+        return str(out)
+
+
+@pytest.fixture(scope="session")
+def marked() -> Iterator[Marked]:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        pytest.skip("node and npm are needed for the marked renderer")
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nbclaude-tests"
+    module = cache / "node_modules" / "marked" / "lib" / "marked.esm.js"
+    if not module.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        try:
+            subprocess.run(
+                [npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(cache),
+                 "marked@17"],
+                check=True, timeout=120, capture_output=True,
+            )  # fmt: skip
+        except (subprocess.SubprocessError, OSError) as exc:
+            pytest.skip(f"could not install marked: {exc}")
+    script = cache / "render_server.mjs"
+    script.write_text(_NODE_SERVER.replace("MARKED", module.as_uri()), encoding="utf-8")
+    proc = subprocess.Popen(
+        [node, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        yield Marked(proc)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def render_lab(markdown: str, marked: Marked) -> str:
+    text, math = lab_remove_math(markdown)
+    return lab_replace_math(marked(text), math)
+
+
+def renders(markdown: str, marked: Marked | None) -> dict[str, str]:
+    out = {"cm": CM.render(markdown), "vscode": VSCODE.render(markdown)}
+    if marked is not None:
+        out["marked"] = marked(markdown)
+        out["lab"] = render_lab(markdown, marked)
+    return out
+
+
+# --- HTML inspection -----------------------------------------------------------------------------
+
+DANGEROUS_TAGS = frozenset(
+    [
+        "script",
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "applet",
+        "style",
+        "base",
+        "meta",
+        "link",
+        "form",
+        "svg",
+        "math",
+        "img",
+        "image",
+        "video",
+        "audio",
+        "source",
+        "track",
+        "input",
+        "button",
+        "textarea",
+        "select",
+        "template",
+        "noscript",
+        "portal",
+        "picture",
+    ]
+)
+URL_ATTRS = frozenset(
+    [
+        "href",
+        "src",
+        "action",
+        "formaction",
+        "xlink:href",
+        "poster",
+        "background",
+        "data",
+        "srcset",
+        "srcdoc",
+        "ping",
+        "codebase",
+        "cite",
+        "longdesc",
+        "manifest",
+    ]
+)
+_MATHJAX_SKIP = frozenset(
+    ["script", "noscript", "style", "textarea", "pre", "code", "annotation", "annotation-xml"]
+)
+# a control word: a backslash not itself escaped (``\\\\href`` is a line break, then letters)
+_UNSAFE_TEX = re.compile(
+    r"(?<!\\)(?:\\\\)*\\(?:href|url|includegraphics|class|cssId|style|data|require|html\w*"
+    r"|mmlToken)(?![A-Za-z])"
+)
+
+
+def url_scheme_ok(value: str) -> bool:
+    cleaned = re.sub(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]", "", value)
+    m = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", cleaned)
+    return m is not None and m[1].lower() in ("http", "https", "mailto")
+
+
+class Inspector(HTMLParser):
+    """Collect what matters in rendered HTML; split text the way MathJax does."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self.links: list[str] = []
+        self.codes: list[str] = []
+        self.tags: list[str] = []
+        self.math_spans: list[str] = []  # markdown-it dollarmath output
+        self.strings: list[str] = [""]  # text strings as MathJax sees them
+        self.text: list[str] = []
+        self._skip = 0
+        self._code: list[str] | None = None
+        self._math: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag in DANGEROUS_TAGS:
+            self.problems.append(f"<{tag}>")
+        for name, value in attrs:
+            name = name.lower()
+            if name.startswith("on"):
+                self.problems.append(f"{tag}[{name}]")
+            if name in URL_ATTRS and not url_scheme_ok(value or ""):
+                self.problems.append(f"{tag}[{name}={value!r}]")
+            if name == "style" and not re.fullmatch(
+                r"text-align:\s*(left|right|center)", value or ""
+            ):
+                self.problems.append(f"{tag}[style={value!r}]")
+            if name == "href":
+                self.links.append(value or "")
+        if tag == "br":
+            self.strings[-1] += "\n"
+            return
+        self.strings.append("")
+        if tag in _MATHJAX_SKIP:
+            self._skip += 1
+        if tag == "code":
+            self._code = []
+        if dict(attrs).get("class", "") in ("math inline", "math block"):
+            self._math = []
+
+    def handle_endtag(self, tag: str) -> None:
+        self.strings.append("")
+        if tag in _MATHJAX_SKIP:
+            self._skip = max(0, self._skip - 1)
+        if tag == "code" and self._code is not None:
+            self.codes.append("".join(self._code))
+            self._code = None
+        if tag in ("span", "div") and self._math is not None:
+            self.math_spans.append("".join(self._math).strip())
+            self._math = None
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._code is not None:
+            self._code.append(data)
+        if self._math is not None:
+            self._math.append(data)
+        if not self._skip:
+            self.strings[-1] += data
+
+
+_MJ_START = re.compile(
+    r"\\begin\s*\{([^}]*)\}|\\([\\$])|\\(?:eq)?ref\s*\{[^}]*\}|\$\$|\$|\\\(|\\\["
+)
+_MJ_END = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
+
+
+def mathjax_find(string: str) -> tuple[list[str], str]:
+    """What MathJax (tex input, processEscapes, processEnvironments, processRefs) finds in one
+    DOM string: the math, and the text shown for the rest."""
+    found: list[str] = []
+    shown: list[str] = []
+    pos = 0
+    while True:
+        m = _MJ_START.search(string, pos)
+        if m is None:
+            break
+        shown.append(string[pos : m.start()])
+        if m[2]:  # escaped \\ or \$
+            shown.append(m[2])
+            pos = m.end()
+            continue
+        if m[0].startswith("\\ref") or m[0].startswith("\\eqref"):
+            found.append(m[0])
+            pos = m.end()
+            continue
+        close = f"\\end{{{m[1]}}}" if m[1] is not None else _MJ_END[m[0]]
+        ends = re.compile(r"\\[\\{}$]|[{}]|" + re.escape(close))
+        braces, stop = 0, None
+        for e in ends.finditer(string, m.end()):
+            if e[0] == close and braces == 0:
+                stop = e
+                break
+            if e[0] == "{":
+                braces += 1
+            elif e[0] == "}" and braces:
+                braces -= 1
+        if stop is None:
+            shown.append(m[0])
+            pos = m.end()
+            continue
+        found.append(string[m.start() : stop.end()])
+        pos = stop.end()
+    shown.append(string[pos:])
+    return found, "".join(shown)
+
+
+def inspect(rendered: str, *, mathjax: bool) -> Inspector:
+    ins = Inspector()
+    ins.feed(rendered)
+    ins.close()
+    ins.found_math = []  # type: ignore[attr-defined]
+    shown = []
+    for s in ins.strings:
+        if mathjax:
+            found, text = mathjax_find(s)
+            ins.found_math.extend(found)  # type: ignore[attr-defined]
+            shown.append(text)
+        else:
+            shown.append(s)
+    ins.shown = "".join(shown)  # type: ignore[attr-defined]
+    for math in [*ins.math_spans, *ins.found_math]:  # type: ignore[attr-defined]
+        if _UNSAFE_TEX.search(math):
+            ins.problems.append(f"unsafe TeX in math {math!r}")
+    return ins
+
+
+def assert_safe(markdown: str, marked: Marked | None) -> dict[str, Inspector]:
+    out = {}
+    for name, rendered in renders(markdown, marked).items():
+        ins = inspect(rendered, mathjax=name == "lab")
+        assert not ins.problems, (
+            f"{name}: {ins.problems}\n--- markdown:\n{markdown}\n--- html:\n{rendered}"
+        )
+        out[name] = ins
+    return out
+
+
+# --- the corpus ----------------------------------------------------------------------------------
+
+
+def test_corpus_is_well_formed() -> None:
+    ids = [v["id"] for v in CORPUS]
+    assert len(ids) == len(set(ids))
+    assert len(ATTACKS) >= 40
+    assert len(BENIGN) >= 5
+    for v in CORPUS:
+        assert set(v) <= {"id", "markdown", "note", "benign", "expect"}, v["id"]
+        assert isinstance(v["markdown"], str) and v["markdown"], v["id"]
+
+
+def test_renderer_harness_catches_the_raw_corpus(marked: Marked) -> None:
+    """The checks must be able to fail: the raw vectors are unsafe in the raw renderers."""
+    failing = set()
+    for v in ATTACKS:
+        for name, rendered in renders(v["markdown"], marked).items():
+            if inspect(rendered, mathjax=name == "lab").problems:
+                failing.add(v["id"])
+    assert len(failing) >= 30, sorted({v["id"] for v in ATTACKS} - failing)
+    for must_fail in ("script-plain", "img-onerror", "svg-onload", "md-image-remote",
+                      "math-inline-href", "md-link-entity-first", "iframe-srcdoc"):  # fmt: skip
+        assert must_fail in failing, must_fail
+
+
+@pytest.mark.parametrize("vector", ATTACKS, ids=[v["id"] for v in ATTACKS])
+def test_attack_vectors_are_neutralised(vector: dict[str, Any], marked: Marked) -> None:
+    out = safe_markdown(vector["markdown"])
+    assert_safe(out, marked)
+    again = safe_markdown(out)
+    assert_safe(again, marked)
+    assert again == out, "safe_markdown is not idempotent"
+
+
+@pytest.mark.parametrize("vector", ATTACKS, ids=[v["id"] for v in ATTACKS])
+def test_attack_vectors_without_node(vector: dict[str, Any]) -> None:
+    """The Python renderers alone (runs even where node is missing)."""
+    assert_safe(safe_markdown(vector["markdown"]), None)
+
+
+@pytest.mark.parametrize("vector", BENIGN, ids=[v["id"] for v in BENIGN])
+def test_benign_cases_keep_their_structure(vector: dict[str, Any], marked: Marked) -> None:
+    out = safe_markdown(vector["markdown"])
+    views = assert_safe(out, marked)
+    expect = vector["expect"]
+    vscode, lab = views["vscode"], views["lab"]
+    for code in expect.get("code", []):
+        assert code in vscode.codes, (code, vscode.codes)
+        assert code in lab.codes, (code, lab.codes)
+        assert code in views["cm"].codes
+    for tex in expect.get("math_inline", []) + expect.get("math_display", []):
+        assert tex in vscode.math_spans, (tex, vscode.math_spans)
+        assert any(tex in m for m in lab.found_math), (tex, lab.found_math)  # type: ignore[attr-defined]
+    for href in expect.get("links", []):
+        for view in views.values():
+            assert href in view.links, (href, view.links)
+    if expect.get("table"):
+        assert "table" in vscode.tags and "table" in lab.tags
+    for text in expect.get("text", []):
+        assert text in lab.shown, (text, lab.shown)  # type: ignore[attr-defined]
+    if expect.get("no_math"):
+        assert not vscode.math_spans
+        assert not lab.found_math  # type: ignore[attr-defined]
+    assert safe_markdown(out) == out
+
+
+# --- behaviour, case by case ---------------------------------------------------------------------
+
+
+def test_raw_html_is_shown_as_text() -> None:
+    out = safe_markdown("Use <b>bold</b> and <!-- c --> here.\n\n<div>\nblock\n</div>\n")
+    assert "<" not in out
+    page = inspect(CM.render(out), mathjax=False)
+    assert "<b>bold</b>" in page.shown and "<!-- c -->" in page.shown  # type: ignore[attr-defined]
+    assert "<div>" in page.shown and "b" not in page.tags  # type: ignore[attr-defined]
+
+
+def test_links_keep_only_web_and_mail_targets() -> None:
+    src = (
+        "[a](https://ok.example/x?q=1&r=2) [b](http://ok.example) [c](mailto:me@ok.example) "
+        "[d](javascript:alert(1)) [e](/api/contents) [f](//evil.example) [g](data:text/html,x) "
+        "[h](file:///etc/passwd) [i](#top) [j](https:relative)"
+    )
+    page = inspect(CM.render(safe_markdown(src)), mathjax=False)
+    assert page.links == [
+        "https://ok.example/x?q=1&r=2",
+        "http://ok.example",
+        "mailto:me@ok.example",
+    ]
+    for text in "defghij":
+        assert f" {text}" in page.shown  # type: ignore[attr-defined]
+
+
+def test_images_become_links_or_text() -> None:
+    out = safe_markdown(
+        "![a chart](https://x.example/c.png) ![bad](javascript:x) [![inner](https://x.example/i.png)](https://ok.example)"
+    )
+    page = inspect(CM.render(out), mathjax=False)
+    assert "img" not in page.tags
+    assert page.links == ["https://x.example/c.png", "https://ok.example"]
+    assert "image: a chart" in page.shown  # type: ignore[attr-defined]
+    assert "[image: bad]" in page.shown and "[image: inner]" in page.shown  # type: ignore[attr-defined]
+
+
+def test_reference_links_are_resolved_and_checked() -> None:
+    out = safe_markdown(
+        "[ok][1] and [bad][2] and ![pic][1]\n\n[1]: https://ok.example\n[2]: javascript:x\n"
+    )
+    page = inspect(CM.render(out), mathjax=False)
+    assert page.links == ["https://ok.example", "https://ok.example"]
+    assert "]:" not in out
+
+
+def test_references_from_earlier_blocks() -> None:
+    assert "[x]" in inspect(CM.render(safe_markdown("[x]")), mathjax=False).shown  # type: ignore[attr-defined]
+    refs = {"X": {"href": "https://ok.example", "title": ""}}
+    assert CM.render(safe_markdown("[x]", references=refs)).count('href="https://ok.example"') == 1
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "plain",
+        "a < b && c > d <script>alert(1)</script>",
+        "`tick` and ``double``",
+        "```\ninner fence\n```",
+        "$HOME and ${x} and $$",
+        "\\(x\\) \\[y\\] \\\\ \\$",
+        "    indented\n\n\ttab\n",
+        "| pipe |",
+        "&amp; &lt; &#92;",
+    ],
+)
+def test_code_is_kept_byte_for_byte(code: str, marked: Marked) -> None:
+    body = code if code.endswith("\n") else code + "\n"
+    for src, where in [
+        (f"~~~~~~py\n{body}~~~~~~\n", "top"),
+        (
+            "- item\n\n  ~~~~~~\n"
+            + "".join(f"  {ln}\n" if ln else "\n" for ln in body.split("\n")[:-1])
+            + "  ~~~~~~\n",
+            "list",
+        ),
+        (
+            "> ~~~~~~\n" + "".join(f"> {ln}\n" for ln in body.split("\n")[:-1]) + "> ~~~~~~\n",
+            "quote",
+        ),
+    ]:
+        out = safe_markdown(src)
+        views = assert_safe(out, marked)
+        for name in ("cm", "vscode", "lab", "marked"):
+            expected = body
+            if where == "list" and name in ("lab", "marked"):
+                expected = body.replace("\t", "    ")  # marked expands tabs in list items, always
+            assert expected in views[name].codes, (where, name, out, views[name].codes)
+    if "\n" not in code and "|" not in code and "`" not in code:
+        out = safe_markdown(f"Inline `` {code} `` here.")
+        views = assert_safe(out, marked)
+        for name in ("cm", "vscode", "lab", "marked"):
+            assert code in views[name].codes, (name, out, views[name].codes)
+
+
+def test_code_with_dollars_inside_lists_cannot_pair_across_blocks(marked: Marked) -> None:
+    """JupyterLab's math pass does not see indented fences: the XSS this design prevents."""
+    src = (
+        "> - ```\n>   $\n>   ```\n>\n> > ```\n> > $\n> > <img src=x onerror=alert(1)>\n> > ```\n\n"
+        "- a\n  - ```\n    $\n    ```\n- ```\n  $\n  <img src=x onerror=alert(1)>\n  ```\n"
+    )
+    assert inspect(render_lab(src, marked), mathjax=True).problems  # raw: XSS in JupyterLab
+    assert_safe(safe_markdown(src), marked)
+
+
+def test_fence_info_is_reduced_to_a_language_word() -> None:
+    out = safe_markdown('```python" onmouseover="alert(1) extra\nx\n```\n')
+    assert out.startswith(("```\nx\n```", "```python"))
+    assert "onmouseover" not in out
+    assert safe_markdown("```python title=a\nx\n```").startswith("```python\n")
+
+
+def test_math_renders_and_is_neutralised() -> None:
+    out = safe_markdown("Inline $a<b$, display:\n\n$$\nx > \\href{javascript:alert(1)}{y}\n$$\n")
+    assert "$a\\lt{}b$" in out
+    assert "\\gt{}" in out and "\\href" not in out and "\\backslash\\mathrm{href}" in out
+    page = inspect(VSCODE.render(out), mathjax=False)
+    assert page.math_spans[0] == "a\\lt{}b"
+
+
+def test_bracket_math_is_written_with_dollars() -> None:
+    assert safe_markdown("Let \\(x^2\\) be.") == "Let $x^2$ be.\n"
+    assert safe_markdown("\\[\n\\int f\n\\]") == "$$\n\\int f\n$$\n"
+    assert safe_markdown("a \\[y\\] b") == "a $$y$$ b\n"
+
+
+def test_currency_is_not_math(marked: Marked) -> None:
+    for src in ["It costs $5 and $10.", "Pay $5 if $x > 1$.", "Only $5 here."]:
+        out = safe_markdown(src)
+        views = assert_safe(out, marked)
+        lab = views["lab"]
+        expected = 1 if "$x" in src else 0
+        assert len(lab.found_math) == expected, (src, out, lab.found_math)  # type: ignore[attr-defined]
+        assert "$5" in lab.shown  # type: ignore[attr-defined]
+        assert len(views["vscode"].math_spans) == expected
+
+
+def test_unsafe_math_falls_back_to_text() -> None:
+    for src in ["$a`b$", "${a$", "\\(a$b\\)", "$a}b$"]:
+        out = safe_markdown(src)
+        assert not inspect(VSCODE.render(out), mathjax=False).math_spans, (src, out)
+
+
+def test_structure_is_kept() -> None:
+    src = (
+        "# Title\n\nPara with *em*, **strong**, ~~gone~~ and `code`.\n\n> quote\n\n"
+        "1. one\n2. two\n   - nested\n\n---\n\nline one  \nline two\n\n"
+        "| a | b |\n|:-|-:|\n| 1 | 2 |\n"
+    )
+    page = inspect(VSCODE.render(safe_markdown(src)), mathjax=False)
+    for tag in ("h1", "em", "strong", "s", "code", "blockquote", "ol", "ul", "hr", "br", "table"):
+        assert tag in page.tags, tag
+    assert VSCODE.render(safe_markdown(src)) == VSCODE.render(src)
+
+
+def test_text_that_looks_like_syntax_stays_text() -> None:
+    src = "1986\\. A year.\n\n\\- not a list\n\n\\# not a heading\n\n"
+    src += "\\* \\_ \\` \\| \\~ \\! \\[x\\](y)"
+    assert VSCODE.render(safe_markdown(src)) == VSCODE.render(src)
+    assert "<a" not in VSCODE.render(safe_markdown("see https://example.org/x"))  # no autolink
+
+
+def test_escape_text() -> None:
+    assert escape_text("*a* <b> & $5") == "\\*a\\* &lt;b&gt; &amp; \\$5"
+    assert CM.render(escape_text("x\ny")) == "<p>x<br />\ny</p>\n"
+    raw = "<script>alert(1)</script> [x](javascript:y) $1 and $2 \\(z\\)"
+    page = inspect(CM.render(escape_text(raw)), mathjax=False)
+    assert not page.problems and not page.links
+
+
+def test_empty_and_whitespace() -> None:
+    assert safe_markdown("") == ""
+    assert safe_markdown("   \n\n") == ""
+
+
+def test_speed_of_a_2000_token_reply() -> None:
+    reply = ""
+    while len(reply) < 8_000:  # about 2,000 tokens
+        reply += "\n\n".join(_REPLIES[:1] + _REPLIES[2:])
+    safe_markdown(reply)  # warm the parser cache
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        safe_markdown(reply)
+        times.append(time.perf_counter() - t0)
+    best = min(times)
+    print(f"\nsafe_markdown, {len(reply)} chars: best {best * 1000:.2f} ms")
+    assert best < 0.05
+
+
+# --- property tests ------------------------------------------------------------------------------
+
+_FRAGMENTS = [
+    "<", ">", "&", "$", "$$", "`", "```", "[", "]", "(", ")", "!", "*", "_", "\n", "\n\n", " ",
+    "#", "-", "+", "=", "|", "~", "\\", ":", "/", "a", "j", "1", "x", "<script>", "</script>",
+    "<img src=x onerror=alert(1)>", "javascript:", "https://e.x/p.png", "&#106;", "&lt;", "---",
+    "> ", "- ", "1. ", "    ", "|---|", "\\(", "\\)", "\\[", "\\]", "\\href{javascript:a}{b}",
+    "<!--", "-->", "{", "}", "@@0@@", "~~~", "\t", "<svg onload=alert(1)>", "[x]: ", "data:",
+]  # fmt: skip
+markdownish = st.lists(st.sampled_from(_FRAGMENTS), max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(markdownish)
+def test_random_markdown_never_yields_dangerous_html(src: str) -> None:
+    out = safe_markdown(src)
+    assert_safe(out, None)
+    assert safe_markdown(out) == out
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(src=markdownish)
+def test_random_markdown_in_jupyterlab(src: str, marked: Marked) -> None:
+    out = safe_markdown(src)
+    assert_safe(out, marked)
+
+
+# --- block splitting -----------------------------------------------------------------------------
+
+_REPLIES = [
+    """# Solving quadratic equations
+
+A quadratic equation has the form $ax^2 + bx + c = 0$ with $a \\neq 0$. The solutions are
+given by the **quadratic formula**:
+
+$$
+x = \\frac{-b \\pm \\sqrt{b^2 - 4ac}}{2a}
+$$
+
+## Steps
+
+1. Identify $a$, $b$ and $c$.
+2. Compute the *discriminant* $\\Delta = b^2 - 4ac$.
+   - If $\\Delta > 0$ there are two real roots.
+   - If $\\Delta = 0$ there is one.
+3. Plug in.
+
+Here is some Python:
+
+```python
+import math
+
+def roots(a, b, c):
+    d = b * b - 4 * a * c
+    if d < 0:
+        return ()
+    return ((-b + math.sqrt(d)) / (2 * a), (-b - math.sqrt(d)) / (2 * a))
+```
+
+| Equation | $\\Delta$ | Roots |
+|---|:-:|--:|
+| $x^2 - 1 = 0$ | 4 | 2 |
+| $x^2 + 1 = 0$ | -4 | 0 |
+
+> **Note:** a calculator costs about $15, a textbook $40.
+
+See [the docs](https://docs.python.org/3/library/math.html) for more.
+
+""",
+    """Sure! Here's how to set up a virtual environment:
+
+- Create it:
+
+  ```bash
+  $ python -m venv .venv
+  ```
+
+- Activate it with `source .venv/bin/activate`.
+- Install packages: `pip install numpy`
+
+Setext heading
+==============
+
+Some text with a lazy
+continuation line and a hard break\\
+here.
+
+    indented code
+    block
+
+***
+
+Final words with [a reference][docs].
+
+[docs]: https://example.org/docs
+""",
+    """Short answer: **yes**.
+
+<details>
+<summary>Raw HTML the model wrote</summary>
+
+Hidden *text*.
+
+</details>
+
+1) first
+2) second
+
++ plus list
++ more
+
+Text $5 and $7, then $\\alpha$.
+""",
+]
+
+
+def test_split_blocks_basic() -> None:
+    assert split_blocks("") == ([], "")
+    assert split_blocks("just text") == ([], "just text")
+    assert split_blocks("a\n\nb\n") == (["a\n\n"], "b\n")
+    # a paragraph can still become a setext heading or a table until a blank line follows
+    assert split_blocks("Title\n===\n\nx\n") == (["Title\n===\n\n"], "x\n")
+    assert split_blocks("a | b\n--|--\n") == ([], "a | b\n--|--\n")
+    # an open fence keeps everything after it
+    assert split_blocks("```\ncode\n\nmore\n")[0] == []
+    # a list is committed only when something that is not part of it starts
+    assert split_blocks("- a\n\n- b\n")[0] == []
+    assert split_blocks("- a\n\n  b\n\nc\n")[0] == ["- a\n\n  b\n\n"]
+    # windows line endings
+    assert split_blocks("a\r\n\r\nb\r\n") == (["a\r\n\r\n"], "b\r\n")
+
+
+def test_open_display_math_is_not_committed_early() -> None:
+    text = "$$\nx\n# h\n"
+    blocks, _ = split_blocks(text)
+    assert blocks == []
+    assert split_blocks(text + "y$$\n\nz\n")[0] == ["$$\nx\n# h\ny$$\n\n"]
+
+
+def test_splitter_collects_references() -> None:
+    s = BlockSplitter()
+    s.feed("[docs]: https://ok.example\n\nSee [docs].\n\nmore\n")
+    assert "DOCS" in s.references
+    block = "See [docs].\n\n"
+    assert 'href="https://ok.example"' in CM.render(safe_markdown(block, references=s.references))
+
+
+def _chunks(text: str, sizes: list[int]) -> Iterator[str]:
+    pos = 0
+    for size in sizes:
+        yield text[pos : pos + size]
+        pos += size
+    yield text[pos:]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    reply=st.sampled_from(_REPLIES) | markdownish,
+    cut=st.floats(0, 1),
+    sizes=st.lists(st.integers(1, 40), max_size=60),
+)
+def test_split_invariants(reply: str, cut: float, sizes: list[int]) -> None:
+    prefix = reply[: int(len(reply) * cut)]
+    blocks, tail = split_blocks(prefix)
+    assert "".join(blocks) + tail == prefix
+    full_blocks, full_tail = split_blocks(reply)
+    assert "".join(full_blocks) + full_tail == reply
+    assert full_blocks[: len(blocks)] == blocks, "a committed block changed as text grew"
+    splitter = BlockSplitter()
+    streamed: list[str] = []
+    for chunk in _chunks(reply, sizes):
+        streamed.extend(splitter.feed(chunk))
+        assert "".join(streamed) + splitter.tail == splitter.text
+    assert streamed == full_blocks[: len(streamed)]
+    assert splitter.text == reply
+
+
+def _html(markdown: str) -> str:
+    return re.sub(r"\s+", " ", VSCODE.render(markdown)).replace("> <", "><").strip()
+
+
+@pytest.mark.parametrize("reply", _REPLIES[:1] + _REPLIES[2:])
+def test_rendering_blocks_one_by_one_matches_the_whole(reply: str) -> None:
+    splitter = BlockSplitter()
+    parts: list[str] = []
+    for k in range(0, len(reply), 7):
+        for block in splitter.feed(reply[k : k + 7]):
+            parts.append(safe_markdown(block, references=splitter.references))
+    assert len(parts) >= 5
+    parts.append(safe_markdown(splitter.tail, references=splitter.references))
+    assert _html("\n".join(parts)) == _html(safe_markdown(reply))
+
+
+def test_streaming_cost_is_linear() -> None:
+    reply = "".join(_REPLIES) * 12  # about 10,000 tokens
+    t0 = time.perf_counter()
+    splitter = BlockSplitter()
+    for k in range(0, len(reply), 8):
+        splitter.feed(reply[k : k + 8])
+    total = time.perf_counter() - t0
+    print(f"\nBlockSplitter: {len(reply)} chars in 8-char deltas: {total * 1000:.1f} ms total")
+    assert total < 2.0
