@@ -62,6 +62,9 @@ class Reply:
         Whether the reply was stopped before it finished.
     images : list of dict
         The image blocks sent with this turn (for thumbnails).
+    data : Any
+        Parsed structured output, when the turn asked for it (``%%claude -f json``);
+        ``None`` otherwise.
 
     Examples
     --------
@@ -87,6 +90,7 @@ class Reply:
         self.request_id = request_id
         self.interrupted = interrupted
         self.images = list(images)
+        self.data: Any = None
 
     # -- the Message's fields -----------------------------------------------------------------
 
@@ -110,7 +114,7 @@ class Reply:
     @property
     def usage(self) -> dict[str, Any]:
         """Token counts of this turn (the API's ``usage``)."""
-        return dict(self.message.get("usage") or {})
+        return dict(self.message["usage"])
 
     @property
     def stop_reason(self) -> str | None:
