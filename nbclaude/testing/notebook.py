@@ -56,9 +56,8 @@ def check_outputs(nb: Any, *, secrets: tuple[str, ...] = ()) -> list[str]:
         for output in cell.get("outputs", []):
             text = json.dumps(output)
             if output.get("output_type") == "error" and not expected_error:
-                problems.append(
-                    f"cell {index}: {output.get('ename')}: {_ANSI.sub('', output.get('evalue', ''))}"
-                )
+                evalue = _ANSI.sub("", output.get("evalue", ""))
+                problems.append(f"cell {index}: {output.get('ename')}: {evalue}")
             elif "Traceback (most recent call last)" in text and not expected_error:
                 problems.append(f"cell {index}: a traceback in the output")
             for secret in secrets:
@@ -96,9 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--- [{index}] {first[:90]}")
             for output in cell.get("outputs", []):
                 print(_text_of(output).rstrip())
-    secrets = tuple(
-        v for v in (os.environ.get("ANTHROPIC_API_KEY"), os.environ.get("ANTHROPIC_AUTH_TOKEN")) if v
-    )
+    names = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+    secrets = tuple(v for v in (os.environ.get(n) for n in names) if v)
     problems = check_outputs(nb, secrets=secrets)
     for problem in problems:
         print(f"PROBLEM: {problem}", file=sys.stderr)
