@@ -31,7 +31,8 @@ def execute(path: str | os.PathLike[str], *, timeout: float = 180, cwd: str | No
     import nbformat
     from nbclient import NotebookClient
 
-    nb = nbformat.read(str(path), as_version=4)
+    read: Any = nbformat.read  # untyped
+    nb = read(str(path), as_version=4)
     client = NotebookClient(
         nb,
         timeout=timeout,
