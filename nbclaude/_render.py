@@ -261,6 +261,8 @@ _UNSAFE_TEX = frozenset(
         "mmlToken",
     ]
 )
+_SYMBOLS = {"<": "\\lt{}", ">": "\\:"}
+_TABLE_SYMBOLS = {**_SYMBOLS, "|": "\\Vert{}"}
 _WWW_TEX = re.compile(r"(www)\.", re.IGNORECASE)
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _RISKY_MATH_LINE = re.compile(
@@ -269,7 +271,7 @@ _RISKY_MATH_LINE = re.compile(
 )
 
 
-def _safe_tex(src: str, *, display: bool) -> str | None:
+def _safe_tex(src: str, *, display: bool, in_table: bool = False) -> str | None:
     """TeX that is safe in every renderer, or ``None`` when it must be shown as text."""
     if display:
         src = "\n".join(line.strip() for line in src.split("\n") if line.strip())
@@ -299,7 +301,8 @@ def _safe_tex(src: str, *, display: bool) -> str | None:
             nxt = src[i + 1]
             if nxt == "`":
                 return None
-            out.append({"<": "\\lt{}", ">": "\\:"}.get(nxt, src[i : i + 2]))
+            symbols = _TABLE_SYMBOLS if in_table else _SYMBOLS
+            out.append(symbols.get(nxt, src[i : i + 2]))
             i += 2
             if nxt == "\\" and i < n and (src[i] in _LETTERS or src[i] in ")]"):
                 # "\\\\href" would be "\\href" to a Markdown parser without math, and "\\\\)"
@@ -320,6 +323,8 @@ def _safe_tex(src: str, *, display: bool) -> str | None:
             out.append("\\gt{}")
         elif c == "]" and i + 1 < n and src[i + 1] in "(:":
             out.append("] ")
+        elif c == "|" and in_table:
+            out.append("\\vert{}")  # a pipe would end the table cell
         else:
             out.append(c)
         i += 1
@@ -446,6 +451,7 @@ class _Inline:
         self.run = 0
         self.links: list[str | None] = []
         self.open_delims: list[int] = []
+        self.has_math = False
 
     def _text(self, text: str) -> None:
         if self.in_heading or self.in_table:  # (math shown as text may span lines)
@@ -462,11 +468,12 @@ class _Inline:
     def _code(self, content: str) -> None:
         if (
             not content
-            or ("`" in content and (self.links or self.open_delims))
+            or ("`" in content and (self.links or self.open_delims or self.has_math))
             or _open_lab_span(content) in self.code_ends
         ):
             # marked does not mask multi-backtick code spans when it looks for the end of a link
             # text or an emphasis, so a "*" or "]" inside could end them early (and expose code)
+            # and in a renderer without math, math may hold such delimiters
             self._text(content)
             return
         longest = max(map(len, re.findall("`+", content)), default=0)
@@ -482,6 +489,8 @@ class _Inline:
         self._markup(fence + content + fence)
 
     def feed(self, tokens: list[Token]) -> None:
+        # (a renderer without math reads "_" and "*" inside math as emphasis)
+        self.has_math = self.has_math or any(t.type.startswith("math") for t in tokens)
         for k, t in enumerate(tokens):
             kind = t.type
             if kind in ("text", "text_special", "html_inline"):
@@ -527,7 +536,7 @@ class _Inline:
 
     def _math(self, t: Token, tokens: list[Token], k: int) -> None:
         double = t.type == "math_inline_double"
-        tex = _safe_tex(t.content, display=False)
+        tex = _safe_tex(t.content, display=False, in_table=self.in_table)
         if tex is not None:
             before = tokens[k - 1].content[-1:] if k and tokens[k - 1].type == "text" else ""
             after = tokens[k + 1].content[:1] if k + 1 < len(tokens) else ""
@@ -546,9 +555,12 @@ class _Inline:
         texts: dict[int, list[str]] = {}
         for kind, text, run, dollars, _ in self.pieces:
             totals[run] = totals.get(run, 0) + dollars
-            if kind == "t" or dollars:
-                # math counts as one "$": a backslash just before it would escape it on the page
-                texts.setdefault(run, []).append(text if kind == "t" else "$\x00")
+            if kind in "tb" or dollars:
+                # math counts as one "$": a backslash just before it would escape it on the page;
+                # a line break is a newline there
+                texts.setdefault(run, []).append(
+                    text if kind == "t" else "\n" if kind == "b" else "$\x00"
+                )
         active = {run: _is_active("".join(parts), totals[run]) for run, parts in texts.items()}
 
         # 2. segments: escaped text, markup, breaks and delimiters
@@ -680,8 +692,9 @@ class _Blocks:
                     ends.update(m[0] for m in _LAB_TOKENS.finditer(c.content))
         self.code_ends = frozenset(ends)
 
-    def render(self, start: int, stop: int) -> list[tuple[str, str]]:
-        """Render sibling blocks in ``tokens[start:stop]`` as (kind, markdown) pairs."""
+    def render(self, start: int, stop: int, previous: str = "") -> list[tuple[str, str]]:
+        """Render sibling blocks in ``tokens[start:stop]`` as (kind, markdown) pairs;
+        ``previous`` is the kind of the block just before them."""
         out: list[tuple[str, str]] = []
         tokens, i = self.tokens, start
         while i < stop:
@@ -690,6 +703,13 @@ class _Blocks:
             kind, text = t.type, ""
             if kind == "paragraph_open":
                 text = self.inline(tokens[i + 1])
+                if text.startswith("$$"):
+                    # "$$…$$" or "$$…$$ (label)" would be read as a display block: end the
+                    # line with an (invisible) space
+                    first, newline, rest = text.partition("\n")
+                    hard_break = "\\" if first.endswith("\\") else ""
+                    first = first.removesuffix(hard_break)
+                    text = f"{first}&#32;{hard_break}{newline}{rest}"
             elif kind == "heading_open":
                 text = "#" * int(t.tag[1]) + " " + self.inline(tokens[i + 1], in_heading=True)
                 text = text.rstrip()
@@ -706,18 +726,17 @@ class _Blocks:
                 text = self.text_block(t.content)
             elif kind == "blockquote_open":
                 if i in self.dollar_code:
-                    out.extend(self.render(i + 1, end))
+                    out.extend(self.render(i + 1, end, out[-1][0] if out else previous))
                     i = end + 1
                     continue
                 inner = "\n\n".join(b for _, b in self.render(i + 1, end))
-                text = _indent(inner, "> ", "> ").replace("\n\n", "\n>\n") if inner else ">"
-                text = "\n".join(line if line.strip() != ">" else ">" for line in text.split("\n"))
+                text = "\n".join(f"> {line}" if line else ">" for line in inner.split("\n"))
             elif kind in ("bullet_list_open", "ordered_list_open"):
-                text, kind = self.list(i, end, out[-1][0] if out else "")
+                text, kind = self.list(i, end, out[-1][0] if out else previous)
             elif kind == "table_open":
                 text = self.table(i, end)
             elif t.nesting == 1:
-                out.extend(self.render(i + 1, end))
+                out.extend(self.render(i + 1, end, out[-1][0] if out else previous))
                 i = end + 1
                 continue
             elif t.content:
@@ -730,7 +749,11 @@ class _Blocks:
     def inline(self, token: Token, *, in_table: bool = False, in_heading: bool = False) -> str:
         r = _Inline(in_table=in_table, in_heading=in_heading, code_ends=self.code_ends)
         r.feed(token.children or [])
-        return r.render()
+        text = r.render()
+        if text.startswith("$") and text[-1:].isdigit():
+            # mdit-py-plugins' dollarmath reads the last character as the one before position 0
+            text += "&#32;"
+        return text
 
     def text_block(self, content: str) -> str:
         paragraphs = re.split(r"\n[ \t]*\n", content.strip("\n"))

@@ -58,7 +58,10 @@ def _markdown_it(math: bool) -> Any:
     if not math:
         return MarkdownIt("commonmark", {"html": True})
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-    dollarmath_plugin(md, allow_space=False, allow_digits=False, double_inline=True)
+    # (VS Code has no equation labels: "$$x$$ (a)" would add a "#a" link)
+    dollarmath_plugin(
+        md, allow_space=False, allow_digits=False, double_inline=True, allow_labels=False
+    )
     return md
 
 
