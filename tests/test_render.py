@@ -724,6 +724,86 @@ def test_random_markdown_never_yields_dangerous_html(src: str) -> None:
 def test_random_markdown_in_jupyterlab(src: str, marked: Marked) -> None:
     out = safe_markdown(src)
     assert_safe(out, marked)
+    assert safe_markdown(out) == out
+
+
+# Structured documents: nested lists and quotes holding code, math, tables and nasty inline bits
+# (the fuzzing that found the JupyterLab and marked issues the module docstring describes).
+_INLINE_BITS = [
+    "word", "two words", "$x$", "$5", "$$y$$", "\\(z\\)", "`code`", "`` a`b ``", "`$a`", "*em*",
+    "`\\begin{x}`", "`\\end{x}`", "**strong**", "_u_", "~~s~~", "[l](https://ok.x)",
+    "[j](javascript:a)", "![i](https://x/p.png)", "<b>b</b>", "<img src=x onerror=alert(1)>",
+    "&#106;", "&lt;", "\\$", "\\\\", "www.x.y", "https://a.b", "a@b.co", "1.", "-", "#", "|",
+    ">", "<", "&", "_", "*", "[", "]", "(", ")", "!", "~", "\\href{j}{k}", "\\[w\\]", "@@0@@",
+    "\\begin{aligned}", "\\end{aligned}", "\\\\(", "\\\\)", "`<script>alert(1)</script>`",
+]  # fmt: skip
+_CODE_LINES = [
+    "$ ls", "x = `y`", "<script>alert(1)</script>", "\\begin{x}", "\\end{x}", "```", "~~~",
+    "$a$", "", "  indented", "\\\\(", "\\\\)", "<img src=x onerror=alert(1)>",
+]  # fmt: skip
+_inline_md = st.lists(st.sampled_from(_INLINE_BITS), min_size=1, max_size=6).map(" ".join)
+_leaf_blocks = st.one_of(
+    _inline_md,
+    st.tuples(_inline_md, _inline_md).map("\n".join),
+    _inline_md.map(lambda s: "## " + s),
+    st.tuples(
+        st.sampled_from(["```", "~~~", "````"]),
+        st.sampled_from(["", "python", "js x"]),
+        st.lists(st.sampled_from(_CODE_LINES), max_size=4),
+    ).map(lambda t: f"{t[0]}{t[1]}\n" + "".join(line + "\n" for line in t[2]) + t[0]),
+    st.sampled_from(["x<y", "\\href{javascript:a}{b}", "a\\\\b", "`", "a|b"]).map(
+        lambda m: f"$$\n{m}\n$$"
+    ),
+    st.lists(_inline_md, min_size=1, max_size=3).map(
+        lambda cells: (
+            "| "
+            + " | ".join(cells)
+            + " |\n"
+            + "|---" * len(cells)
+            + "|\n| "
+            + " | ".join(reversed(cells))
+            + " |"
+        )
+    ),
+    st.sampled_from(["<div>\n*x*\n</div>", "<!-- c -->", "---", "    indented $ code"]),
+)
+
+
+def _list_of(marker: str, items: list[str], loose: bool) -> str:
+    pad = "\n" + " " * (len(marker) + 1)
+    return ("\n\n" if loose else "\n").join(f"{marker} " + i.replace("\n", pad) for i in items)
+
+
+_blocks = st.recursive(
+    _leaf_blocks,
+    lambda inner: st.one_of(
+        st.builds(
+            _list_of,
+            st.sampled_from(["-", "*", "1.", "2)"]),
+            st.lists(inner, min_size=1, max_size=3),
+            st.booleans(),
+        ),
+        st.lists(inner, min_size=1, max_size=2).map(
+            lambda bs: "\n".join("> " + line for line in "\n\n".join(bs).split("\n"))
+        ),
+    ),
+    max_leaves=6,
+)
+documents = st.lists(_blocks, min_size=1, max_size=4).map("\n\n".join)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents)
+def test_random_documents_never_yield_dangerous_html(src: str) -> None:
+    out = safe_markdown(src)
+    assert_safe(out, None)
+    assert safe_markdown(out) == out
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(src=documents)
+def test_random_documents_in_jupyterlab(src: str, marked: Marked) -> None:
+    assert_safe(safe_markdown(src), marked)
 
 
 # --- block splitting -----------------------------------------------------------------------------
@@ -856,7 +936,7 @@ def _chunks(text: str, sizes: list[int]) -> Iterator[str]:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    reply=st.sampled_from(_REPLIES) | markdownish,
+    reply=st.sampled_from(_REPLIES) | markdownish | documents,
     cut=st.floats(0, 1),
     sizes=st.lists(st.integers(1, 40), max_size=60),
 )
