@@ -108,8 +108,8 @@ def models(m: ClaudeMagics, args: list[str]) -> None:
     s = get_session()
     infos = s.models(refresh=True)
     rows = [
-        "| model | name | context | max output | prefill | price in/out per MTok |",
-        "|---|---|---|---|---|---|",
+        "| model | name | context | max output | prefill | can do | price in/out per MTok |",
+        "|---|---|---|---|---|---|---|",
     ]
     for info in infos:
         mid = str(info.get("id", ""))
@@ -126,9 +126,46 @@ def models(m: ClaudeMagics, args: list[str]) -> None:
         rows.append(
             f"| `{_esc(mid)}`{current} | {_esc(str(info.get('display_name', '')))} | "
             f"{f'{context:,}' if context else '—'} | {f'{output:,}' if output else '—'} | "
-            f"{prefill} | {price} |"
+            f"{prefill} | {_capabilities(dict(info))} | {price} |"
         )
     _md("\n".join(rows))
+
+
+def tokens(m: ClaudeMagics, args: list[str]) -> None:
+    """Count the input tokens of the conversation (plus TEXT, if given) — free, nothing sent
+    to the model."""
+    from ._models_info import model_spec
+
+    s = get_session()
+    n = s.count_tokens(" ".join(args)) if args else s.count_tokens()
+    spec = model_spec(s.model)
+    price = ""
+    if spec is not None and spec.input_price is not None:
+        price = f" (≈ ${n * spec.input_price / 1e6:.4f} as input to {s.model})"
+    what = "The conversation plus your text" if args else "The conversation"
+    print(f"{what}: {n:,} input tokens{price}.")
+
+
+_CAPABILITIES = (
+    ("image_input", "vision"),
+    ("pdf_input", "PDF"),
+    ("thinking", "thinking"),
+    ("structured_outputs", "JSON"),
+    ("citations", "citations"),
+    ("batch", "batch"),
+)
+
+
+def _capabilities(info: dict[str, Any]) -> str:
+    caps = info.get("capabilities")
+    if not isinstance(caps, dict):
+        return "—"
+
+    def on(value: Any) -> bool:
+        return bool(value.get("supported")) if isinstance(value, dict) else bool(value)
+
+    names = [label for key, label in _CAPABILITIES if on(caps.get(key))]
+    return ", ".join(names) or "—"
 
 
 def model(m: ClaudeMagics, args: list[str]) -> None:
@@ -240,6 +277,7 @@ COMMANDS: dict[str, Callable[[ClaudeMagics, list[str]], Any]] = {
     "usage": usage,
     "models": models,
     "model": model,
+    "tokens": tokens,
     "system": system,
     "save": save,
     "load": load,

@@ -4,7 +4,8 @@ Rules (DESIGN.md §1):
 
 - ``{name}`` inserts the notebook variable ``name``: text for str, numbers and other objects
   (``str(value)``), an image block *at that position* for image-like values (PIL images, numpy
-  arrays, matplotlib figures, ``nbclaude.image(...)`` blocks, ``IPython.display.Image``).
+  arrays, matplotlib figures, ``nbclaude.image(...)`` blocks, ``IPython.display.Image``), and
+  a document block for ``nbclaude.document(...)``.
 - ``{In[3]}`` / ``{Out[3]}`` insert a cell's input / output (negative indices count back).
 - ``{{`` and ``}}`` are literal braces.
 - Anything else in braces stays exactly as written: code such as ``{k: v for k in d}``,
@@ -82,9 +83,13 @@ def interpolate(
             parts.append(joined)
 
     def insert(value: Any, label: str) -> None:
+        if _is_block(value):  # nbclaude.image(...) / nbclaude.document(...) blocks
+            flush_text()
+            parts.append(value)
+            return
         if is_image_like(value):
             flush_text()
-            parts.append(value if _is_block(value) else image(value))
+            parts.append(image(value))
             return
         rendered = value if isinstance(value, str) else str(value)
         for secret in secrets:
@@ -127,7 +132,7 @@ def interpolate(
 
 
 def _is_block(value: Any) -> bool:
-    return isinstance(value, Mapping) and value.get("type") == "image"
+    return isinstance(value, Mapping) and value.get("type") in ("image", "document")
 
 
 def _history(namespace: Mapping[str, Any], kind: str, n: int) -> tuple[bool, Any]:

@@ -338,7 +338,7 @@ class ClaudeMagics(Magics):
         from ._display import final_bundle
 
         full = (reply.prefill or "") + reply.text
-        text = full
+        text = (reply.prefill or "") + reply.markdown  # with citation footnotes
         notes = list(warnings)
         if fmt == "code":
             code = first_code_block(full)
@@ -380,7 +380,8 @@ class ClaudeMagics(Magics):
             %claude undo            remove the last exchange
             %claude history         show the conversation
             %claude usage           token totals and cost
-            %claude models          the models your key can use
+            %claude models          the models your key can use, with prices and features
+            %claude tokens [TEXT]   count the conversation's input tokens (free)
             %claude model NAME      switch model
             %claude system TEXT     set the system prompt ("" clears it; no TEXT shows it)
             %claude save PATH       save the conversation (never the key)

@@ -8,7 +8,39 @@ from typing import Any
 from ._models_info import cost as price
 from ._types import Message
 
-__all__ = ["Reply", "footer_text"]
+__all__ = ["Reply", "citation_label", "footer_text"]
+
+
+def citation_label(citation: Mapping[str, Any]) -> str:
+    """One footnote: the quoted cited text and where it comes from.
+
+    Examples
+    --------
+    >>> citation_label({"type": "page_location", "cited_text": "Water boils at 100 °C.",
+    ...                 "document_title": "Physics notes", "start_page_number": 3,
+    ...                 "end_page_number": 4})
+    '“Water boils at 100 °C.” — Physics notes, p. 3'
+    """
+    cited = " ".join(str(citation.get("cited_text") or "").split())
+    if len(cited) > 200:
+        cited = cited[:197] + "…"
+    kind = citation.get("type")
+    if kind == "web_search_result_location":
+        title = str(citation.get("title") or citation.get("url") or "web page")
+        where = f"[{title}]({citation.get('url', '')})"
+    elif kind == "search_result_location":
+        where = str(citation.get("title") or citation.get("source") or "search result")
+    else:
+        index = citation.get("document_index")
+        where = str(
+            citation.get("document_title")
+            or (f"document {index + 1}" if isinstance(index, int) else "document")
+        )
+        start, end = citation.get("start_page_number"), citation.get("end_page_number")
+        if isinstance(start, int):
+            last = end - 1 if isinstance(end, int) and end > start else start
+            where += f", p. {start}" if last == start else f", pp. {start}-{last}"
+    return f"“{cited}” — {where}" if cited else where
 
 
 def footer_text(
@@ -105,6 +137,32 @@ class Reply:
         return "".join(b.get("text") or "" for b in self.content if b.get("type") == "text")
 
     @property
+    def markdown(self) -> str:
+        """The generated text as Markdown, with citations as numbered footnotes.
+
+        Each text block that cites sources is followed by its markers (``[1]``), and a
+        "Sources" list ends the text: quoted cited text, then the document title and page, or
+        the web page as a link. This is what the notebook shows (made safe by the renderer).
+        """
+        pieces: list[str] = []
+        sources: dict[str, int] = {}
+        for block in self.content:
+            if block.get("type") != "text":
+                continue
+            pieces.append(str(block.get("text") or ""))
+            marks: dict[int, None] = {}
+            for citation in block.get("citations") or []:
+                if isinstance(citation, dict):
+                    label = citation_label(citation)
+                    marks[sources.setdefault(label, len(sources) + 1)] = None
+            pieces.extend(f"[{n}]" for n in marks)
+        text = "".join(pieces)
+        if sources:
+            notes = "\n".join(f"{n}. {label}" for label, n in sources.items())
+            text += f"\n\n**Sources**\n\n{notes}"
+        return text
+
+    @property
     def thinking(self) -> str:
         """The visible thinking, if any (all thinking blocks joined)."""
         return "\n\n".join(
@@ -164,7 +222,7 @@ class Reply:
         from ._render import escape_text, safe_markdown
 
         # The prefill is shown joined to the reply, as it reads in the history.
-        full = (self.prefill or "") + self.text
+        full = (self.prefill or "") + self.markdown
         foot = f"<sub>{escape_text(self.footer())}</sub>"
         markdown = f"{safe_markdown(full)}\n\n{foot}" if full.strip() else foot
         return {"text/markdown": markdown, "text/plain": f"{full}\n\n[{self.footer()}]"}

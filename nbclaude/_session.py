@@ -27,6 +27,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
@@ -143,6 +144,10 @@ class Session:
     client : Client, optional
         Defaults to a :class:`Client` built on first use (the offline fake when
         ``NBCLAUDE_OFFLINE=1``).
+    cache : bool
+        Prompt caching: mark the system prompt, the tools and the latest turns with
+        ``cache_control`` (at most 4 breakpoints), so the growing conversation is read from the
+        cache (0.1x the input price) instead of being paid in full every turn.
     **params
         Other request fields to send on every turn (``temperature``, ``stop_sequences``,
         ``thinking``, ...). Only fields you set are sent.
@@ -166,6 +171,7 @@ class Session:
         system: str | list[dict[str, Any]] | None = None,
         max_tokens: int = 1024,
         client: Client | None = None,
+        cache: bool = False,
         **params: Any,
     ) -> None:
         for key in params:
@@ -176,6 +182,9 @@ class Session:
         self._max_tokens = self._check_max_tokens(max_tokens)
         #: Other request fields sent on every turn (only the ones the user set).
         self.params: dict[str, Any] = dict(params)
+        #: Prompt caching: put ``cache_control`` breakpoints on the system prompt, the tools
+        #: and the latest turns (at most 4 in all), so repeated prefixes are read from cache.
+        self.cache = cache
         #: The conversation, exactly as sent in the request's ``messages``.
         self.messages: list[MessageParam] = []
         self._client = client
@@ -419,6 +428,8 @@ class Session:
                 body["thinking"] = {"type": "enabled", "budget_tokens": thinking}
                 if body["max_tokens"] <= thinking:
                     body["max_tokens"] = thinking + body["max_tokens"]
+        if self.cache:
+            _add_cache_breakpoints(body)
         return body
 
     def _record(self, user: MessageParam, assistant: MessageParam | None) -> None:
@@ -438,6 +449,80 @@ class Session:
                 self._cost = None
             else:
                 self._cost += turn_cost
+
+    def _build_turn(
+        self,
+        parts: Sequence[Any],
+        *,
+        prefill: str | None,
+        params: Mapping[str, Any],
+        keep_fitted: bool,
+    ) -> _Turn:
+        """Everything a turn sends: the user message, the checked prefill and the body."""
+        from ._content import fit_messages, to_blocks
+
+        blocks = to_blocks(*parts)
+        prefill = prefill.rstrip() if prefill else None
+        if not blocks:
+            raise InvalidRequestError("Nothing to send: the message is empty.")
+        model = params.get("model") or self._model
+        if prefill:
+            with self._state:
+                known = self._models
+            if supports_prefill(model, known) is False:
+                raise InvalidRequestError(
+                    f"{model} does not accept prefill (a final assistant message): models of "
+                    "the 4.6 generation and later reject it. Instead, say what you want in "
+                    "the system prompt (e.g. 'Answer with the letter only'), ask for "
+                    "structured output (schema=...), or use a model that accepts prefill, "
+                    f"such as {PREFILL_EXAMPLE_MODEL}."
+                )
+        text = _text_only(blocks)
+        user: MessageParam = {"role": "user", "content": text if text is not None else blocks}
+        with self._state:
+            history = [_sendable(m) for m in self.messages]
+        outgoing = [*history, user]
+        if prefill:
+            outgoing.append({"role": "assistant", "content": prefill})
+        system = params.get("system", self._system)
+        overhead = len(json.dumps(system, ensure_ascii=False)) if system else 0
+        fitted = cast("list[MessageParam]", fit_messages(outgoing, overhead=overhead))
+        if any(new is not old for new, old in zip(fitted, outgoing, strict=True)):
+            # Images were downscaled to fit the request limits: keep the fitted copies in the
+            # history too, so the same error cannot come back on every later turn.
+            user = fitted[len(history)]
+            if keep_fitted:
+                with self._state:
+                    for i in range(min(len(history), len(self.messages))):
+                        if fitted[i] is not outgoing[i]:
+                            self.messages[i] = fitted[i]
+        images = [b for b in blocks if b.get("type") == "image"]
+        return _Turn(user, prefill, self._request_body(fitted, params), images)
+
+    def count_tokens(self, *parts: Any, prefill: str | None = None, **params: Any) -> int:
+        """How many input tokens the next request would use (``/v1/messages/count_tokens``).
+
+        With no ``parts``, counts the conversation as it is; with parts, the conversation plus
+        that user turn. Nothing is recorded and nothing is generated (counting is free).
+
+        Examples
+        --------
+        >>> from nbclaude import Client, Session
+        >>> from nbclaude.testing import FakeAnthropic
+        >>> s = Session(client=Client(api_key="sk-ant-x", transport=FakeAnthropic()))
+        >>> s.count_tokens("How many tokens is this?") > 0
+        True
+        """
+        if parts or prefill:
+            body = self._build_turn(parts, prefill=prefill, params=params, keep_fitted=False).body
+        else:
+            with self._state:
+                history = [_sendable(m) for m in self.messages]
+            if not history:
+                raise InvalidRequestError("Nothing to count: the conversation is empty.")
+            body = self._request_body(history, params)
+        counted = {k: v for k, v in body.items() if k in _COUNT_TOKENS_FIELDS}
+        return self.client.count_tokens(**counted)
 
     # -- history ------------------------------------------------------------------------------
 
@@ -490,6 +575,7 @@ class Session:
                 "system": self._system,
                 "max_tokens": self._max_tokens,
                 "params": self.params,
+                "cache": self.cache,
                 "messages": self.messages,
                 "usage": self._usage,
                 "cost": self._cost,
@@ -516,6 +602,7 @@ class Session:
             system=data.get("system"),
             max_tokens=int(data.get("max_tokens", 1024)),
             client=client,
+            cache=bool(data.get("cache", False)),
             **(data.get("params") or {}),
         )
         session.messages = list(data.get("messages") or [])
@@ -532,6 +619,7 @@ class Session:
         with self._state:
             self._model, self._system = other._model, other._system
             self._max_tokens, self.params = other._max_tokens, dict(other.params)
+            self.cache = other.cache
             self.messages = list(other.messages)
             self._usage, self._cost = dict(other._usage), other._cost
         self._emit({"type": "change"})
@@ -654,46 +742,12 @@ class SessionStream:
             self._session._turn_lock.release()
 
     def _prepare_and_send(self) -> None:
-        from ._content import fit_messages, to_blocks
-
         session = self._session
-        blocks = to_blocks(*self._parts)
-        prefill = self._prefill.rstrip() if self._prefill else None
-        if not blocks:
-            raise InvalidRequestError("Nothing to send: the message is empty.")
-        model = self._params.get("model") or session.model
-        if prefill:
-            with session._state:
-                known = session._models
-            if supports_prefill(model, known) is False:
-                raise InvalidRequestError(
-                    f"{model} does not accept prefill (a final assistant message): models of "
-                    "the 4.6 generation and later reject it. Instead, say what you want in "
-                    "the system prompt (e.g. 'Answer with the letter only'), ask for "
-                    "structured output (schema=...), or use a model that accepts prefill, "
-                    f"such as {PREFILL_EXAMPLE_MODEL}."
-                )
-        self._images = [b for b in blocks if b.get("type") == "image"]
-        text = _text_only(blocks)
-        user: MessageParam = {"role": "user", "content": text if text is not None else blocks}
-        with session._state:
-            history = [_sendable(m) for m in session.messages]
-        outgoing = [*history, user]
-        if prefill:
-            outgoing.append({"role": "assistant", "content": prefill})
-        system = self._params.get("system", session.system)
-        overhead = len(json.dumps(system, ensure_ascii=False)) if system else 0
-        fitted = cast("list[MessageParam]", fit_messages(outgoing, overhead=overhead))
-        if any(new is not old for new, old in zip(fitted, outgoing, strict=True)):
-            # Images were downscaled to fit the request limits: keep the fitted copies in the
-            # history too, so the same error cannot come back on every later turn.
-            user = fitted[len(history)]
-            with session._state:
-                for i in range(min(len(history), len(session.messages))):
-                    if fitted[i] is not outgoing[i]:
-                        session.messages[i] = fitted[i]
-        outgoing = fitted
-        body = session._request_body(outgoing, self._params)
+        turn = session._build_turn(
+            self._parts, prefill=self._prefill, params=self._params, keep_fitted=True
+        )
+        user, prefill, body = turn.user, turn.prefill, turn.body
+        self._images = turn.images
         client = session.client
         self._user = user
         with session._state:
@@ -875,6 +929,76 @@ class SessionStream:
             self.reply = reply
             self._release()
         session._emit({"type": "turn_end", "reply": reply, "recorded": recorded})
+
+
+@dataclass
+class _Turn:
+    user: MessageParam
+    prefill: str | None
+    body: dict[str, Any]
+    images: list[dict[str, Any]]
+
+
+#: The request fields ``/v1/messages/count_tokens`` accepts (PROTOCOL.md §7).
+_COUNT_TOKENS_FIELDS = frozenset(
+    {"model", "messages", "system", "tools", "tool_choice", "thinking", "output_config",
+     "cache_control", "mcp_servers", "context_management"}
+)  # fmt: skip
+_EPHEMERAL = {"type": "ephemeral"}
+_MAX_BREAKPOINTS = 4
+
+
+def _count_breakpoints(value: Any) -> int:
+    if isinstance(value, dict):
+        return ("cache_control" in value) + sum(_count_breakpoints(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_count_breakpoints(v) for v in value)
+    return 0
+
+
+def _mark_last(content: Any) -> list[dict[str, Any]] | None:
+    """A copy of ``content`` as blocks with ``cache_control`` on the last one (``None`` when
+    it cannot carry one)."""
+    blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
+    if not isinstance(blocks, list) or not blocks or not isinstance(blocks[-1], dict):
+        return None
+    if blocks[-1].get("type") in ("thinking", "redacted_thinking"):
+        return None
+    return [*blocks[:-1], {**blocks[-1], "cache_control": dict(_EPHEMERAL)}]
+
+
+def _has_mark(content: Any) -> bool:
+    return isinstance(content, list) and bool(content) and "cache_control" in content[-1]
+
+
+def _add_cache_breakpoints(body: dict[str, Any]) -> None:
+    """Put ``cache_control`` on the system prompt, the last tool and the last two user turns,
+    keeping the total (with any the user placed) at most 4. Works on copies: the history is
+    never changed."""
+    budget = _MAX_BREAKPOINTS - _count_breakpoints(body)
+    system = body.get("system")
+    if budget > 0 and system and not _has_mark(system):
+        marked = _mark_last(system)
+        if marked is not None:
+            body["system"] = marked
+            budget -= 1
+    tools = body.get("tools")
+    if budget > 0 and isinstance(tools, list) and tools and not _has_mark(tools):
+        body["tools"] = [*tools[:-1], {**tools[-1], "cache_control": dict(_EPHEMERAL)}]
+        budget -= 1
+    messages = list(body["messages"])
+    users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
+    for i in reversed(users[-2:]):
+        content = messages[i].get("content")
+        if budget <= 0:
+            break
+        if _has_mark(content):
+            continue
+        marked = _mark_last(content)
+        if marked is not None:
+            messages[i] = {"role": "user", "content": marked}
+            budget -= 1
+    body["messages"] = messages
 
 
 def _empty_message(model: str) -> Message:

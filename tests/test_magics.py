@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -43,11 +44,14 @@ def cell(ip: InteractiveShell, source: str) -> tuple[Any, Any]:
     return result, cap
 
 
-def markdown_of(cap: Any) -> str:
-    """The one Markdown output, with backslash escapes removed (as it reads rendered)."""
+def markdown_of(cap: Any, *, raw: bool = False) -> str:
+    """The one Markdown output; unless ``raw``, with backslash escapes and character references
+    removed (as it reads rendered)."""
     outs = [o.data.get("text/markdown") for o in cap.outputs if "text/markdown" in o.data]
     assert len(outs) == 1, cap.outputs
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", outs[0])
+    if raw:
+        return str(outs[0])
+    return html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", outs[0]))
 
 
 def lines_of(text: str) -> list[str]:
@@ -303,7 +307,7 @@ def test_reset_undo_history(ip: InteractiveShell, fake: FakeAnthropic) -> None:
     cell(ip, "%%claude\nfirst")
     cell(ip, "%%claude\nsecond")
     _, cap = cell(ip, "%claude history")
-    md = markdown_of(cap)
+    md = markdown_of(cap, raw=True)
     assert "first" in md and "second" in md and "<script>" not in md
     _, cap = cell(ip, "%claude undo")
     assert "Removed 2" in cap.stdout and len(nbclaude.get_session().messages) == 2
@@ -402,3 +406,38 @@ def test_unload_removes_the_magics() -> None:
     assert shell.find_cell_magic("claude") is None and shell.find_line_magic("claude") is None
     shell.run_line_magic("load_ext", "nbclaude")
     assert shell.find_cell_magic("claude") is not None
+
+
+def test_tokens_command(ip: InteractiveShell, fake: FakeAnthropic) -> None:
+    fake.add(Text("hi"))
+    cell(ip, "%%claude\nfirst")
+    _, cap = cell(ip, "%claude tokens")
+    assert "The conversation:" in cap.stdout and "input tokens" in cap.stdout and "$" in cap.stdout
+    _, cap = cell(ip, "%claude tokens and a follow-up question")
+    assert "plus your text" in cap.stdout
+    assert fake.requests[-1].path == "/v1/messages/count_tokens"
+
+
+def test_models_command_shows_capabilities(ip: InteractiveShell, fake: FakeAnthropic) -> None:
+    _, cap = cell(ip, "%claude models")
+    md = markdown_of(cap)
+    assert "| can do |" in md and "vision" in md
+
+
+def test_citations_are_footnotes_in_the_cell(ip: InteractiveShell, fake: FakeAnthropic) -> None:
+    cite = {
+        "type": "char_location",
+        "cited_text": "Ants are insects.",
+        "document_index": 0,
+        "document_title": "Notes",
+        "start_char_index": 0,
+        "end_char_index": 17,
+    }
+    fake.add(Text("Ants are insects", citations=[cite]))
+    ip.user_ns["doc"] = nbclaude.document(text="Ants are insects.", title="Notes", citations=True)
+    result, cap = cell(ip, "%%claude\nUsing {doc}: what are ants?")
+    assert result.success
+    sent = last_body(fake)["messages"][-1]["content"]
+    assert [b["type"] for b in sent] == ["text", "document", "text"]
+    md = markdown_of(cap)
+    assert "Ants are insects[1]" in md and "1. “Ants are insects.” — Notes" in md

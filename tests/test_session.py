@@ -553,3 +553,96 @@ def test_reply_renders_safely() -> None:
     assert "![" not in body  # the remote image became a link
     assert "https://evil.example/leak.png" in body
     assert "claude-haiku-4-5" in footer
+
+
+# -- prompt caching and token counting (issue 7) -------------------------------------------------
+
+
+def _marks(body: dict[str, Any]) -> list[str]:
+    found = []
+    if isinstance(body.get("system"), list) and "cache_control" in body["system"][-1]:
+        found.append("system")
+    for i, m in enumerate(body["messages"]):
+        if isinstance(m["content"], list) and any("cache_control" in b for b in m["content"]):
+            found.append(f"{m['role']}{i}")
+    return found
+
+
+def test_cache_places_breakpoints_on_system_and_the_last_two_user_turns() -> None:
+    s, fake = make(Text("a"), Text("b"), Text("c"), system="Long shared instructions.", cache=True)
+    s.send("one")
+    s.send("two")
+    s.send("three")
+    bodies = [r.json for r in fake.requests]
+    assert _marks(bodies[0]) == ["system", "user0"]
+    assert _marks(bodies[2]) == ["system", "user2", "user4"]
+    assert bodies[2]["system"] == [
+        {
+            "type": "text",
+            "text": "Long shared instructions.",
+            "cache_control": {"type": "ephemeral"},
+        }
+    ]
+    # the history itself is untouched
+    assert (
+        s.messages[0] == {"role": "user", "content": "one"}
+        and s.system == "Long shared instructions."
+    )
+
+
+def test_cache_never_exceeds_four_breakpoints() -> None:
+    mine = {"type": "text", "text": "ctx", "cache_control": {"type": "ephemeral"}}
+    s, fake = make(Text("a"), system=[dict(mine)], cache=True)
+    s.messages += [
+        {"role": "user", "content": [dict(mine)]},
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": [dict(mine)]},
+        {"role": "assistant", "content": "ok"},
+    ]
+    s.send("new turn")
+    body = fake.requests[0].json
+    assert json.dumps(body).count("cache_control") == 4
+
+
+def test_cache_reads_and_writes_are_counted_and_priced() -> None:
+    usage = {
+        "input_tokens": 10,
+        "output_tokens": 10,
+        "cache_creation_input_tokens": 1000,
+        "cache_read_input_tokens": 0,
+    }
+    usage2 = {**usage, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 1000}
+    s, _fake = make(Text("a", usage=usage), Text("b", usage=usage2), cache=True)
+    first = s.send("one")
+    second = s.send("two")
+    assert (
+        s.usage["cache_creation_input_tokens"] == 1000
+        and s.usage["cache_read_input_tokens"] == 1000
+    )
+    assert first.cost == pytest.approx((10 + 1000 * 1.25 + 10 * 5) / 1e6)
+    assert second.cost == pytest.approx((10 + 1000 * 0.1 + 10 * 5) / 1e6)
+    assert "1,000 cached" in second.footer()
+
+
+def test_cache_setting_survives_save_and_load(tmp_path: Path) -> None:
+    s, _ = make(cache=True)
+    s.save(tmp_path / "c.json")
+    assert Session.load(tmp_path / "c.json").cache is True
+
+
+def test_count_tokens_counts_what_send_would_send() -> None:
+    s, fake = make(Text("a"), system="Be brief.", temperature=0.5)
+    s.send("hello")
+    n = s.count_tokens("and one more question")
+    body = fake.requests[-1].json
+    assert fake.requests[-1].path == "/v1/messages/count_tokens"
+    assert body["system"] == "Be brief." and len(body["messages"]) == 3
+    assert "max_tokens" not in body and "temperature" not in body and "stream" not in body
+    assert n > s.count_tokens() > 0
+    assert len(s.messages) == 2  # nothing recorded
+
+
+def test_count_tokens_on_an_empty_conversation() -> None:
+    s, _ = make()
+    with pytest.raises(nbclaude.InvalidRequestError, match="empty"):
+        s.count_tokens()
