@@ -25,7 +25,6 @@ Only the standard library is used; pydantic models are recognised by duck typing
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import enum
 import inspect
 import json
@@ -34,7 +33,7 @@ import re
 import sys
 import types
 import typing
-import uuid
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, NamedTuple, Union, get_args, get_origin
 
@@ -68,12 +67,6 @@ _API_KEYWORDS = frozenset(
 )
 # A schema with none of these accepts anything, which structured outputs refuse.
 _TYPED = ("type", "enum", "const", "anyOf", "allOf", "$ref")
-_STRING_FORMATS: dict[type, str] = {
-    datetime.datetime: "date-time",
-    datetime.date: "date",
-    datetime.time: "time",
-    uuid.UUID: "uuid",
-}
 
 
 class StructuredOutputError(NbClaudeError, ValueError):
@@ -366,16 +359,27 @@ def _unwrap(tp: Any) -> tuple[Any, list[Any]]:
     return tp, meta
 
 
+# Type hints of classes, read once per class (conversion reads them for every instance).
+_CLASS_HINTS: weakref.WeakKeyDictionary[type, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
 def _hints(obj: Any, where: str) -> dict[str, Any]:
     """``get_type_hints`` with ``Annotated`` kept, and an error that says what to do."""
+    if isinstance(obj, type):
+        cached = _CLASS_HINTS.get(obj)
+        if cached is not None:
+            return cached
     localns = {obj.__name__: obj} if isinstance(obj, type) else None
     try:
-        return typing.get_type_hints(obj, localns=localns, include_extras=True)
+        hints = typing.get_type_hints(obj, localns=localns, include_extras=True)
     except Exception as e:
         raise TypeError(
             f"Cannot read the type hints of {where}: {type(e).__name__}: {e}. Define the types "
             "they use at the top level of the notebook or module (not inside a function)."
         ) from None
+    if isinstance(obj, type):
+        _CLASS_HINTS[obj] = hints
+    return hints
 
 
 def _class_docstring(cls: type) -> str | None:
@@ -473,9 +477,9 @@ class _Builder:
                 return {"type": "number"}
             if issubclass(tp, str):
                 return {"type": "string"}
-            for cls, fmt in _STRING_FORMATS.items():
-                if issubclass(tp, cls):
-                    return {"type": "string", "format": fmt}
+            fmt = _string_format(tp)
+            if fmt is not None:
+                return {"type": "string", "format": fmt}
             if _is_named(tp):
                 return self._named(tp, where)
             if tp in (list, tuple, set, frozenset):
@@ -1267,10 +1271,28 @@ def validate(value: Any, schema: Any) -> None:
 # JSON -> Python, Python -> JSON
 
 
-def _parse_iso(cls: type, text: str) -> Any:
-    if cls is uuid.UUID:
-        return uuid.UUID(text)
-    if cls is datetime.datetime and text.endswith(("Z", "z")):
+def _string_format(tp: type) -> str | None:
+    """The string ``format`` of ``datetime``/``date``/``time``/``UUID`` (and subclasses)."""
+    if not any(c.__module__ in ("datetime", "uuid") for c in tp.__mro__):
+        return None  # without importing datetime and uuid
+    import datetime
+    import uuid
+
+    for cls, fmt in (
+        (datetime.datetime, "date-time"),
+        (datetime.date, "date"),
+        (datetime.time, "time"),
+        (uuid.UUID, "uuid"),
+    ):
+        if issubclass(tp, cls):
+            return fmt
+    return None
+
+
+def _parse_iso(cls: type, fmt: str, text: str) -> Any:
+    if fmt == "uuid":
+        return cls(text)
+    if fmt == "date-time" and text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"  # Python 3.10 does not read "Z"
     return cls.fromisoformat(text)  # type: ignore[attr-defined]
 
@@ -1326,16 +1348,14 @@ def _convert(value: Any, tp: Any, path: str, exact: bool) -> Any:
         if kind == "string":
             return value if tp is str else tp(value)
         raise _MismatchError(path, f"expected string, got {_show(value)}")
-    for cls in _STRING_FORMATS:
-        if issubclass(tp, cls):
-            if kind == "string":
-                try:
-                    return _parse_iso(tp, value)
-                except ValueError:
-                    pass
-            raise _MismatchError(
-                path, f"expected a {_STRING_FORMATS[cls]} string, got {_show(value)}"
-            )
+    fmt = _string_format(tp)
+    if fmt is not None:
+        if kind == "string":
+            try:
+                return _parse_iso(tp, fmt, value)
+            except ValueError:
+                pass
+        raise _MismatchError(path, f"expected a {fmt} string, got {_show(value)}")
     if _is_pydantic(tp):
         try:
             return tp.model_validate(value)  # type: ignore[attr-defined]
@@ -1490,10 +1510,9 @@ def to_jsonable(value: Any, *, default: Callable[[Any], Any] | None = None) -> A
             return sorted(items)
         except TypeError:
             return items
-    if isinstance(value, (datetime.date, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
+    fmt = _string_format(type(value))
+    if fmt is not None:
+        return str(value) if fmt == "uuid" else value.isoformat()
     dump = getattr(value, "model_dump", None)
     if callable(dump) and not isinstance(value, type):
         return dump(mode="json")

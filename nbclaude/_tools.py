@@ -120,7 +120,9 @@ def _docstring(fn: Any, base: Any) -> str | None:
 
 
 def _type_hints(base: Any, where: str) -> dict[str, Any]:
-    target = inspect.getattr_static(base, "__init__") if isinstance(base, type) else base
+    target = base
+    if isinstance(base, type) and not dataclasses.is_dataclass(base):
+        target = inspect.getattr_static(base, "__init__")
     if not getattr(target, "__annotations__", None):
         return {}
     return _schema._hints(target, where)
@@ -278,9 +280,14 @@ class Tool:
             if doc.returns:
                 description = f"{description}\n\nReturns: {doc.returns}".strip()
         self.description = description
-        full = self._schema_from_signature(fn, base, doc)
-        if input_schema is not None:
+        if input_schema is None:
+            full = self._schema_from_signature(fn, base, doc)
+        else:
             full = dict(input_schema)
+            try:
+                self._schema_from_signature(fn, base, doc)  # for converting the input
+            except TypeError:
+                self._params, self._var_keyword = [], True  # pass the input as it is
         self.input_schema = full
         sent = full
         if strict:
@@ -290,7 +297,7 @@ class Tool:
                     f"Tool {self.name}: strict tools cannot have recursive schemas ({cycle} "
                     "refers to itself)."
                 )
-            sent = _schema.for_api(full, f"{self.name}()")
+            sent = _schema.for_api(full, self.name)
         self.spec = {
             "name": self.name,
             "description": self.description,
@@ -803,6 +810,8 @@ def run_tool_call(
             error=True,
             exception=e,
         )
+    except Exception as e:  # a conversion the schema did not foresee
+        return result(f"Could not prepare the call: {_error_text(e)}", error=True, exception=e)
     if approve is not None and not approve(name, payload):
         return result(_DECLINED, error=True, declined=True)
     start = time.perf_counter()

@@ -900,7 +900,7 @@ def test_docstring_without_sections_and_empty() -> None:
 def test_import_is_light() -> None:
     code = (
         "import sys, nbclaude._schema, nbclaude._tools; "
-        "bad = [m for m in ('httpx', 'PIL', 'numpy', 'IPython', 'pydantic', 'asyncio') "
+        "bad = [m for m in ('httpx', 'PIL', 'numpy', 'IPython', 'pydantic', 'asyncio', 'uuid') "
         "if m in sys.modules]; print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

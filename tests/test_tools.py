@@ -750,3 +750,33 @@ def test_round_trip_through_the_fake_api() -> None:
     assert [b["tool_use_id"] for b in sent] == [b["id"] for b in reply["content"][1:]]
     assert sent[1]["content"][1]["type"] == "image"
     assert KEY not in json.dumps(sent)
+
+
+class Code(str):
+    def __new__(cls, value: str) -> Code:
+        if not value.isupper():
+            raise ValueError(f"codes are upper case, not {value!r}")
+        return super().__new__(cls, value)
+
+
+def test_unexpected_conversion_failure_is_an_error_result() -> None:
+    def lookup(code: Code) -> str:
+        return f"found {code}"
+
+    assert run_tool_call(use("lookup", {"code": "AB"}), [lookup])["content"] == "found AB"
+    result = run_tool_call(use("lookup", {"code": "ab"}), [lookup])
+    assert result.is_error
+    assert result["content"] == (
+        "Could not prepare the call: ValueError: codes are upper case, not 'ab'"
+    )
+
+
+def test_hand_written_schema_for_a_builtin_and_a_class_as_tool() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}}
+    biggest = Tool(lambda **kw: max(kw.values()), name="biggest", input_schema=schema)
+    assert biggest.call({"a": 1, "b": 7}) == 7
+    tool = Tool(max, name="max", input_schema=schema)  # no signature: the input passes as is
+    with pytest.raises(TypeError):
+        tool.call({"a": 1, "b": 7})  # max(a=1, b=7) is not valid; the error is max's own
+    made = Tool(Point, name="make_point").call({"x": 1, "y": 2})
+    assert made == Point(1.0, 2.0)
