@@ -311,6 +311,19 @@ def _extra_forms(name: str) -> set[Any]:
     return found
 
 
+_WRAPPERS: dict[bool, set[Any]] = {}
+
+
+def _wrapper_forms() -> set[Any]:
+    """``Required``, ``NotRequired``, ``ReadOnly`` (typing's and typing_extensions')."""
+    key = "typing_extensions" in sys.modules
+    forms = _WRAPPERS.get(key)
+    if forms is None:
+        forms = _extra_forms("Required") | _extra_forms("NotRequired") | _extra_forms("ReadOnly")
+        _WRAPPERS[key] = forms
+    return forms
+
+
 def _is_typeddict(tp: Any) -> bool:
     if not isinstance(tp, type) or not issubclass(tp, dict):
         return False
@@ -341,7 +354,9 @@ def _unwrap(tp: Any) -> tuple[Any, list[Any]]:
     Returns the core type and the ``Annotated`` metadata found on the way.
     """
     meta: list[Any] = []
-    wrappers = _extra_forms("Required") | _extra_forms("NotRequired") | _extra_forms("ReadOnly")
+    if isinstance(tp, type):
+        return tp, meta  # a class: nothing to strip (the common case, kept fast)
+    wrappers = _wrapper_forms()
     for _ in range(50):
         origin = get_origin(tp)
         if origin is typing.Annotated:

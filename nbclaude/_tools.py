@@ -726,9 +726,9 @@ def tool_result_content(
                 skipped += 1
                 continue
             images += 1
-            blocks.append(image(item) if _is_image(item) else dict(item))
+            blocks.append(image(item) if _is_image(item) else item)  # keeps an ImageBlock
         elif _is_block(item) and item.get("type") != "text":
-            blocks.append(dict(item))
+            blocks.append(item)  # a document or search_result block, as it is
         else:
             text = item.get("text", "") if _is_block(item) else _text(item)
             if budget <= 0:

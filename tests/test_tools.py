@@ -780,3 +780,17 @@ def test_hand_written_schema_for_a_builtin_and_a_class_as_tool() -> None:
         tool.call({"a": 1, "b": 7})  # max(a=1, b=7) is not valid; the error is max's own
     made = Tool(Point, name="make_point").call({"x": 1, "y": 2})
     assert made == Point(1.0, 2.0)
+
+
+def test_ready_made_blocks_are_kept() -> None:
+    pytest.importorskip("PIL")
+    from nbclaude._content import document
+    from nbclaude._images import ImageBlock, image
+
+    np = pytest.importorskip("numpy")
+    picture = image(np.zeros((8, 8, 3), dtype=np.uint8))
+    doc = document(text="The grass is green.", title="Facts")
+    content = tool_result_content([picture, doc])
+    assert isinstance(content, list)
+    assert content[0] is picture and isinstance(content[0], ImageBlock)  # thumbnails still work
+    assert content[1] is doc and content[1]["type"] == "document"
