@@ -13,7 +13,12 @@ import sys
 import types
 import uuid
 from pathlib import Path
-from typing import Annotated, Any, Literal, NotRequired, Optional, Required, TypedDict, Union
+from typing import Annotated, Any, Literal, Optional, TypedDict, Union
+
+try:
+    from typing import NotRequired, Required
+except ImportError:  # Python 3.10
+    from typing_extensions import NotRequired, Required
 
 import pytest
 from hypothesis import HealthCheck, given, settings
