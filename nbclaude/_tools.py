@@ -783,7 +783,15 @@ def run_tool_call(
         function runs; a false answer sends "The user declined to run this tool.".
     max_chars : int
         Longest text result sent (see :func:`tool_result_content`).
-    """
+
+    Examples
+    --------
+    >>> def divide(a: float, b: float) -> float:
+    ...     return a / b
+    >>> call = {"type": "tool_use", "id": "toolu_1", "name": "divide", "input": {"a": 1, "b": 0}}
+    >>> run_tool_call(call, [divide])
+    {'type': 'tool_result', 'tool_use_id': 'toolu_1', 'content': 'ZeroDivisionError: float division by zero', 'is_error': True}
+    """  # noqa: E501
     box = _toolbox(tools)
     use_id = str(block.get("id", ""))
     name = str(block.get("name", ""))
