@@ -185,7 +185,9 @@ _MATHJAX_ESCAPE = re.compile(r"\\([\\$])")
 
 
 def _escape_line(line: str, table: dict[int, str], at_line_start: bool) -> str:
-    out = _WWW.sub(r"\1\\.", line.translate(table).replace("://", "\\://"))  # no autolinks
+    out = line.translate(table).replace("://", "\\://")  # no bare-URL autolinks
+    if "ww." in out or "WW." in out or "wW." in out or "Ww." in out:
+        out = _WWW.sub(r"\1\\.", out)
     if at_line_start:
         m = _LINE_START.match(out)
         if m:
@@ -550,6 +552,14 @@ class _Inline:
             self._markup(f"${tex}$" if double else tex, kind="math", dollars=4 if double else 2)
 
     def render(self) -> str:
+        pieces = self.pieces
+        if len(pieces) == 1 and pieces[0][0] == "t":  # plain text: the common case
+            text = pieces[0][1]
+            plain_active = _is_active(text, pieces[0][3])
+            if plain_active:
+                text = _MATHJAX_ESCAPE.sub(r"\1", text)
+            return _escape(text, active=plain_active, at_line_start=True).strip(" \t")
+
         # 1. which runs JupyterLab's MathJax pass would misread (see the module docstring)
         totals: dict[int, int] = {}
         texts: dict[int, list[str]] = {}
@@ -586,6 +596,9 @@ class _Inline:
                 segments.append([kind, text, pair])
                 at_line_start = kind == "b"
             k += 1
+
+        if not any(seg[0] == "d" for seg in segments):
+            return "".join(seg[1] for seg in segments).strip(" \t")
 
         # 3. emphasis: never two delimiter runs of one character side by side, and every
         #    delimiter flanked so that it opens (or closes) as it did in the source
