@@ -4,39 +4,46 @@ Model output is untrusted: a prompt injection can make a model emit anything, an
 cell's outputs are *trusted* in JupyterLab and Notebook 7, where ``text/markdown`` goes through
 ``marked`` with raw HTML allowed and no sanitizer. So model text is never emitted as it is.
 :func:`safe_markdown` parses it with markdown-it (CommonMark, GFM tables and strikethrough, dollar
-math) and writes the token tree back out as canonical Markdown in which nothing but the structure
-we chose can be syntax.
-
-The policy, renderer by renderer (JupyterLab/Notebook 7: math pre-pass + marked + MathJax over
-the DOM; VS Code: markdown-it + KaTeX; Colab; plain CommonMark):
+and bracket math) and writes the token tree back out as canonical Markdown in which nothing but
+the structure we chose can be syntax. The result is meant to be safe for these renderers:
+JupyterLab/Notebook 7 (a math pre-pass that cuts ``$…$`` out of the source, then marked, then
+MathJax over the rendered page), VS Code (markdown-it + KaTeX) and plain CommonMark without math.
 
 * Raw HTML (blocks, inline tags, comments, CDATA, declarations, processing instructions) is shown
-  as literal text: every ``<`` is written ``&lt;`` and every ``&`` as ``&amp;``.
-* Text is escaped: Markdown punctuation gets a backslash, line starts that could open a block are
-  escaped, a literal backslash is written ``&#92;`` (so JupyterLab's math pre-pass never sees
-  ``\\\\(``), and ``://`` is written ``\\://`` (no bare-URL autolinks: they would differ between
-  renderers).
-* Links keep only ``http:``, ``https:`` and ``mailto:`` targets (after markdown-it has decoded
-  entities and normalised the URL). Every other target -- ``javascript:``, ``vbscript:``,
+  as literal text: ``<`` is written ``&lt;``, ``&`` ``&amp;``.
+* Text is escaped: Markdown punctuation gets a backslash; ``[``, ``]`` and ``\\`` are written as
+  character references (a backslash before them would read as ``\\[…\\]`` math, or as
+  JupyterLab's ``\\\\(`` delimiter); line starts that could open a block are escaped; ``://``
+  and ``www.`` are broken up, because marked's bare-URL autolinks can swallow a following code
+  span and expose its raw content.
+* Links keep only ``http:``, ``https:`` and ``mailto:`` targets, judged after markdown-it has
+  decoded entities and normalised the URL. Every other target -- ``javascript:``, ``vbscript:``,
   ``data:``, ``file:``, relative and protocol-relative URLs (a notebook server would resolve them
-  against itself) -- is dropped and only the link text stays. Link titles are dropped.
-* Images never load: ``![alt](https://x/p.png)`` becomes the link ``[image: alt](https://x/p.png)``,
-  any other source (or an image inside a link) becomes the text ``[image: alt]``.
-* Math (``$…$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]``) is written with dollar delimiters for
-  MathJax/KaTeX. Inside it ``<``/``>`` become ``\\lt{}``/``\\gt{}``, ``](`` and ``]:`` get a space
-  (no link syntax for renderers without math), and the commands that make links, load things or
-  set HTML attributes (``\\href``, ``\\url``, ``\\includegraphics``, ``\\class``, ``\\style``,
-  ``\\cssId``, ``\\data``, ``\\html…``, ``\\require``, ``\\mmlToken``) are shown as text. Math that
-  cannot be written safely (backticks, unbalanced braces, a bare ``$``) is shown as escaped text.
-* Dollars that are not math (``costs $5 and $10``) are escaped. JupyterLab runs MathJax over the
-  rendered page, where ``\\$`` has already become ``$``; so when a text run holds two or more
-  dollars it is written so the page shows ``\\$``, which MathJax turns back into ``$``. VS Code
-  then shows the backslashes: a deliberate trade for the main front end.
-* Code (fenced, indented, inline) is kept byte for byte, with fences longer than any backtick run
-  inside. Fence info strings keep only a plain language word. JupyterLab's math pre-pass does not
-  recognise fences inside lists and block quotes, so dollars in such code could pair across
-  blocks: a list holding that code is written loose (blank lines around the code), and a block
-  quote holding it is written unquoted.
+  against itself) -- is dropped and only the link text stays. Titles are dropped.
+* Images never load: ``![alt](https://x/p.png)`` becomes the link ``[image: alt](https://x/p.png)``;
+  any other source, or an image inside a link, becomes the text ``[image: alt]``.
+* Math (``$…$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]``) is written with dollar delimiters, which
+  JupyterLab and VS Code render. Inside it ``<``/``>`` become ``\\lt{}``/``\\gt{}``, ``](``
+  and ``]:`` get a space, lines that a renderer without math would read as a fence, list or quote
+  get a leading ``{}``, and commands that make links, load things or set HTML attributes
+  (``\\href``, ``\\url``, ``\\includegraphics``, ``\\class``, ``\\style``, ``\\cssId``,
+  ``\\data``, ``\\html…``, ``\\require``, ``\\mmlToken``) are shown as text. Math that cannot be
+  written safely (a backtick, unbalanced braces, a bare ``$``) is shown as escaped text.
+* Dollars that are not math (``costs $5 and $10``) are not math anywhere. MathJax in JupyterLab
+  scans the rendered page, where ``\\$`` has already become ``$``, and pairs ``$5 and $``; so a
+  run of text that holds several dollars (or a backslash MathJax would act on) is written so that
+  the page shows ``\\$`` / ``\\\\``, which MathJax turns back into ``$`` / ``\\``. VS Code then
+  shows those backslashes: a deliberate trade for the main front end.
+* Code (fenced, indented, inline) is kept byte for byte, in fences longer than any backtick run
+  inside; a fence keeps only a plain language word from its info string. Exceptions, shown as
+  text instead: an inline code span with a backtick inside emphasis, a link or a paragraph with
+  math (marked does not mask such spans), and one that would open a ``\\begin{…}`` or ``\\\\(``
+  span in JupyterLab's pre-pass that other code could close. That pre-pass also ignores fences
+  inside lists and quotes, so a list holding code with ``$``, ``\\begin{`` or ``\\\\(`` is written
+  loose (blank lines stop the pre-pass) and such a block quote is written unquoted.
+* Structure is kept: emphasis delimiters get neighbours that let them open and close as in the
+  source (written as character references where needed), adjacent lists get different markers,
+  and tight lists become loose only where blocks would otherwise merge.
 
 :func:`split_blocks` and :class:`BlockSplitter` cut a growing reply into top-level blocks that can
 no longer change and a live tail, for streaming displays.
