@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from ._batches import FakeBatches
 from ._default import default_draft
 from ._inprocess import play, play_async, request_headers
 from ._models import ModelRegistry
@@ -108,6 +109,7 @@ class _Incoming:
     headers: Mapping[str, str]
     body: bytes
     request_id: str
+    origin: str = ""  # "scheme://host" the request was sent to
 
     @property
     def beta(self) -> bool:
@@ -139,6 +141,9 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
     ----------
     requests : list of RecordedRequest
         Every request received, in order (also invalid ones and ``GET``\\ s).
+    batches : FakeBatches
+        The Message Batches endpoints' state and simulated clock
+        (``fake.batches.pace(per_poll=1)``, ``fake.batches.advance()``; see ``_batches.py``).
 
     Examples
     --------
@@ -167,6 +172,7 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._api_key = api_key
         self._registry = ModelRegistry(models)
         self.requests: list[RecordedRequest] = []
+        self.batches = FakeBatches(self)
         self.add(*replies)
 
     def __repr__(self) -> str:
@@ -262,10 +268,15 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 RecordedRequest(method.upper(), path, query, dict(headers), parsed_json, body)
             )
         request_id = self._next_id("req")
+        origin = (
+            f"{parts.scheme}://{parts.netloc}"
+            if parts.netloc
+            else f"http://{headers.get('host', '127.0.0.1')}"
+        )
         try:
             self._check_headers(headers)
             handler = self._route(method.upper(), path)
-            plan = handler(_Incoming(path, query, headers, body, request_id))
+            plan = handler(_Incoming(path, query, headers, body, request_id, origin))
         except FakeAPIError as exc:
             plan = error_plan(exc.status, exc.type, exc.message, request_id=request_id)
         present = {k.lower() for k, _ in plan.headers}
@@ -303,8 +314,14 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
             )
 
     def _route(self, method: str, path: str) -> Callable[[_Incoming], Plan]:
-        # The Message Batches endpoints (/v1/messages/batches...) slot in here later.
+        batches = self.batches
         routes: list[tuple[str, re.Pattern[str], Callable[[_Incoming], Plan]]] = [
+            ("POST", re.compile(r"/v1/messages/batches"), batches.create),
+            ("GET", re.compile(r"/v1/messages/batches"), batches.list),
+            ("GET", re.compile(r"/v1/messages/batches/[^/]+"), batches.retrieve),
+            ("DELETE", re.compile(r"/v1/messages/batches/[^/]+"), batches.delete),
+            ("POST", re.compile(r"/v1/messages/batches/[^/]+/cancel"), batches.cancel),
+            ("GET", re.compile(r"/v1/messages/batches/[^/]+/results"), batches.results),
             ("POST", re.compile(r"/v1/messages/count_tokens"), self._count_tokens),
             ("POST", re.compile(r"/v1/messages"), self._messages),
             ("GET", re.compile(r"/v1/models"), self._list_models),
