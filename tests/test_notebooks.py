@@ -1,0 +1,324 @@
+"""The teaching notebooks (``notebooks/*.ipynb``) run top to bottom in a real kernel, twice.
+
+* **offline**: ``NBCLAUDE_OFFLINE=1`` and no key, as a class without keys runs them;
+* **http**: the loopback fake server (``FakeAnthropic(api_key=KEY).serve()``) in this process,
+  with ``ANTHROPIC_BASE_URL`` and ``ANTHROPIC_API_KEY=KEY`` in the kernel's environment and no
+  offline flag, as a student with a key runs them: every request crosses HTTP with the key.
+
+A run fails on any error output, any traceback and the key in any output
+(:func:`nbclaude.testing.notebook.check_outputs`). Each notebook runs once per mode (memoised
+for the content tests) in a copy of ``notebooks/``, so the files a notebook writes never land
+in the checkout. The committed notebooks must carry no outputs and no execution counts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import KEY
+
+nbformat = pytest.importorskip("nbformat")
+pytest.importorskip("nbclient")
+
+from nbclaude.testing import MARKER, FakeAnthropic, FakeServer  # noqa: E402
+from nbclaude.testing.notebook import check_outputs, execute  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+NAMES = [
+    "01-quickstart",
+    "02-multi-turn",
+    "03-prefill",
+    "04-vision",
+    "05-chat-widget",
+    "06-tools-and-json",
+]
+MODES = ["offline", "http"]
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def read(name: str) -> Any:
+    return nbformat.read(str(NOTEBOOKS / f"{name}.ipynb"), as_version=4)
+
+
+def output_text(output: Any) -> str:
+    """Everything a person could read in one output (stream text, plain text, Markdown)."""
+    if output.get("output_type") == "stream":
+        return str(output.get("text", ""))
+    if output.get("output_type") == "error":
+        return "\n".join(output.get("traceback", []))
+    data = output.get("data", {})
+    parts = []
+    for mime in ("text/plain", "text/markdown"):
+        value = data.get(mime)
+        if value is not None:
+            parts.append("".join(value) if isinstance(value, list) else str(value))
+    return "\n".join(parts)
+
+
+def cell(nb: Any, start: str) -> Any:
+    """The one code cell whose source is ``start``, or else starts with it."""
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    found = [c for c in code if c.source == start] or [
+        c for c in code if c.source.startswith(start)
+    ]
+    assert len(found) == 1, f"{len(found)} code cells start with {start!r}"
+    return found[0]
+
+
+def shown(nb: Any, start: str) -> str:
+    """All the text the cell starting with ``start`` showed."""
+    return "\n".join(output_text(o) for o in cell(nb, start).get("outputs", []))
+
+
+# -- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[tuple[FakeAnthropic, FakeServer]]:
+    """The fake API on 127.0.0.1, accepting only ``KEY``."""
+    fake = FakeAnthropic(api_key=KEY)
+    with fake.serve() as server:
+        yield fake, server
+
+
+@pytest.fixture(scope="session")
+def workdirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A fresh copy of ``notebooks/`` (with ``data/``) per mode, and an empty IPython dir."""
+    dirs = {}
+    for mode in MODES:
+        dirs[mode] = tmp_path_factory.mktemp(mode) / "notebooks"
+        shutil.copytree(NOTEBOOKS, dirs[mode])
+    dirs["ipython"] = tmp_path_factory.mktemp("ipython")
+    return dirs
+
+
+class Run:
+    """One executed notebook: the notebook, the seconds it took, the HTTP requests it made."""
+
+    def __init__(self, nb: Any, seconds: float, requests: int) -> None:
+        self.nb = nb
+        self.seconds = seconds
+        self.requests = requests
+
+
+_RUNS: dict[tuple[str, str], Run] = {}
+
+
+@pytest.fixture
+def run(
+    monkeypatch: pytest.MonkeyPatch,
+    fake_server: tuple[FakeAnthropic, FakeServer],
+    workdirs: dict[str, Path],
+) -> Callable[[str, str], Run]:
+    """``run(name, mode)``: execute the notebook (once per session) and return the :class:`Run`."""
+
+    def go(name: str, mode: str) -> Run:
+        if (name, mode) in _RUNS:
+            return _RUNS[(name, mode)]
+        fake, server = fake_server
+        # The autouse fixture in conftest.py has removed every ANTHROPIC_* / NBCLAUDE_* variable.
+        monkeypatch.setenv("IPYTHONDIR", str(workdirs["ipython"]))  # no personal profile
+        if mode == "offline":
+            monkeypatch.setenv("NBCLAUDE_OFFLINE", "1")
+        else:
+            monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+            monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        before = len(fake.requests)
+        start = time.perf_counter()
+        nb = execute(workdirs[mode] / f"{name}.ipynb", timeout=120)
+        seconds = time.perf_counter() - start
+        _RUNS[(name, mode)] = Run(nb, seconds, len(fake.requests) - before)
+        return _RUNS[(name, mode)]
+
+    return go
+
+
+# -- the committed notebooks --------------------------------------------------------------------
+
+
+def test_the_six_teaching_notebooks_are_there() -> None:
+    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_without_outputs(name: str) -> None:
+    nb = read(name)
+    nbformat.validate(nb)
+    for index, c in enumerate(nb.cells):
+        if c.cell_type == "code":
+            assert c.outputs == [], f"cell {index} of {name} has outputs: clear them"
+            assert c.execution_count is None, f"cell {index} of {name} has an execution count"
+    assert "widgets" not in nb.metadata, f"{name} keeps saved widget state: clear it"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_shape_goals_setup_exercises(name: str) -> None:
+    """Each notebook: a title and learning goals, a labelled setup cell that works with and
+    without a key, and exercises; and no way of setting the key that would show it."""
+    nb = read(name)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown"
+    assert first.source.startswith(f"# {name[:2]} · ")
+    assert "You will learn" in first.source
+    setup = next(c for c in nb.cells if c.cell_type == "code")
+    assert setup.source.startswith("# Setup:")
+    assert "%load_ext nbclaude" in setup.source
+    assert re.search(
+        r"if not has_key and not os\.environ\.get\(\"NBCLAUDE_OFFLINE\"\):\n"
+        r"    %claude offline",
+        setup.source,
+    ), setup.source
+    assert any(c.cell_type == "markdown" and "## Exercises" in c.source for c in nb.cells)
+    for c in nb.cells:
+        if c.cell_type == "code":
+            assert not re.search(r"^\s*%env\b", c.source, re.M), "never %env: it echoes the key"
+            assert "sk-ant-" not in c.source
+
+
+def test_the_data_files_are_small_and_made_by_the_script() -> None:
+    data = NOTEBOOKS / "data"
+    files = sorted(p.name for p in data.iterdir() if p.suffix != ".py" and p.is_file())
+    assert files == ["ant.jpg", "shapes.png"]
+    assert sum((data / f).stat().st_size for f in files) < 50_000
+    script = (data / "make_data.py").read_text(encoding="utf-8")
+    assert all(f in script for f in files)
+
+
+# -- running them -------------------------------------------------------------------------------
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", NAMES)
+def test_runs_clean(run: Callable[[str, str], Run], name: str, mode: str) -> None:
+    result = run(name, mode)
+    problems = check_outputs(result.nb, secrets=(KEY,))
+    assert problems == [], f"{name} ({mode}): {problems}"
+    # Belt and braces: the key nowhere in the executed notebook, not even in metadata.
+    assert KEY not in json.dumps(result.nb)
+    every_code_cell_ran = [c.execution_count for c in result.nb.cells if c.cell_type == "code"]
+    assert None not in every_code_cell_ran
+    if mode == "http":
+        assert result.requests > 0, "the HTTP run made no request: was it offline after all?"
+    else:
+        assert result.requests == 0
+    # Every reply came from the fake and says so; nothing pretends to be Claude.
+    everything = "\n".join(
+        output_text(o) for c in result.nb.cells if c.cell_type == "code" for o in c.outputs
+    )
+    assert MARKER.replace("*", "") in everything.replace("\\*", "*").replace("*", "")
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("mode", MODES)
+def test_quickstart(run: Callable[[str, str], Run], mode: str) -> None:
+    nb = run("01-quickstart", mode).nb
+    status = shown(nb, "%claude")
+    if mode == "offline":
+        assert "offline fake" in status
+        assert "offline, no key needed" in status
+    else:
+        assert "127.0.0.1" in status and "offline fake" not in status
+        assert "**key** set" in status
+    hello = cell(nb, "%%claude -o reply")
+    final = hello.outputs[-1]["data"]["text/markdown"]
+    assert "Hello, Claude" in final  # the offline fake quotes what it received
+    assert "claude-sonnet-5-5 · 12 in / " in final  # the footer: model · tokens ...
+    assert "end\\_turn" in final
+    fields = shown(nb, "# `%%claude -o reply`")
+    assert "id:          msg_" in fields
+    assert "stop_reason: end_turn" in fields
+    assert "cost (USD): " in fields and "None" not in fields
+    assert shown(nb, "short.stop_reason") == "'max_tokens'"
+    assert "photosynthesis" in shown(nb, "%%claude --once\nExplain {topic}")
+    assert "tokens · cost $" in shown(nb, "%claude usage")
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("mode", MODES)
+def test_multi_turn(run: Callable[[str, str], Run], mode: str) -> None:
+    nb = run("02-multi-turn", mode).nb
+    assert "It received 3 turns" in shown(nb, "%%claude\nCan you describe LLMs")
+    assert shown(nb, "len(chat.messages)") == "(4, ['user', 'assistant', 'user', 'assistant'])"
+    assert "Removed 2 message(s)." in shown(nb, "%claude undo")
+    assert "Loaded 1 turn(s) from my-conversation.json." in shown(nb, "%claude reset\n%claude load")
+    assert "**Claude:** Hello!" in shown(nb, "print(chat.to_markdown()")
+    assert "stop_reason: end_turn" in shown(nb, "with chat.stream(")
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("mode", MODES)
+def test_prefill(run: Callable[[str, str], Run], mode: str) -> None:
+    nb = run("03-prefill", mode).nb
+    magic = cell(nb, "%%claude -m claude-haiku-4-5 --max-tokens 1 --prefill")
+    assert "The answer is (C" in magic.outputs[-1]["data"]["text/markdown"]
+    assert shown(nb, "# `-o answer`") == "('C', 'max_tokens', 1)"
+    assert "'content': 'The answer is (C'" in shown(nb, "import nbclaude\n\nquestion")
+    assert "| prefill |" in shown(nb, "%claude models")
+    refusal = shown(nb, "try:\n    quiz.send(")
+    assert "claude-sonnet-5-5 does not accept prefill" in refusal
+    assert "claude-haiku-4-5" in refusal  # ... and names a model that does
+    assert "'offline': True" in shown(nb, "product.data")
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("mode", MODES)
+def test_vision(run: Callable[[str, str], Run], mode: str) -> None:
+    nb = run("04-vision", mode).nb
+    assert "Image 1: image/jpeg, 480×320 px" in shown(nb, "import nbclaude\n\nsession")  # noqa: RUF001
+    assert "'type': 'url'" in shown(nb, "ant_url = ")
+    by_url = shown(nb, "%%claude -i https://")
+    assert "Camponotus" in by_url and "(not fetched)" in by_url
+    thumbnail = cell(nb, "shapes = nbclaude.image(").outputs[0]["data"]
+    assert "image/png" in thumbnail and "400×200" in thumbnail["text/plain"]  # noqa: RUF001
+    assert "300×200 px" in shown(nb, "%%claude\nWhich country's flag")  # noqa: RUF001
+    assert "256×256 px" in shown(nb, "%%claude\nHow many squares")  # noqa: RUF001
+    assert "Image 6: image/png" in shown(nb, "%%claude\nDescribe the trend")
+    assert "sent as 1238 x 928 pixels, about 1530 tokens" in shown(nb, "height, width = ")
+    assert "sent as 512 x 384 pixels" in shown(nb, "small = nbclaude.image(")
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("mode", MODES)
+def test_chat_widget(run: Callable[[str, str], Run], mode: str) -> None:
+    nb = run("05-chat-widget", mode).nb
+    for start in ("import nbclaude\n\nchat = ", "%claude widget", "tutor = nbclaude.Session("):
+        views = [o for o in cell(nb, start).outputs if WIDGET_VIEW in o.get("data", {})]
+        assert len(views) == 1, f"{start!r} shows no widget"
+    assert shown(nb, "chat.session is nbclaude.get_session()") == "(True, 2)"
+    assert "Image 1: image/png, 400×200 px" in shown(nb, "chat.session.send(")  # noqa: RUF001
+    stopped = shown(nb, "session = chat.session")
+    assert "interrupted: True | stop_reason: None" in stopped
+    assert shown(nb, 'chat.session.model = "claude-haiku-4-5"') == "'claude-haiku-4-5'"
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("mode", MODES)
+def test_tools_and_json(run: Callable[[str, str], Run], mode: str) -> None:
+    nb = run("06-tools-and-json", mode).nb
+    assert "not valid JSON" in shown(nb, "%%claude -f json -o planets")
+    assert "('tool_use', ['text', 'tool_use'])" in shown(nb, "import nbclaude\n\nweather_tool")
+    tool_turn = shown(nb, "def get_weather(city):")
+    assert "Claude asks for get_weather with {'city': 'offline fake'}" in tool_turn
+    assert "18 °C and sunny in offline fake" in tool_turn
+    assert "tool_result" in shown(nb, "for message in agent.messages:")
+    assert shown(nb, "import json\n\nplanet_schema") == "{'name': 'offline fake', 'moons': 1}"
+
+
+@pytest.mark.kernel
+def test_runs_are_quick(run: Callable[[str, str], Run]) -> None:
+    """All twelve runs (memoised above) stay within the CI budget."""
+    seconds = {f"{n} {m}": round(run(n, m).seconds, 1) for n in NAMES for m in MODES}
+    print("notebook run times (s):", seconds)
+    assert sum(seconds.values()) < 100, seconds
