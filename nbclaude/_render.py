@@ -663,7 +663,8 @@ def _fence(content: str, info: str) -> str:
     return f"{fence}{lang}\n{content}{fence}"
 
 
-_CLOSED = frozenset(("heading_open", "fence", "code_block", "hr", "math_block"))
+# (not math blocks: to a renderer without math, or to JupyterLab's pre-pass, they are paragraphs)
+_CLOSED = frozenset(("heading_open", "fence", "code_block", "hr"))
 _INTERRUPTS_ANY = frozenset(("heading_open", "fence", "code_block", "hr"))
 _LIST_START = re.compile(r"(?:[-*+]|1[.)]) \S")
 
