@@ -973,14 +973,26 @@ def test_rendering_blocks_one_by_one_matches_the_whole(reply: str) -> None:
 
 
 def test_streaming_cost_is_linear() -> None:
-    reply = "".join(_REPLIES) * 12  # about 10,000 tokens
-    t0 = time.perf_counter()
-    splitter = BlockSplitter()
-    for k in range(0, len(reply), 8):
-        splitter.feed(reply[k : k + 8])
-    total = time.perf_counter() - t0
-    print(f"\nBlockSplitter: {len(reply)} chars in 8-char deltas: {total * 1000:.1f} ms total")
-    assert total < 2.0
+    """Feeding a reply in small deltas costs about one parse per block, not per delta."""
+
+    def stream(size: int) -> float:
+        reply = ""
+        while len(reply) < size:
+            reply += "".join(_REPLIES)
+        t0 = time.perf_counter()
+        splitter = BlockSplitter()
+        for k in range(0, len(reply), 8):
+            splitter.feed(reply[k : k + 8])
+        assert splitter.text == reply
+        return time.perf_counter() - t0
+
+    small = min(stream(10_000) for _ in range(3))
+    large = min(stream(40_000) for _ in range(3))  # about 10,000 tokens
+    print(
+        f"\nBlockSplitter, 8-char deltas: 10k chars {small * 1000:.1f} ms, 40k {large * 1000:.1f} ms"
+    )
+    assert large < 1.0
+    assert large < 8 * small  # linear: about 4x
 
 
 # --- real JupyterLab -----------------------------------------------------------------------------
