@@ -35,8 +35,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from . import _schema
-from ._schema import StructuredOutputError
+from ._docstrings import Docstring, parse_docstring
+from ._schema_build import Builder, jsonable_default
+from ._schema_check import StructuredOutputError, describe_errors, schema_errors, show_value
+from ._schema_convert import MismatchError, convert, to_jsonable
+from ._schema_types import class_docstring, type_hints
+from ._structured import find_cycle, for_api
 
 __all__ = [
     "MAX_RESULT_CHARS",
@@ -112,7 +116,7 @@ def _docstring(fn: Any, base: Any) -> str | None:
     while isinstance(fn, functools.partial):
         fn = fn.func
     if isinstance(base, type):
-        return _schema._class_docstring(base)
+        return class_docstring(base)
     doc = getattr(base, "__doc__", None)
     if not doc and not inspect.isfunction(fn) and not inspect.ismethod(fn):
         doc = type(fn).__doc__  # a callable object: its class's docstring
@@ -125,7 +129,7 @@ def _type_hints(base: Any, where: str) -> dict[str, Any]:
         target = inspect.getattr_static(base, "__init__")
     if not getattr(target, "__annotations__", None):
         return {}
-    return _schema._hints(target, where)
+    return type_hints(target, where)
 
 
 def _guess(param: inspect.Parameter, doc_type: str | None) -> Any:
@@ -274,7 +278,7 @@ class Tool:
         self.fn = fn
         self.name = _check_name(name if name is not None else _default_name(fn))
         base = _base(fn)
-        doc = _schema.parse_docstring(_docstring(fn, base))
+        doc = parse_docstring(_docstring(fn, base))
         if description is None:
             description = doc.description
             if doc.returns:
@@ -291,13 +295,13 @@ class Tool:
         self.input_schema = full
         sent = full
         if strict:
-            cycle = _schema._find_cycle(full)
+            cycle = find_cycle(full)
             if cycle is not None:
                 raise TypeError(
                     f"Tool {self.name}: strict tools cannot have recursive schemas ({cycle} "
                     "refers to itself)."
                 )
-            sent = _schema.for_api(full, self.name)
+            sent = for_api(full, self.name)
         self.spec = {
             "name": self.name,
             "description": self.description,
@@ -317,7 +321,7 @@ class Tool:
         self.input_schema = dict(schema) if isinstance(schema, Mapping) else {}
 
     def _schema_from_signature(
-        self, fn: Callable[..., Any], base: Any, doc: _schema._Docstring
+        self, fn: Callable[..., Any], base: Any, doc: Docstring
     ) -> dict[str, Any]:
         try:
             signature = inspect.signature(fn)
@@ -327,7 +331,7 @@ class Tool:
                 "annotated parameters."
             ) from None
         hints = _type_hints(base, self.name)
-        builder = _schema._Builder()
+        builder = Builder()
         properties: dict[str, Any] = {}
         required: list[str] = []
         for p in signature.parameters.values():
@@ -352,7 +356,7 @@ class Tool:
             if p.default is _EMPTY:
                 required.append(p.name)
             else:
-                ok, value = _schema._jsonable_default(p.default)
+                ok, value = jsonable_default(p.default)
                 if ok:
                     schema = {**schema, "default": value}
             properties[p.name] = schema
@@ -375,14 +379,14 @@ class Tool:
             The input does not match the schema or cannot be converted (with JSON paths).
         """
         if not isinstance(input, Mapping):
-            problem = f"expected object, got {_schema._show(input)}"
+            problem = f"expected object, got {show_value(input)}"
             raise StructuredOutputError(
                 f"Invalid input for {self.name}: at $: {problem}", errors=[("$", problem)]
             )
-        errors = _schema.schema_errors(dict(input), self.input_schema)
+        errors = schema_errors(dict(input), self.input_schema)
         if errors:
             raise StructuredOutputError(
-                f"Invalid input for {self.name}: {_schema.describe_errors(errors)}",
+                f"Invalid input for {self.name}: {describe_errors(errors)}",
                 errors=errors,
             )
         args: list[Any] = []
@@ -392,8 +396,8 @@ class Tool:
             known.add(p.name)
             if p.name in input:
                 try:
-                    value = _schema._convert(input[p.name], p.hint, f"$.{p.name}", False)
-                except _schema._MismatchError as e:
+                    value = convert(input[p.name], p.hint, f"$.{p.name}", False)
+                except MismatchError as e:
                     raise StructuredOutputError(
                         f"Invalid input for {self.name}: at {e.path}: {e.problem}",
                         errors=[(e.path, e.problem)],
@@ -667,7 +671,7 @@ def _text(value: Any) -> str:
     )
     if structured:
         try:
-            return json.dumps(_schema.to_jsonable(value, default=str), ensure_ascii=False)
+            return json.dumps(to_jsonable(value, default=str), ensure_ascii=False)
         except (TypeError, ValueError):
             pass
     return str(value)
@@ -812,7 +816,7 @@ def run_tool_call(
     try:
         args, kwargs = tool.arguments(raw if isinstance(raw, Mapping) else raw or {})
     except StructuredOutputError as e:
-        problems = _schema.describe_errors(e.errors) if e.errors else e.message
+        problems = describe_errors(e.errors) if e.errors else e.message
         return result(
             f"Invalid input for {name}: {problems}. Call {name} again with corrected input.",
             error=True,
