@@ -308,11 +308,11 @@ def test_chat_widget(run: Callable[[str, str], Run], mode: str) -> None:
 def test_tools_and_json(run: Callable[[str, str], Run], mode: str) -> None:
     nb = run("06-tools-and-json", mode).nb
     assert "not valid JSON" in shown(nb, "%%claude -f json -o planets")
-    assert "('tool_use', ['text', 'tool_use'])" in shown(nb, "import nbclaude\n\nweather_tool")
+    assert "('tool_use', ['text', 'tool_use'])" in shown(nb, "import nbclaude\n\nclient = ")
     tool_turn = shown(nb, "def get_weather(city):")
     assert "Claude asks for get_weather with {'city': 'offline fake'}" in tool_turn
     assert "18 °C and sunny in offline fake" in tool_turn
-    assert "tool_result" in shown(nb, "for message in agent.messages:")
+    assert "tool_result" in shown(nb, "for message in messages:")
     assert shown(nb, "import json\n\nplanet_schema") == "{'name': 'offline fake', 'moons': 1}"
 
 
