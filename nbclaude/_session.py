@@ -26,11 +26,11 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from ._exceptions import APIError, InvalidRequestError, NbClaudeError
 from ._models_info import (
@@ -44,6 +44,7 @@ from ._reply import Reply
 from ._types import Message, MessageParam, ModelInfo
 
 if TYPE_CHECKING:
+    from ._batches import BatchJob, BatchResults
     from ._client import Client, MessageStream
 
 __all__ = ["Session", "SessionStream", "default_client", "get_session", "offline_client"]
@@ -397,6 +398,66 @@ class Session:
             if key in params:
                 raise TypeError(f"{key!r} cannot be set per turn")
         return SessionStream(self, parts, prefill=prefill, record=record, params=params)
+
+    @overload
+    def batch(
+        self,
+        prompts: Iterable[Any],
+        *,
+        wait: Literal[True] = ...,
+        prefill: str | None = ...,
+        poll_interval: float | None = ...,
+        progress: bool | None = ...,
+        **params: Any,
+    ) -> BatchResults: ...
+
+    @overload
+    def batch(
+        self,
+        prompts: Iterable[Any],
+        *,
+        wait: Literal[False],
+        prefill: str | None = ...,
+        poll_interval: float | None = ...,
+        progress: bool | None = ...,
+        **params: Any,
+    ) -> BatchJob: ...
+
+    def batch(
+        self,
+        prompts: Iterable[Any],
+        *,
+        wait: bool = True,
+        prefill: str | None = None,
+        poll_interval: float | None = None,
+        progress: bool | None = None,
+        **params: Any,
+    ) -> BatchResults | BatchJob:
+        """Send many independent prompts through the Message Batches API (half price).
+
+        Each prompt is one user turn (a str, or a list of parts) with this session's settings
+        but without its history; results come back in input order. See
+        :func:`nbclaude._batches.submit`.
+
+        Examples
+        --------
+        >>> from nbclaude import Client, Session
+        >>> from nbclaude.testing import FakeAnthropic, Text
+        >>> s = Session(client=Client(api_key="k", transport=FakeAnthropic([Text("4")])))
+        >>> s.batch(["2+2?"], poll_interval=0).texts
+        ['4']
+        """
+        from ._batches import submit
+
+        return submit(
+            self,
+            prompts,
+            wait=wait,
+            prefill=prefill,
+            poll_interval=poll_interval,
+            progress=progress,
+            params=params,
+        )
 
     def stop(self) -> None:
         """Stop the reply that is streaming now, if any (safe from any thread)."""

@@ -58,7 +58,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -136,7 +136,8 @@ class FakeBatches:
     """The Message Batches of one :class:`FakeAnthropic`: storage, time and the endpoints.
 
     Reach it as ``fake.batches``. See the module docstring for the rules; the methods here
-    script time and let tests look inside.
+    script time, and it reads like a mapping from batch id to the ``MessageBatch`` as the API
+    would show it now (reading does not advance time).
 
     Examples
     --------
@@ -144,8 +145,8 @@ class FakeBatches:
     >>> fake = FakeAnthropic()
     >>> fake.batches.pace(per_poll=1) is fake.batches
     True
-    >>> len(fake.batches)
-    0
+    >>> len(fake.batches), list(fake.batches)
+    (0, [])
     """
 
     def __init__(self, fake: FakeAnthropic) -> None:
@@ -168,6 +169,15 @@ class FakeBatches:
         """The MessageBatch as the API would show it now (without advancing time)."""
         with self._lock:
             return self._json(self._batches[batch_id])
+
+    def __iter__(self) -> Iterator[str]:
+        """The batch ids, oldest first."""
+        with self._lock:
+            return iter(list(self._batches))
+
+    def __contains__(self, batch_id: object) -> bool:
+        with self._lock:
+            return batch_id in self._batches
 
     # -- scripting time ----------------------------------------------------------------------
     def pace(
