@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from ._content import document
     from ._images import image
     from ._reply import Reply
+    from ._schema import StructuredOutputError
     from ._session import Session, SessionStream, get_session
     from ._widget import ChatWidget
 
@@ -71,6 +72,7 @@ __all__ = [
     "Session",
     "SessionStream",
     "StreamError",
+    "StructuredOutputError",
     "__version__",
     "document",
     "get_session",
@@ -87,6 +89,7 @@ _LAZY = {
     "Reply": "_reply",
     "Session": "_session",
     "SessionStream": "_session",
+    "StructuredOutputError": "_schema",
     "document": "_content",
     "get_session": "_session",
     "image": "_images",

@@ -140,6 +140,19 @@ class LiveMarkdown:
         clear: Any = ipd.clear_output
         clear()
 
+    def note(self, markdown: str) -> None:
+        """Commit everything pending, then show ``markdown`` (already safe) as its own block
+        (a tool call, as it happens)."""
+        if self._pending:
+            self._handle.update(self._bundle(self._pending))
+            self._handle = self._display(_md(markdown), display_id=True)
+        else:
+            self._handle.update(_md(markdown))
+        self._pending = ""
+        self._dirty = False
+        self._shown_tail = ""
+        self._handle = self._display(_md(""), display_id=True)
+
     def finish(self, bundle: Mapping[str, Any]) -> None:
         """Replace everything this output showed by one final output (sent once)."""
         from IPython import display as ipd
@@ -202,43 +215,28 @@ def thumbnails_html(blocks: Sequence[Mapping[str, Any]], *, size: int = 96) -> s
 
 def final_bundle(
     *,
-    text: str,
+    markdown: str,
+    plain: str,
     footer: str,
     images: Sequence[Mapping[str, Any]] = (),
-    fmt: str = "markdown",
     warnings: Sequence[str] = (),
-    thinking: str = "",
+    fmt: str = "markdown",
 ) -> dict[str, Any]:
     """The one clean output left in the cell when a reply ends.
 
-    ``fmt`` is ``"markdown"`` (safe Markdown), ``"text"`` (plain text), ``"code"`` (the text is
-    code already extracted by the caller) or ``"json"`` (pretty JSON text from the caller).
+    ``markdown`` must already be safe (``Reply._display_markdown()``, or a fenced block);
+    ``fmt="text"`` shows ``plain`` only.
     """
-    from ._render import escape_text, safe_markdown
+    from ._render import escape_text
 
     if fmt == "text":
-        lines = [*warnings, text, "", f"[{footer}]"]
-        return {"text/plain": "\n".join(lines)}
+        return {"text/plain": "\n".join([*warnings, plain, "", f"[{footer}]"])}
     parts: list[str] = [f"> ⚠ {escape_text(w)}" for w in warnings]
     thumbs = thumbnails_html(images)
     if thumbs:
         parts.append(thumbs)
-    if thinking.strip():
-        parts.append(
-            "<details><summary>Thinking</summary>\n\n" + safe_markdown(thinking) + "\n\n</details>"
-        )
-    if fmt == "code":
-        parts.append(_fenced(text, "python"))
-    elif fmt == "json":
-        parts.append(_fenced(text, "json"))
-    elif text.strip():
-        parts.append(safe_markdown(text))
+    if markdown.strip():
+        parts.append(markdown)
     parts.append(f"<sub>{escape_text(footer)}</sub>")
-    plain = "\n".join([*warnings, text, "", f"[{footer}]"])
-    return {"text/markdown": "\n\n".join(parts), "text/plain": plain}
-
-
-def _fenced(code: str, lang: str) -> str:
-    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{lang}\n{code.rstrip()}\n{fence}"
+    text = "\n".join([*warnings, plain, "", f"[{footer}]"])
+    return {"text/markdown": "\n\n".join(parts), "text/plain": text}

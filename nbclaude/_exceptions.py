@@ -20,7 +20,9 @@ The tree::
     ├── MissingAPIKeyError           no credentials, and offline mode is not on
     ├── InvalidRequestError          refused *before* sending: the API would reject it
     │                                (prefill on a model without it, too many images, ...)
-    └── ImageError                   an image (or document) source cannot be used
+    ├── ImageError                   an image (or document) source cannot be used
+    └── StructuredOutputError        JSON from the model does not fit its schema (defined in
+                                     ``_schema``, next to the validator; also a ValueError)
 
 Names follow the official SDK, so ``except nbclaude.RateLimitError`` reads the same. Every
 message says what to do next. No exception ever holds the API key, the request headers or an

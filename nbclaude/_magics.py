@@ -219,6 +219,18 @@ class ClaudeMagics(Magics):
         help="markdown (default), text, code (also fills the next cell) or json.",
     )
     @argument("--no-interpolate", action="store_true", help="Send {braces} as written.")
+    @argument(
+        "--tools",
+        metavar="NAME[,NAME]",
+        help="Python functions Claude may call (their schema comes from the signature).",
+    )
+    @argument("--auto-approve", action="store_true", help="Run tool calls without asking first.")
+    @argument("--max-steps", type=int, default=10, help="Most rounds of tool calls (10).")
+    @argument(
+        "--schema",
+        metavar="VAR",
+        help="Ask for JSON matching VAR (a dataclass, TypedDict or JSON Schema dict).",
+    )
     @no_var_expand
     @cell_magic("claude")
     def claude_cell(self, line: str, cell: str) -> None:
@@ -302,6 +314,7 @@ class ClaudeMagics(Magics):
         warnings: list[str],
     ) -> Reply:
         from ._display import LiveMarkdown
+        from ._reply import tool_details
 
         live = LiveMarkdown(
             interval=self.interval,
@@ -309,7 +322,29 @@ class ClaudeMagics(Magics):
             placeholder="*Claude is writing…*" if fmt != "text" else "…",
         )
         streaming = self.stream and not args.no_stream
-        st = session.stream(*parts, prefill=args.prefill, record=not args.once, **params)
+        calls: dict[str, Any] = {}
+
+        def on_tool(event: dict[str, Any]) -> None:  # show each call as it happens
+            if event["type"] == "tool_call":
+                calls[str(event.get("id"))] = event
+            elif event["type"] == "tool_result" and streaming and fmt != "text":
+                result = event["result"]
+                call = calls.get(str(result.get("tool_use_id")), {})
+                live.note(
+                    tool_details({"name": call.get("name"), "input": call.get("input")}, result)
+                )
+
+        st = session.stream(
+            *parts,
+            prefill=args.prefill,
+            record=not args.once,
+            tools=self._tools_option(args.tools),
+            auto_approve=args.auto_approve,
+            max_steps=args.max_steps,
+            schema=self._schema_option(args.schema),
+            **params,
+        )
+        unsubscribe = session.subscribe(on_tool)
         try:
             with st:
                 if args.prefill and streaming:
@@ -330,41 +365,79 @@ class ClaudeMagics(Magics):
         except NbClaudeError:
             live.clear()
             raise
+        finally:
+            unsubscribe()
         assert st.reply is not None
         self._show(live, st.reply, fmt, warnings)
         return st.reply
 
+    def _tools_option(self, names: str | None) -> list[Any] | None:
+        if not names:
+            return None
+        from ._tools import Tool
+
+        tools: list[Any] = []
+        for name in (n.strip() for n in names.split(",")):
+            value = self._ip.user_ns.get(name)
+            if not name or value is None or not (callable(value) or isinstance(value, dict)):
+                raise UsageError(f"--tools {name}: no function of that name in the notebook")
+            # A function is offered under the name the cell used (a lambda has no name).
+            tools.append(value if isinstance(value, (dict, Tool)) else Tool(value, name=name))
+        return tools
+
+    def _schema_option(self, name: str | None) -> Any:
+        if name is None:
+            return None
+        if name not in self._ip.user_ns:
+            raise UsageError(f"--schema {name}: no variable of that name in the notebook")
+        return self._ip.user_ns[name]
+
     def _show(self, live: Any, reply: Reply, fmt: str, warnings: list[str]) -> None:
         from ._display import final_bundle
+        from ._reply import fenced
 
         full = (reply.prefill or "") + reply.text
-        text = (reply.prefill or "") + reply.markdown  # with citation footnotes
         notes = list(warnings)
-        if fmt == "code":
+        problem: Exception | None = None
+        markdown = ""
+        if reply.schema is not None and not reply.interrupted:
+            try:
+                markdown = fenced(
+                    json.dumps(_jsonable(reply.data), indent=2, ensure_ascii=False), "json"
+                )
+            except NbClaudeError as exc:  # the reply does not fit the schema
+                problem = exc
+                markdown = reply._display_markdown()
+        elif fmt == "code":
             code = first_code_block(full)
             if code is None:
                 notes.append("The reply has no code block; all of it is shown as code.")
-            text = full if code is None else code
-            if text.strip() and not reply.interrupted:
-                self._ip.set_next_input(text.rstrip("\n"), replace=False)
+            code = full if code is None else code
+            if code.strip() and not reply.interrupted:
+                self._ip.set_next_input(code.rstrip("\n"), replace=False)
+            markdown = fenced(code, "python")
         elif fmt == "json":
             data, ok = parse_json_reply(full)
             if ok:
                 reply.data = data
-                text = json.dumps(data, indent=2, ensure_ascii=False)
+                markdown = fenced(json.dumps(data, indent=2, ensure_ascii=False), "json")
             else:
                 notes.append("The reply is not valid JSON; it is shown as text.")
-                fmt = "markdown"
+                markdown = reply._display_markdown()
+        else:
+            markdown = reply._display_markdown()
         live.finish(
             final_bundle(
-                text=text,
+                markdown=markdown,
+                plain=full,
                 footer=reply.footer(),
                 images=reply.images,
-                fmt=fmt,
                 warnings=notes,
-                thinking=reply.thinking,
+                fmt=fmt,
             )
         )
+        if problem is not None:
+            raise problem
 
     # -- %claude -------------------------------------------------------------------------------
 
@@ -398,6 +471,12 @@ class ClaudeMagics(Magics):
             return _commands.run(self, words)
         except NbClaudeError as exc:
             raise clean(exc) from None
+
+
+def _jsonable(value: Any) -> Any:
+    from ._schema import to_jsonable
+
+    return to_jsonable(value)
 
 
 def first_code_block(text: str) -> str | None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._models_info import cost as price
 from ._types import Message
 
-__all__ = ["Reply", "citation_label", "footer_text"]
+__all__ = ["Reply", "citation_label", "details", "fenced", "footer_text", "tool_details"]
 
 
 def citation_label(citation: Mapping[str, Any]) -> str:
@@ -94,9 +97,13 @@ class Reply:
         Whether the reply was stopped before it finished.
     images : list of dict
         The image blocks sent with this turn (for thumbnails).
-    data : Any
-        Parsed structured output, when the turn asked for it (``%%claude -f json``);
-        ``None`` otherwise.
+    steps : list of Reply
+        Earlier replies of this turn that called tools (the tool loop); empty otherwise.
+    tool_results : list of dict
+        The ``tool_result`` blocks sent during this turn, in order (``ToolResult`` objects:
+        ``.name``, ``.input``, ``.value``, ``.is_error``).
+    schema : Any
+        The structured-output schema the turn asked for (``send(..., schema=...)``), if any.
 
     Examples
     --------
@@ -116,13 +123,43 @@ class Reply:
         request_id: str | None = None,
         interrupted: bool = False,
         images: Sequence[Mapping[str, Any]] = (),
+        steps: Sequence[Reply] = (),
+        tool_results: Sequence[Mapping[str, Any]] = (),
+        schema: Any = None,
     ) -> None:
         self.message = message
         self.prefill = prefill
         self.request_id = request_id
         self.interrupted = interrupted
         self.images = list(images)
-        self.data: Any = None
+        self.steps: list[Reply] = list(steps)
+        self.tool_results: list[dict[str, Any]] = [
+            dict(r) if not isinstance(r, dict) else r for r in tool_results
+        ]
+        self.schema = schema
+        self._data: Any = None
+        self._has_data = False
+
+    @property
+    def data(self) -> Any:
+        """The parsed structured output.
+
+        With ``schema=`` the reply text is parsed as JSON and validated against the schema (and
+        turned into the dataclass / TypedDict / type you gave); a reply that does not fit raises
+        :class:`~nbclaude.StructuredOutputError` saying where and why. ``%%claude -f json`` sets
+        it to the parsed JSON. ``None`` when the turn asked for neither.
+        """
+        if not self._has_data and self.schema is not None:
+            from ._schema import parse_output
+
+            self._data = parse_output(self.text, self.schema)
+            self._has_data = True
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value
+        self._has_data = True
 
     # -- the Message's fields -----------------------------------------------------------------
 
@@ -218,11 +255,66 @@ class Reply:
             f"Reply(model={self.model!r}, stop_reason={self.stop_reason!r}{flag}, text={short!r})"
         )
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from ._render import escape_text, safe_markdown
+    def _display_markdown(self) -> str:
+        """Everything this turn showed, as safe Markdown: for each step its thinking
+        (collapsed), its text (with citation footnotes) and its tool calls (collapsed)."""
+        from ._render import safe_markdown
 
-        # The prefill is shown joined to the reply, as it reads in the history.
-        full = (self.prefill or "") + self.markdown
+        results = {r.get("tool_use_id"): r for r in self.tool_results}
+        parts: list[str] = []
+        for i, step in enumerate([*self.steps, self]):
+            if step.thinking.strip():
+                parts.append(details("Thinking", safe_markdown(step.thinking)))
+            text = ((self.prefill or "") if i == 0 else "") + step.markdown
+            if text.strip():
+                parts.append(safe_markdown(text))
+            for block in step.content:
+                if block.get("type") == "tool_use":
+                    parts.append(tool_details(block, results.get(block.get("id"))))
+        return "\n\n".join(parts)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from ._render import escape_text
+
+        body = self._display_markdown()
         foot = f"<sub>{escape_text(self.footer())}</sub>"
-        markdown = f"{safe_markdown(full)}\n\n{foot}" if full.strip() else foot
-        return {"text/markdown": markdown, "text/plain": f"{full}\n\n[{self.footer()}]"}
+        markdown = f"{body}\n\n{foot}" if body.strip() else foot
+        plain = (self.prefill or "") + self.text
+        return {"text/markdown": markdown, "text/plain": f"{plain}\n\n[{self.footer()}]"}
+
+
+def details(summary: str, body: str) -> str:
+    """A collapsed section (our own HTML around already-safe Markdown)."""
+    return f"<details><summary>{html.escape(summary)}</summary>\n\n{body}\n\n</details>"
+
+
+def fenced(code: str, lang: str = "") -> str:
+    """``code`` in a fence no backtick run inside it can close."""
+    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{code.rstrip()}\n{fence}"
+
+
+def tool_details(call: Mapping[str, Any], result: Mapping[str, Any] | None) -> str:
+    """A tool call and its result, collapsed: the summary names the tool and the outcome."""
+    name = str(call.get("name", "tool"))
+    if result is None:
+        state = "not run"
+    elif getattr(result, "declined", False):
+        state = "declined"
+    else:
+        state = "failed" if result.get("is_error") else "done"
+    body = [
+        f"Input:\n\n{fenced(json.dumps(call.get('input'), indent=2, ensure_ascii=False), 'json')}"
+    ]
+    if result is not None:
+        content = result.get("content")
+        if isinstance(content, list):
+            pieces = [
+                str(b.get("text", "")) if b.get("type") == "text" else f"[{b.get('type')}]"
+                for b in content
+                if isinstance(b, Mapping)
+            ]
+            content = "\n".join(pieces)
+        body.append(f"Result:\n\n{fenced(str(content or ''))}")
+    return details(f"🔧 {name} — {state}", "\n\n".join(body))

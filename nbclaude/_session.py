@@ -46,6 +46,7 @@ from ._types import Message, MessageParam, ModelInfo
 if TYPE_CHECKING:
     from ._batches import BatchJob, BatchResults
     from ._client import Client, MessageStream
+    from ._tools import ToolBox
 
 __all__ = ["Session", "SessionStream", "default_client", "get_session", "offline_client"]
 
@@ -186,6 +187,12 @@ class Session:
         #: Prompt caching: put ``cache_control`` breakpoints on the system prompt, the tools
         #: and the latest turns (at most 4 in all), so repeated prefixes are read from cache.
         self.cache = cache
+        #: Tools every turn may use: Python functions (their schema comes from the signature,
+        #: type hints and docstring), ``nbclaude._tools.Tool`` objects or tool definition dicts.
+        self.tools: list[Any] = []
+        #: Asked ``approver(name, input) -> bool`` before a tool runs; ``None`` asks in the
+        #: cell with ``input()``. ``send(..., auto_approve=True)`` skips asking.
+        self.approver: Approver | None = None
         #: The conversation, exactly as sent in the request's ``messages``.
         self.messages: list[MessageParam] = []
         self._client = client
@@ -337,6 +344,11 @@ class Session:
         *parts: Any,
         prefill: str | None = None,
         record: bool = True,
+        tools: Sequence[Any] | None = None,
+        auto_approve: bool = False,
+        approve: Approver | None = None,
+        max_steps: int = 10,
+        schema: Any = None,
         **params: Any,
     ) -> Reply:
         """Send a user turn and return Claude's reply (streamed under the hood).
@@ -352,9 +364,23 @@ class Session:
             an explanation, on models that do not accept it (the 4.6 generation and later).
         record : bool
             ``False`` sends the history plus this turn but records nothing.
+        tools : list, optional
+            Functions Claude may call in this turn (in addition to :attr:`tools`). The loop
+            runs each call, sends the results back and continues until Claude answers without
+            a tool call, or ``max_steps`` rounds.
+        auto_approve : bool
+            Run tool calls without asking (by default each call is asked about first).
+        approve : callable, optional
+            ``approve(name, input) -> bool`` asked before each tool call.
+        max_steps : int
+            The most rounds of tool calls in this turn.
+        schema : dict or type, optional
+            Ask for structured output (``output_config.format``): a JSON Schema dict, a
+            dataclass, a ``TypedDict`` or a type; ``Reply.data`` is then the parsed, validated
+            value.
         **params
             Request fields for this turn only (``model``, ``system``, ``max_tokens``,
-            ``temperature``, ...).
+            ``temperature``, ``thinking`` — an int is a thinking budget —, ...).
 
         Examples
         --------
@@ -368,7 +394,17 @@ class Session:
         >>> r.text, s.messages[-1]["content"]
         ('C', 'The answer is (C')
         """
-        with self.stream(*parts, prefill=prefill, record=record, **params) as st:
+        with self.stream(
+            *parts,
+            prefill=prefill,
+            record=record,
+            tools=tools,
+            auto_approve=auto_approve,
+            approve=approve,
+            max_steps=max_steps,
+            schema=schema,
+            **params,
+        ) as st:
             for _ in st:
                 pass
         assert st.reply is not None  # set by every path that does not raise
@@ -379,6 +415,11 @@ class Session:
         *parts: Any,
         prefill: str | None = None,
         record: bool = True,
+        tools: Sequence[Any] | None = None,
+        auto_approve: bool = False,
+        approve: Approver | None = None,
+        max_steps: int = 10,
+        schema: Any = None,
         **params: Any,
     ) -> SessionStream:
         """Like :meth:`send`, but streaming: a context manager you iterate for text.
@@ -397,66 +438,19 @@ class Session:
         for key in ("messages", "stream"):
             if key in params:
                 raise TypeError(f"{key!r} cannot be set per turn")
-        return SessionStream(self, parts, prefill=prefill, record=record, params=params)
-
-    @overload
-    def batch(
-        self,
-        prompts: Iterable[Any],
-        *,
-        wait: Literal[True] = ...,
-        prefill: str | None = ...,
-        poll_interval: float | None = ...,
-        progress: bool | None = ...,
-        **params: Any,
-    ) -> BatchResults: ...
-
-    @overload
-    def batch(
-        self,
-        prompts: Iterable[Any],
-        *,
-        wait: Literal[False],
-        prefill: str | None = ...,
-        poll_interval: float | None = ...,
-        progress: bool | None = ...,
-        **params: Any,
-    ) -> BatchJob: ...
-
-    def batch(
-        self,
-        prompts: Iterable[Any],
-        *,
-        wait: bool = True,
-        prefill: str | None = None,
-        poll_interval: float | None = None,
-        progress: bool | None = None,
-        **params: Any,
-    ) -> BatchResults | BatchJob:
-        """Send many independent prompts through the Message Batches API (half price).
-
-        Each prompt is one user turn (a str, or a list of parts) with this session's settings
-        but without its history; results come back in input order. See
-        :func:`nbclaude._batches.submit`.
-
-        Examples
-        --------
-        >>> from nbclaude import Client, Session
-        >>> from nbclaude.testing import FakeAnthropic, Text
-        >>> s = Session(client=Client(api_key="k", transport=FakeAnthropic([Text("4")])))
-        >>> s.batch(["2+2?"], poll_interval=0).texts
-        ['4']
-        """
-        from ._batches import submit
-
-        return submit(
+        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 0:
+            raise ValueError(f"max_steps must be a whole number >= 0, not {max_steps!r}")
+        return SessionStream(
             self,
-            prompts,
-            wait=wait,
+            parts,
             prefill=prefill,
-            poll_interval=poll_interval,
-            progress=progress,
+            record=record,
             params=params,
+            tools=tools,
+            approve=approve,
+            auto_approve=auto_approve,
+            max_steps=max_steps,
+            schema=schema,
         )
 
     def stop(self) -> None:
@@ -558,7 +552,7 @@ class Session:
                         if fitted[i] is not outgoing[i]:
                             self.messages[i] = fitted[i]
         images = [b for b in blocks if b.get("type") == "image"]
-        return _Turn(user, prefill, self._request_body(fitted, params), images)
+        return _Turn(user, prefill, self._request_body(fitted, params), images, fitted)
 
     def count_tokens(self, *parts: Any, prefill: str | None = None, **params: Any) -> int:
         """How many input tokens the next request would use (``/v1/messages/count_tokens``).
@@ -584,6 +578,66 @@ class Session:
             body = self._request_body(history, params)
         counted = {k: v for k, v in body.items() if k in _COUNT_TOKENS_FIELDS}
         return self.client.count_tokens(**counted)
+
+    @overload
+    def batch(
+        self,
+        prompts: Iterable[Any],
+        *,
+        wait: Literal[True] = ...,
+        prefill: str | None = ...,
+        poll_interval: float | None = ...,
+        progress: bool | None = ...,
+        **params: Any,
+    ) -> BatchResults: ...
+
+    @overload
+    def batch(
+        self,
+        prompts: Iterable[Any],
+        *,
+        wait: Literal[False],
+        prefill: str | None = ...,
+        poll_interval: float | None = ...,
+        progress: bool | None = ...,
+        **params: Any,
+    ) -> BatchJob: ...
+
+    def batch(
+        self,
+        prompts: Iterable[Any],
+        *,
+        wait: bool = True,
+        prefill: str | None = None,
+        poll_interval: float | None = None,
+        progress: bool | None = None,
+        **params: Any,
+    ) -> BatchResults | BatchJob:
+        """Send many independent prompts through the Message Batches API (half price).
+
+        Each prompt is one user turn (a str, or a list of parts) with this session's settings
+        but without its history; results come back in input order. See
+        :func:`nbclaude._batches.submit`.
+
+        Examples
+        --------
+        >>> from nbclaude import Client, Session
+        >>> from nbclaude.testing import FakeAnthropic, Text
+        >>> s = Session(client=Client(api_key="k", transport=FakeAnthropic([Text("4")])))
+        >>> s.batch(["2+2?"], poll_interval=0).texts
+        ['4']
+        """
+        from ._batches import submit
+
+        return submit(
+            self,
+            prompts,
+            wait=wait,
+            prefill=prefill,
+            poll_interval=poll_interval,
+            progress=progress,
+            params=params,
+        )
 
     # -- history ------------------------------------------------------------------------------
 
@@ -740,7 +794,8 @@ class SessionStream:
     """A turn in progress. Iterate it for the text; :attr:`reply` is set when it ends.
 
     Created by :meth:`Session.stream`. The request is sent when the ``with`` block is entered
-    (or iteration starts). :meth:`close` stops it from any thread.
+    (or iteration starts). :meth:`close` stops it from any thread. With tools, one turn may
+    take several requests (the tool loop); the text of every step streams through.
     """
 
     def __init__(
@@ -751,12 +806,23 @@ class SessionStream:
         prefill: str | None,
         record: bool,
         params: Mapping[str, Any],
+        tools: Sequence[Any] | None = None,
+        approve: Approver | None = None,
+        auto_approve: bool = False,
+        max_steps: int = 10,
+        schema: Any = None,
     ) -> None:
         self._session = session
         self._parts = parts
         self._prefill = prefill
         self._record = record
         self._params = dict(params)
+        self._tools = list(tools or [])
+        self._approve_arg = approve
+        self._auto_approve = auto_approve
+        self._max_steps = max_steps
+        self._schema = schema
+        self._toolbox: ToolBox | None = None
         self._stream: MessageStream | None = None
         self._started = False
         self._done = threading.Event()
@@ -765,6 +831,11 @@ class SessionStream:
         self._closed = False
         self._locked = False
         self._user: MessageParam | None = None
+        self._start_index = 0
+        self._outgoing: list[MessageParam] = []
+        self._steps: list[Reply] = []
+        self._results: list[dict[str, Any]] = []
+        self._current_recorded = False
         self._images: list[dict[str, Any]] = []
         self._gen: Iterator[str] | None = None
         #: The finished :class:`Reply` (``None`` until the turn ends).
@@ -804,39 +875,73 @@ class SessionStream:
 
     def _prepare_and_send(self) -> None:
         session = self._session
+        self._setup_tools_and_schema()
         turn = session._build_turn(
             self._parts, prefill=self._prefill, params=self._params, keep_fitted=True
         )
         user, prefill, body = turn.user, turn.prefill, turn.body
         self._images = turn.images
+        # Later requests of a tool loop continue from here (without the prefill message).
+        self._outgoing = list(turn.messages[:-1] if prefill else turn.messages)
         client = session.client
         self._user = user
+        self._prefill = prefill
         with session._state:
             session._active = self
-            index = len(session.messages)
+            self._start_index = len(session.messages)
             if self._record:
                 session.messages.append(user)
         session._emit(
             {
                 "type": "turn_start",
-                "index": index,
+                "index": self._start_index,
                 "message": user,
                 "prefill": prefill,
                 "model": body["model"],
             }
         )
-        self._prefill = prefill
         try:
-            stream = client.stream(**body)
-            self._stream = stream
-            stream.__enter__()
-            if self._closed:
-                stream.close()
+            self._open(client.stream(**body))
         except BaseException as exc:
             if self._closed and isinstance(exc, Exception):
                 return  # stopped while waiting: the turn is already over; ignore a late error
             self._fail(exc)
             raise
+
+    def _setup_tools_and_schema(self) -> None:
+        from ._tools import ToolBox
+
+        session = self._session
+        runnable: list[Any] = []
+        server: list[dict[str, Any]] = []
+        for tool in [*session.tools, *self._tools]:
+            if isinstance(tool, Mapping) and tool.get("type") not in (None, "custom"):
+                server.append(dict(tool))  # a server tool (web search, ...): the API runs it
+            else:
+                runnable.append(tool)
+        if runnable or server:
+            self._toolbox = ToolBox(runnable)
+            self._params["tools"] = [*self._toolbox.specs(), *server]
+        if self._schema is not None:
+            from ._schema import output_format
+
+            config = dict(
+                self._params.get("output_config") or session.params.get("output_config") or {}
+            )
+            config["format"] = output_format(self._schema)
+            self._params["output_config"] = config
+
+    def _open(self, stream: MessageStream) -> None:
+        self._stream = stream
+        self._current_recorded = False
+        stream.__enter__()
+        if self._closed:
+            stream.close()
+
+    def _approver(self) -> Approver | None:
+        if self._auto_approve:
+            return None
+        return self._approve_arg or self._session.approver or ask_before_running
 
     # -- iteration ----------------------------------------------------------------------------
 
@@ -863,35 +968,114 @@ class SessionStream:
         return self._gen
 
     def _texts(self) -> Iterator[str]:
-        stream = self._stream
-        if stream is None or self._done.is_set():
+        if self._stream is None or self._done.is_set():
             return
-        emit = self._session._emit
         self._iterating = True
         try:
-            for event in stream:
-                if event.get("type") != "content_block_delta":
-                    continue
-                delta = event.get("delta") or {}
-                dtype = delta.get("type")
-                if dtype == "text_delta":
-                    text = delta.get("text") or ""
-                    emit({"type": "delta", "kind": "text", "text": text})
-                    yield text
-                elif dtype == "thinking_delta":
-                    emit({"type": "delta", "kind": "thinking", "text": delta.get("thinking", "")})
+            while True:
+                stream = self._stream
+                yield from self._step_texts(stream)
+                if stream.closed:
+                    self._finish(interrupted=True)
+                    return
+                message = stream.get_final_message()
+                calls = [b for b in message["content"] if b.get("type") == "tool_use"]
+                if not (
+                    calls and self._toolbox is not None and message.get("stop_reason") == "tool_use"
+                ):
+                    self._finish(interrupted=False)
+                    return
+                if not self._run_tools(stream, message, calls):
+                    self._finish(interrupted=False)  # the step limit was reached
+                    return
+                body = self._session._request_body(self._outgoing, self._params)
+                self._open(self._session.client.stream(**body))
         except APIError as exc:
             self._fail(exc)
             raise
         except BaseException:
             # KeyboardInterrupt, GeneratorExit (the loop was left early), an error in the
             # caller's loop body: the reply was stopped, not failed.
-            stream.close()
+            if self._stream is not None:
+                self._stream.close()
             self._finish(interrupted=True)
             raise
         finally:
             self._iterating = False
-        self._finish(interrupted=stream.closed)
+
+    def _step_texts(self, stream: MessageStream) -> Iterator[str]:
+        emit = self._session._emit
+        for event in stream:
+            if event.get("type") != "content_block_delta":
+                continue
+            delta = event.get("delta") or {}
+            dtype = delta.get("type")
+            if dtype == "text_delta":
+                text = delta.get("text") or ""
+                emit({"type": "delta", "kind": "text", "text": text})
+                yield text
+            elif dtype == "thinking_delta":
+                emit({"type": "delta", "kind": "thinking", "text": delta.get("thinking", "")})
+
+    def _record_step(self, message: MessageParam) -> None:
+        self._outgoing.append(message)
+        if self._record:
+            with self._session._state:
+                self._session.messages.append(message)
+
+    def _run_tools(
+        self, stream: MessageStream, message: Message, calls: list[dict[str, Any]]
+    ) -> bool:
+        """Run one round of tool calls and record it; ``False`` when the step limit stopped
+        the loop (the calls are then answered "not run")."""
+        from ._tools import ToolResult, run_tool_call
+
+        session = self._session
+        step = Reply(
+            message, request_id=stream.request_id, prefill=None if self._steps else self._prefill
+        )
+        self._steps.append(step)
+        session._add_usage(step.model or session.model, step.usage)
+        content = [copy.deepcopy(b) for b in message["content"] if not _is_blank_text(b)]
+        if not self._steps[1:] and self._prefill:
+            content = _with_prefill(content, self._prefill)
+        self._record_step({"role": "assistant", "content": content})
+        self._current_recorded = True
+
+        def unanswered(reason: str, block: Mapping[str, Any]) -> ToolResult:
+            return ToolResult(
+                {"type": "tool_result", "tool_use_id": block.get("id", ""), "content": reason,
+                 "is_error": True},
+                name=str(block.get("name", "")), input=block.get("input") or {},
+            )  # fmt: skip
+
+        results: list[dict[str, Any]] = []
+        if len(self._steps) > self._max_steps:
+            why = f"Not run: this turn reached its limit of {self._max_steps} tool steps."
+            results = [unanswered(why, call) for call in calls]
+            self._results += results
+            self._record_step({"role": "user", "content": results})
+            return False
+        approve = self._approver()
+        try:
+            for call in calls:
+                session._emit({"type": "tool_call", "id": call.get("id"), "name": call.get("name"),
+                               "input": call.get("input")})  # fmt: skip
+                result = run_tool_call(call, self._toolbox, approve=approve)
+                results.append(result)
+                session._emit({"type": "tool_result", "result": result})
+        except BaseException:
+            # Interrupted while a tool ran: answer every call, so the history stays valid.
+            done = {r["tool_use_id"] for r in results}
+            results += [
+                unanswered("Interrupted by the user.", c) for c in calls if c.get("id") not in done
+            ]
+            self._results += results
+            self._record_step({"role": "user", "content": results})
+            raise
+        self._results += results
+        self._record_step({"role": "user", "content": results})
+        return True
 
     def close(self) -> None:
         """Stop the reply now (any thread). What was generated so far is kept, marked
@@ -935,14 +1119,15 @@ class SessionStream:
                 return
             session = self._session
             with session._state:
-                # Roll back exactly our user turn (it is the last message).
+                # Roll back the whole turn: our user message and any tool steps after it.
+                start = self._start_index
                 if (
                     self._record
                     and self._user is not None
-                    and session.messages
-                    and session.messages[-1] is self._user
+                    and len(session.messages) > start
+                    and session.messages[start] is self._user
                 ):
-                    session.messages.pop()
+                    del session.messages[start:]
             self._release()
         # Observers always learn that the turn ended, even on a KeyboardInterrupt.
         error = (
@@ -960,36 +1145,79 @@ class SessionStream:
             stream = self._stream
             message: Message | None = None
             if stream is not None:
-                if interrupted:
-                    message = stream.current_message
-                else:
-                    message = stream.get_final_message()
+                message = stream.current_message if interrupted else stream.get_final_message()
             request_id = stream.request_id if stream is not None else None
             if message is None:
                 message = _empty_message(self._params.get("model") or session.model)
+            first = not self._steps
+            steps = self._steps[:-1] if self._current_recorded else self._steps
             reply = Reply(
                 message,
-                prefill=self._prefill,
+                prefill=self._prefill
+                if first or (self._current_recorded and len(self._steps) == 1)
+                else None,
                 request_id=request_id,
                 interrupted=interrupted,
                 images=self._images,
+                steps=steps,
+                tool_results=self._results,
+                schema=self._schema,
             )
-            assistant = _assistant_turn(message, self._prefill, interrupted=interrupted)
             recorded = False
             with session._state:
-                if self._record and self._user is not None:
-                    last = session.messages[-1] if session.messages else None
-                    if last is self._user:
-                        if assistant is None:
-                            session.messages.pop()  # nothing to keep: roll the turn back
-                        else:
-                            session.messages.append(assistant)
-                            recorded = True
-                if stream is not None and stream.current_message is not None:
+                if self._current_recorded:
+                    recorded = self._record  # this step and its results are in the history
+                elif self._record and self._user is not None:
+                    assistant = _assistant_turn(
+                        message, self._prefill if first else None, interrupted=interrupted
+                    )
+                    if assistant is not None:
+                        session.messages.append(assistant)
+                        recorded = True
+                    elif first and session.messages and session.messages[-1] is self._user:
+                        session.messages.pop()  # nothing to keep: roll the turn back
+                    else:
+                        recorded = not first
+                if (
+                    not self._current_recorded
+                    and stream is not None
+                    and stream.current_message is not None
+                ):
                     session._add_usage(reply.model or session.model, reply.usage)
             self.reply = reply
             self._release()
         session._emit({"type": "turn_end", "reply": reply, "recorded": recorded})
+
+
+Approver = Callable[[str, dict[str, Any]], bool]
+
+
+def ask_before_running(name: str, arguments: dict[str, Any]) -> bool:
+    """The default approval: ask in the cell (or terminal) whether to run a tool call.
+
+    A running notebook cell cannot receive widget button clicks (the kernel handles them only
+    between cells), so the question is asked with ``input()``, which every front end shows as
+    a text box under the cell. Where nobody can answer (a headless run), the call is declined:
+    pass ``auto_approve=True`` to run tools without asking.
+    """
+    args = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+    if len(args) > 300:
+        args = args[:297] + "..."
+    try:
+        answer = input(f"Claude wants to run {name}({args}). Run it? [y/N] ")
+    except (EOFError, Exception):
+        log.warning("nbclaude: cannot ask whether to run %s (no input); declined.", name)
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _with_prefill(blocks: list[dict[str, Any]], prefill: str) -> list[dict[str, Any]]:
+    """Join the prefill to the first text block (or put it first)."""
+    first_text = next((b for b in blocks if b.get("type") == "text"), None)
+    if first_text is not None and blocks.index(first_text) == 0:
+        first_text["text"] = prefill + str(first_text.get("text") or "")
+        return blocks
+    return [{"type": "text", "text": prefill}, *blocks]
 
 
 @dataclass
@@ -998,6 +1226,7 @@ class _Turn:
     prefill: str | None
     body: dict[str, Any]
     images: list[dict[str, Any]]
+    messages: list[MessageParam]  # what was sent, before cache breakpoints
 
 
 #: The request fields ``/v1/messages/count_tokens`` accepts (PROTOCOL.md §7).
@@ -1087,11 +1316,7 @@ def _assistant_turn(
             continue  # an unfinished tool call or thinking block cannot be sent back alone
         blocks.append(copy.deepcopy(block))
     if prefill:
-        first_text = next((b for b in blocks if b.get("type") == "text"), None)
-        if first_text is not None and blocks.index(first_text) == 0:
-            first_text["text"] = prefill + str(first_text.get("text") or "")
-        else:
-            blocks.insert(0, {"type": "text", "text": prefill})
+        blocks = _with_prefill(blocks, prefill)
     if not blocks:
         return None
     text = _text_only(blocks)

@@ -441,3 +441,74 @@ def test_citations_are_footnotes_in_the_cell(ip: InteractiveShell, fake: FakeAnt
     assert [b["type"] for b in sent] == ["text", "document", "text"]
     md = markdown_of(cap)
     assert "Ants are insects[1]" in md and "1. “Ants are insects.” — Notes" in md
+
+
+# -- tools and structured output (issue 7) ------------------------------------------------------
+
+
+def test_tools_run_and_show_collapsed(ip: InteractiveShell, fake: FakeAnthropic) -> None:
+    from nbclaude.testing import ToolUse
+
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    ip.user_ns["add"] = add
+    fake.add(ToolUse("add", {"a": 20, "b": 22}, text="Adding."), Text("The answer is 42."))
+    result, cap = cell(ip, "%%claude --tools add --auto-approve\nWhat is 20 + 22?")
+    assert result.success
+    md = markdown_of(cap)
+    assert "<details><summary>🔧 add — done</summary>" in md
+    assert '"a": 20' in md and "42" in md and md.index("Adding.") < md.index("The answer is 42.")
+    assert fake.requests[0].json["tools"][0]["name"] == "add"
+
+
+def test_tools_ask_first_by_default(
+    ip: InteractiveShell, fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builtins
+
+    from nbclaude.testing import ToolUse
+
+    ip.user_ns["shout"] = lambda text: text.upper()
+    monkeypatch.setattr(builtins, "input", lambda prompt: "n")
+    fake.add(ToolUse("shout", {"text": "hi"}), Text("ok, I won't"))
+    result, cap = cell(ip, "%%claude --tools shout\nShout hi")
+    assert result.success and "🔧 shout — declined" in markdown_of(cap)
+
+
+def test_unknown_tool_name_is_a_usage_error(ip: InteractiveShell, fake: FakeAnthropic) -> None:
+    result, cap = cell(ip, "%%claude --tools nope\nQ")
+    assert not result.success and "UsageError" in cap.stdout + cap.stderr and fake.requests == []
+
+
+def test_schema_option(ip: InteractiveShell, fake: FakeAnthropic) -> None:
+    from dataclasses import dataclass
+
+    @dataclass
+    class City:
+        name: str
+        population: int
+
+    ip.user_ns["City"] = City
+    fake.add(Text('{"name": "Rome", "population": 2750000}'))
+    result, cap = cell(ip, "%%claude --schema City -o r\nThe capital of Italy?")
+    assert result.success
+    assert ip.user_ns["r"].data == City("Rome", 2750000)
+    assert '"population": 2750000' in markdown_of(cap)
+    assert fake.requests[0].json["output_config"]["format"]["type"] == "json_schema"
+
+
+def test_schema_mismatch_is_one_clean_line(ip: InteractiveShell, fake: FakeAnthropic) -> None:
+    ip.user_ns["Shape"] = {
+        "type": "object",
+        "properties": {"sides": {"type": "integer"}},
+        "required": ["sides"],
+        "additionalProperties": False,
+    }
+    fake.add(Text('{"sides": "three"}'))
+    result, cap = cell(ip, "%%claude --schema Shape\nA triangle?")
+    assert not result.success
+    lines = lines_of(cap.stdout)
+    assert len(lines) == 1 and "StructuredOutputError" in lines[0] and "sides" in lines[0]
+    assert "three" in markdown_of(cap)  # the reply is still shown
