@@ -451,3 +451,60 @@ def test_the_examples_run() -> None:
     for test in finder.find(Session.batch, "Session.batch", globs={}):
         runner.run(test)
     assert runner.failures == 0 and runner.tries > 0
+
+
+# -- in a real kernel -------------------------------------------------------------------------------
+
+
+@pytest.mark.kernel
+@pytest.mark.timeout(120)
+def test_in_a_kernel_the_bar_shows_and_an_interrupt_returns_the_results() -> None:
+    import os
+    import time
+
+    from jupyter_client.manager import KernelManager
+
+    fake = FakeAnthropic([Text("first")], api_key=KEY)
+    fake.batches.pace(per_poll=0)
+    with fake.serve() as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "NBCLAUDE_"))}
+        env.update(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=server.url)
+        km = KernelManager(kernel_name="python3")
+        km.start_kernel(env=env)
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=60)
+            code = (
+                "import nbclaude\n"
+                "s = nbclaude.Session(model='claude-haiku-4-5')\n"
+                "r = s.batch(['a', 'b', 'c'], poll_interval=0.05)\n"
+                "r"
+            )
+            outputs: list[dict[str, Any]] = []
+            done: dict[str, Any] = {}
+
+            def execute() -> None:
+                done["reply"] = kc.execute_interactive(code, timeout=60, output_hook=outputs.append)
+
+            worker = threading.Thread(target=execute)
+            worker.start()
+            deadline = time.monotonic() + 30
+            while not any(r.path.endswith("/cancel") for r in fake.requests):
+                polls = [r for r in fake.requests if r.method == "GET"]
+                if len(polls) >= 3 and "interrupted" not in done:
+                    km.interrupt_kernel()  # SIGINT, as the notebook's stop button sends
+                    done["interrupted"] = True
+                assert time.monotonic() < deadline, "the kernel never canceled the batch"
+                time.sleep(0.05)
+            worker.join(30)
+            assert done["reply"]["content"]["status"] == "ok"
+            shown = [m["content"]["data"] for m in outputs if m["msg_type"] == "display_data"]
+            assert any("application/vnd.jupyter.widget-view+json" in d for d in shown)
+            result = next(m for m in outputs if m["msg_type"] == "execute_result")
+            page = result["content"]["data"]["text/html"]
+            assert "Interrupted" in page and "3 canceled" in page
+            assert KEY not in json.dumps([m["content"] for m in outputs], default=str)
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
