@@ -10,6 +10,7 @@ the results show a summary table in which the model's text is plain, escaped tex
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from collections.abc import Mapping, Sequence
@@ -251,6 +252,10 @@ class BatchResults(Sequence[BatchItem]):
     @property
     def usage(self) -> dict[str, int]:
         """Token totals over the succeeded entries."""
+        return dict(self._usage)
+
+    @functools.cached_property
+    def _usage(self) -> dict[str, int]:
         total = {
             "input_tokens": 0,
             "output_tokens": 0,
@@ -265,7 +270,7 @@ class BatchResults(Sequence[BatchItem]):
                     total[key] += value
         return total
 
-    @property
+    @functools.cached_property
     def cost(self) -> float | None:
         """The batch's price in USD (half the standard price); ``None`` if a model has no
         known price."""
