@@ -89,8 +89,9 @@ class BatchReply(Reply):
         custom_id: str,
         prefill: str | None = None,
         images: Sequence[Mapping[str, Any]] = (),
+        schema: Any = None,
     ) -> None:
-        super().__init__(message, prefill=prefill, images=images)
+        super().__init__(message, prefill=prefill, images=images, schema=schema)
         self.custom_id = custom_id
 
     @property
@@ -141,6 +142,7 @@ def parse_result(
     *,
     prefill: str | None,
     images: Sequence[Mapping[str, Any]],
+    schema: Any = None,
 ) -> BatchItem:
     """One line of a batch's results (its ``result``) as a reply, an error or a marker.
 
@@ -154,7 +156,9 @@ def parse_result(
     """
     kind = result.get("type") if result else None
     if result and kind == "succeeded" and isinstance(result.get("message"), dict):
-        return BatchReply(result["message"], custom_id=custom_id, prefill=prefill, images=images)
+        return BatchReply(
+            result["message"], custom_id=custom_id, prefill=prefill, images=images, schema=schema
+        )
     if result and kind == "errored":
         body = result.get("error")
         err = body.get("error") if isinstance(body, Mapping) else None

@@ -17,6 +17,10 @@ Decisions (each is tested):
 - **Prefill** (``prefill=``) is supported as in ``Session.send``: sent as each request's final
   assistant message, refused on models that reject it; ``BatchReply.text`` is the generated
   part.
+- **Structured output and tools.** ``schema=`` works as in ``Session.send``
+  (:attr:`BatchReply.data`). ``tools=`` are sent as definitions (functions become their
+  schemas), but a batch cannot run tools: tool calls come back in the replies. The session's
+  own ``Session.tools`` are not sent.
 - **Waiting.** ``wait=True`` polls the batch (every 1 s, growing by half each time up to 30 s;
   ``poll_interval=`` sets a fixed interval) and shows an ipywidgets progress bar when running
   in a kernel. ``wait=False`` returns a :class:`BatchJob` at once, so the notebook can go on.
@@ -117,6 +121,7 @@ def build_requests(
     for key in ("messages", "stream"):
         if key in params:
             raise TypeError(f"{key!r} cannot be set for a batch")
+    params = _with_tools_and_schema(session, params)
     items = list(prompts)
     if not items:
         raise InvalidRequestError("Nothing to send: the list of prompts is empty.")
@@ -163,6 +168,29 @@ def build_requests(
     return requests, images
 
 
+def _with_tools_and_schema(session: Session, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``tools=`` (functions become definitions) and ``schema=`` (``output_config.format``)
+    as ``Session.send`` sends them. A batch cannot run tools: tool calls come back in the
+    replies, and the session's own :attr:`Session.tools` are not sent."""
+    out = dict(params)
+    schema = out.pop("schema", None)
+    tools = out.get("tools")
+    if tools is not None and not isinstance(tools, (str, bytes, Mapping)):
+        runnable = [t for t in tools if not isinstance(t, Mapping)]
+        if runnable:
+            from ._tools import ToolBox
+
+            specs = iter(ToolBox(runnable).specs())
+            out["tools"] = [dict(t) if isinstance(t, Mapping) else next(specs) for t in tools]
+    if schema is not None:
+        from ._schema import output_format
+
+        config = dict(out.get("output_config") or session.params.get("output_config") or {})
+        config["format"] = output_format(schema)
+        out["output_config"] = config
+    return out
+
+
 def submit(
     session: Session,
     prompts: Iterable[Any],
@@ -187,6 +215,7 @@ def submit(
     """
     _check_interval(poll_interval)
     requests, images = build_requests(session, prompts, prefill=prefill, params=params)
+    schema = params.get("schema")
     client = session.client
     batch = client.request("POST", "/v1/messages/batches", body={"requests": requests})
     job = BatchJob(
@@ -196,6 +225,7 @@ def submit(
         prefill=prefill.rstrip() if prefill else None,
         images=images,
         session=session,
+        schema=schema,
     )
     if not wait:
         return job
@@ -273,11 +303,13 @@ class BatchJob:
         prefill: str | None = None,
         images: Sequence[Sequence[Mapping[str, Any]]] | None = None,
         session: Session | None = None,
+        schema: Any = None,
     ) -> None:
         self.client = client
         self.batch: dict[str, Any] = dict(batch)
         self._custom_ids = list(custom_ids) if custom_ids is not None else None
         self._prefill = prefill
+        self._schema = schema
         self._images = [list(i) for i in images] if images is not None else None
         self._session = session
         self._started = time.monotonic()
@@ -485,7 +517,11 @@ class BatchJob:
         for i, custom_id in enumerate(ids):
             result = by_id.get(custom_id)
             images = self._images[i] if self._images is not None else ()
-            out.append(parse_result(custom_id, result, prefill=self._prefill, images=images))
+            out.append(
+                parse_result(
+                    custom_id, result, prefill=self._prefill, images=images, schema=self._schema
+                )
+            )
         return out
 
 

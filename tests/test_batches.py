@@ -508,3 +508,41 @@ def test_in_a_kernel_the_bar_shows_and_an_interrupt_returns_the_results() -> Non
         finally:
             kc.stop_channels()
             km.shutdown_kernel(now=True)
+
+
+def test_structured_output_and_tool_definitions() -> None:
+    from dataclasses import dataclass
+
+    @dataclass
+    class Grade:
+        score: int
+        comment: str
+
+    def add(a: int, b: int) -> int:
+        """Add two numbers.
+
+        Parameters
+        ----------
+        a : int
+            The first.
+        b : int
+            The second.
+        """
+        return a + b
+
+    s, fake = make()
+    s.tools = [add]  # the session's tools are not sent: a batch cannot run them
+    results = s.batch(["Essay 1", "Essay 2"], poll_interval=0, schema=Grade)
+    params = sent(fake)[0]["params"]
+    assert "tools" not in params and "schema" not in params
+    assert params["output_config"]["format"]["type"] == "json_schema"
+    assert set(params["output_config"]["format"]["schema"]["properties"]) == {"score", "comment"}
+    grades = [r.data for r in results.replies.values()]
+    assert len(grades) == 2 and all(isinstance(g, Grade) for g in grades)
+
+    s2, fake2 = make()
+    server_tool = {"type": "web_search_20250305", "name": "web_search"}
+    s2.batch(["2+3?"], poll_interval=0, tools=[add, server_tool])
+    tools = sent(fake2)[0]["params"]["tools"]
+    assert [t["name"] for t in tools] == ["add", "web_search"]
+    assert tools[0]["input_schema"]["required"] == ["a", "b"] and tools[1] == server_tool
