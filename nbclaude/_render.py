@@ -246,7 +246,7 @@ def escape_text(text: str) -> str:
     active = _is_active(text, text.count("$"))
     if active:
         text = _MATHJAX_ESCAPE.sub(r"\1", text)
-    lines = [line.strip(" \t") for line in text.split("\n")]
+    lines = [line.strip(" \t") for line in text.strip().split("\n")]
     return "\\\n".join(_escape(line, active=active, at_line_start=True) for line in lines)
 
 
@@ -463,6 +463,8 @@ class _Inline:
         self.has_math = False
 
     def _text(self, text: str) -> None:
+        if not text:
+            return
         if self.in_heading or self.in_table:  # (math shown as text may span lines)
             text = text.replace("\n", " ")
         self.pieces.append(("t", text, self.run, text.count("$"), -1))
@@ -537,7 +539,10 @@ class _Inline:
                 self._markup(t.markup, kind="d", pair=len(self.pieces) + 1)
             elif kind in _BOUNDARY_CLOSE:
                 pair = self.open_delims.pop() if self.open_delims else 0
-                self._markup(t.markup, kind="d", pair=-pair)
+                if pair and pair == len(self.pieces):  # nothing inside (a dropped link): drop
+                    self.pieces.pop()
+                else:
+                    self._markup(t.markup, kind="d", pair=-pair)
             elif t.children:
                 self.feed(t.children)
             else:
@@ -604,6 +609,10 @@ class _Inline:
                 at_line_start = kind == "b"
             k += 1
 
+        while segments and segments[0][0] == "b":  # (after a dropped link, say)
+            segments.pop(0)
+        while segments and segments[-1][0] == "b":
+            segments.pop()
         if not any(seg[0] == "d" for seg in segments):
             return "".join(seg[1] for seg in segments).strip(" \t")
 
@@ -666,6 +675,7 @@ def _fence(content: str, info: str) -> str:
 # (not math blocks: to a renderer without math, or to JupyterLab's pre-pass, they are paragraphs)
 _CLOSED = frozenset(("heading_open", "fence", "code_block", "hr"))
 _INTERRUPTS_ANY = frozenset(("heading_open", "fence", "code_block", "hr"))
+_THEMATIC_BREAK = re.compile(r"(?:[-*_][ \t]*){3,}(?:\n|$)")
 _LIST_START = re.compile(r"(?:[-*+]|1[.)]) \S")
 
 
@@ -777,7 +787,7 @@ class _Blocks:
         return text
 
     def text_block(self, content: str) -> str:
-        paragraphs = re.split(r"\n[ \t]*\n", content.strip("\n"))
+        paragraphs = re.split(r"\n[ \t]*\n", content.strip())
         return "\n\n".join(escape_text(p) for p in paragraphs if p.strip())
 
     def list(self, i: int, end: int, previous: str) -> tuple[str, str]:
@@ -811,6 +821,8 @@ class _Blocks:
             marker = f"{number}{markup}" if ordered else markup
             number += 1
             body = ("\n\n" if loose else "\n").join(item_blocks)
+            if _THEMATIC_BREAK.match(f"{marker} {body}"):  # "- - -" would be a rule
+                body = "\n" + body
             items.append(_indent(body, marker + " ", " " * (len(marker) + 1)) if body else marker)
             j = item_end + 1
         return ("\n\n" if loose else "\n").join(items), f"{tokens[i].type}{markup}"

@@ -673,10 +673,34 @@ def test_text_that_looks_like_syntax_stays_text() -> None:
 
 def test_escape_text() -> None:
     assert escape_text("*a* <b> & $5") == "\\*a\\* &lt;b&gt; &amp; \\$5"
+    assert escape_text("a\n") == "a"  # no trailing hard break (it would show a backslash)
+    assert escape_text("cost $1 (total $2)") == "cost &#92;\\$1 (total &#92;\\$2)"
     assert CM.render(escape_text("x\ny")) == "<p>x<br />\ny</p>\n"
     raw = "<script>alert(1)</script> [x](javascript:y) $1 and $2 \\(z\\)"
     page = inspect(CM.render(escape_text(raw)), mathjax=False)
     assert not page.problems and not page.links
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "*[](javascript:x)*",  # emphasis around a dropped link: nothing left
+        "***[](x)***",
+        "[]()\n\\",  # a paragraph that would start with a line break
+        "- - -\n",  # a rule, and nested empty list items that would read as one
+        "-\n  -\n    -",
+        "<div>\n  \n1</div>",  # an HTML block starting with a blank-ish line
+        "\\[w\\]$$y$$",  # adjacent display math at a paragraph start
+        "$$y$$ (label)",
+        "a&\\    \n\\",  # trailing spaces before a hard break
+        "&#106;_`--->0`",  # an entity next to an emphasis delimiter
+        "1.\n>1. ```\n>    \\\\(",  # an unquoted block quote next to a list
+    ],
+)
+def test_fixed_points_found_by_fuzzing(src: str) -> None:
+    out = safe_markdown(src)
+    assert safe_markdown(out) == out
+    assert_safe(out, None)
 
 
 def test_empty_and_whitespace() -> None:
