@@ -103,6 +103,9 @@ class BatchReply(Reply):
         """The one-line summary shown under the reply (the cost is the batch price)."""
         return f"{super().footer()} · batch"
 
+    def __repr__(self) -> str:
+        return f"Batch{super().__repr__()}"
+
 
 @dataclass(frozen=True)
 class NotProcessed:

@@ -166,6 +166,7 @@ def test_results_in_input_order_with_errors_per_item() -> None:
     assert results.texts == ["first", None, None, "third"]
     assert isinstance(results[0], BatchReply) and isinstance(results[0], Reply)
     assert results[0].custom_id == "item-0"
+    assert repr(results[0]).startswith("BatchReply(model='claude-haiku-4-5-20251001'")
     assert isinstance(results[1], OverloadedError) and results[1].type == "overloaded_error"
     assert isinstance(results[2], BadRequestError)
     assert results[2].status_code == 400 and "media_type" in results[2].message
