@@ -308,12 +308,18 @@ def test_chat_widget(run: Callable[[str, str], Run], mode: str) -> None:
 def test_tools_and_json(run: Callable[[str, str], Run], mode: str) -> None:
     nb = run("06-tools-and-json", mode).nb
     assert "not valid JSON" in shown(nb, "%%claude -f json -o planets")
-    assert "('tool_use', ['text', 'tool_use'])" in shown(nb, "import nbclaude\n\nclient = ")
-    tool_turn = shown(nb, "def get_weather(city):")
-    assert "Claude asks for get_weather with {'city': 'offline fake'}" in tool_turn
-    assert "18 °C and sunny in offline fake" in tool_turn
-    assert "tool_result" in shown(nb, "for message in messages:")
-    assert shown(nb, "import json\n\nplanet_schema") == "{'name': 'offline fake', 'moons': 1}"
+    assert '"moons": 1' in shown(nb, "%%claude --schema Planet")
+    assert shown(nb, "planet.data") == "Planet(name='offline fake', moons=1)"
+    auto = shown(nb, "%%claude --tools get_weather --auto-approve")
+    assert "get_weather — done" in auto and "returned: “18 °C and sunny”" in auto
+    asked = shown(nb, "import nbclaude\n\nsession = ")
+    assert "Claude asks to run get_weather({'city': 'offline fake'})" in asked
+    assert "get_weather — done" in asked
+    assert "('tool_use', ['text', 'tool_use'])" in shown(nb, "client = session.client")
+    by_hand = shown(nb, "calls = [block for block")
+    assert "Claude asks for get_weather with {'city': 'offline fake'}" in by_hand
+    assert "18 °C and sunny" in by_hand
+    assert "user: tool_result" in shown(nb, "for message in messages:")
 
 
 @pytest.mark.kernel
