@@ -109,7 +109,7 @@ class BatchReply(Reply):
 
 @dataclass(frozen=True)
 class NotProcessed:
-    """A batch request that was never processed.
+    """A batch request that was never processed (falsy, so ``if results[i]:`` skips it).
 
     Attributes
     ----------
