@@ -52,43 +52,24 @@ real API answers pasted in public GitHub issues.
 
 from __future__ import annotations
 
-import json
 import math
 import random
-import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from ._batch_request import Item, answer, parse_batch
 from ._plans import Plan, json_bytes, json_plan
-from ._request import FakeAPIError, bad, check_keys
-from ._script import (
-    SSE,
-    Cut,
-    Delay,
-    HTTPError,
-    RawResponse,
-    ScriptItem,
-    StreamErrorEvent,
-    error_defaults,
-)
-from ._validate import parse_request
-from ._wire import finish
+from ._request import FakeAPIError, bad
 
 if TYPE_CHECKING:
     from ._fake import FakeAnthropic, _Incoming
 
-__all__ = ["MAX_BATCH_BYTES", "MAX_BATCH_REQUESTS", "FakeBatches"]
+__all__ = ["FakeBatches"]
 
-#: The most requests one batch may hold.
-MAX_BATCH_REQUESTS = 100_000
-#: The largest batch body, in bytes (PROTOCOL.md §6).
-MAX_BATCH_BYTES = 256 * 1024 * 1024
-
-_CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _EXPIRES_AFTER = timedelta(hours=24)
 _COUNT_KEYS = ("processing", "succeeded", "errored", "canceled", "expired")
 
@@ -102,16 +83,9 @@ def _now() -> datetime:
 
 
 @dataclass
-class _Item:
-    custom_id: str
-    params: dict[str, Any]
-    result: dict[str, Any] | None = None  # {"type": "succeeded" | "errored" | ..., ...}
-
-
-@dataclass
 class _Batch:
     id: str
-    items: list[_Item]
+    items: list[Item]
     beta: bool
     origin: str  # scheme://host of the request that created it, for results_url
     created_at: datetime
@@ -123,13 +97,6 @@ class _Batch:
     cancel_polls: int = 0  # status polls left before a canceling batch ends
     cancel_initiated_at: datetime | None = None
     ended_at: datetime | None = None
-
-
-def _errored(error_type: str, message: str) -> dict[str, Any]:
-    return {
-        "type": "errored",
-        "error": {"type": "error", "error": {"type": error_type, "message": message}},
-    }
 
 
 class FakeBatches:
@@ -301,7 +268,7 @@ class FakeBatches:
         due = min(self._due(batch), len(batch.items))
         while batch.finished < due:
             item = batch.items[batch.finished]
-            item.result = self._run(item, batch)
+            item.result = answer(self._fake, item.params, beta=batch.beta)
             batch.finished += 1
         if batch.finished == len(batch.items):
             self._end(batch)
@@ -315,52 +282,6 @@ class FakeBatches:
         batch.ended_at = _now()
 
     # -- processing one request ----------------------------------------------------------------
-    def _run(self, item: _Item, batch: _Batch) -> dict[str, Any]:
-        """The result of one request, answered like a non-streaming ``POST /v1/messages``."""
-        fake = self._fake
-        params = item.params
-        if params.get("stream") not in (None, False):
-            return _errored("invalid_request_error", "stream: Input should be False")  # CONSTRUCTED
-        max_tokens = params.get("max_tokens")
-        if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens < 1:
-            # CONSTRUCTED: the batch guide says max_tokens 0 (cache pre-warming) is refused.
-            return _errored(
-                "invalid_request_error", "max_tokens: Input should be greater than or equal to 1"
-            )
-        try:
-            parsed = parse_request("messages", json_bytes(params), fake._registry, beta=batch.beta)
-        except FakeAPIError as exc:
-            return _errored(exc.type, exc.message)
-        with fake._lock:
-            script_item = fake._script.popleft() if fake._script else None
-        return self._answer(script_item, parsed)
-
-    def _answer(self, item: ScriptItem | None, parsed: Any) -> dict[str, Any]:
-        fake = self._fake
-        if isinstance(item, Delay):
-            return self._answer(item.reply, parsed)
-        if isinstance(item, HTTPError):
-            type_, message = error_defaults(item.status)
-            if isinstance(item.body, Mapping) and isinstance(item.body.get("error"), Mapping):
-                err = item.body["error"]
-                return _errored(str(err.get("type") or type_), str(err.get("message") or ""))
-            return _errored(
-                item.type or type_, item.message if item.message is not None else message
-            )
-        if isinstance(item, StreamErrorEvent):
-            return _errored(item.type, item.message)
-        if isinstance(item, Cut):
-            return _errored("api_error", "Internal server error")
-        if isinstance(item, SSE):
-            return _from_sse(item.body)
-        if isinstance(item, RawResponse):
-            return _from_raw(item)
-        done = finish(fake._draft(item, parsed), parsed, fake._next_id("msg"))
-        usage = done.message.get("usage")
-        if isinstance(usage, dict) and "service_tier" in usage:
-            usage["service_tier"] = "batch"
-        return {"type": "succeeded", "message": done.message}
-
     # -- JSON ----------------------------------------------------------------------------------
     def _json(self, batch: _Batch) -> dict[str, Any]:
         counts = dict.fromkeys(_COUNT_KEYS, 0)
@@ -402,7 +323,7 @@ class FakeBatches:
     # -- endpoints -----------------------------------------------------------------------------
     def create(self, req: _Incoming) -> Plan:
         """``POST /v1/messages/batches``."""
-        items = _parse_batch(req.body)
+        items = parse_batch(req.body)
         fake = self._fake
         batch = _Batch(
             id=fake._next_id("msgbatch"),
@@ -522,104 +443,3 @@ def _shuffled(n: int, seed: str) -> list[int]:
     if n >= 2 and order == sorted(order):
         order.reverse()
     return order
-
-
-def _parse_batch(raw: bytes) -> list[_Item]:
-    """Validate a ``POST /v1/messages/batches`` body: the batch, not each request's params."""
-    if len(raw) > MAX_BATCH_BYTES:
-        # Message from the docs' errors page, as for /v1/messages.
-        raise FakeAPIError(
-            413, "request_too_large", "Request exceeds the maximum allowed number of bytes."
-        )
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise bad(f"The request body is not valid JSON: {exc}") from None  # real prefix
-    if not isinstance(body, dict):
-        raise bad("body: Input should be a valid dictionary")  # CONSTRUCTED
-    check_keys(body, frozenset({"requests"}), "")
-    requests = body.get("requests")
-    if "requests" not in body:
-        raise bad("requests: Field required")  # CONSTRUCTED (pydantic style)
-    if not isinstance(requests, list):
-        raise bad("requests: Input should be a valid list")  # CONSTRUCTED
-    if not requests:
-        # CONSTRUCTED (pydantic style)
-        raise bad("requests: List should have at least 1 item after validation, not 0")
-    if len(requests) > MAX_BATCH_REQUESTS:
-        # CONSTRUCTED (pydantic style)
-        raise bad(
-            f"requests: List should have at most {MAX_BATCH_REQUESTS} items after validation, "
-            f"not {len(requests)}"
-        )
-    items: list[_Item] = []
-    seen: dict[str, int] = {}
-    for i, request in enumerate(requests):
-        path = f"requests.{i}."
-        if not isinstance(request, dict):
-            raise bad(f"requests.{i}: Input should be a valid dictionary")  # CONSTRUCTED
-        check_keys(request, frozenset({"custom_id", "params"}), path)
-        if "custom_id" not in request:
-            raise bad(f"{path}custom_id: Field required")  # CONSTRUCTED
-        custom_id = request["custom_id"]
-        if not isinstance(custom_id, str):
-            raise bad(f"{path}custom_id: Input should be a valid string")  # CONSTRUCTED
-        if not custom_id:
-            raise bad(f"{path}custom_id: String should have at least 1 character")  # CONSTRUCTED
-        if len(custom_id) > 64:
-            raise bad(f"{path}custom_id: String should have at most 64 characters")  # real (issues)
-        if not _CUSTOM_ID.match(custom_id):
-            # CONSTRUCTED (pydantic style)
-            raise bad(f"{path}custom_id: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'")
-        if custom_id in seen:
-            # CONSTRUCTED
-            raise bad(
-                f"{path}custom_id: Duplicate custom_id '{custom_id}' (also used by "
-                f"requests.{seen[custom_id]}); custom_id must be unique within a Message Batch."
-            )
-        seen[custom_id] = i
-        if "params" not in request:
-            raise bad(f"{path}params: Field required")  # CONSTRUCTED
-        params = request["params"]
-        if not isinstance(params, dict):
-            raise bad(f"{path}params: Input should be a valid dictionary")  # CONSTRUCTED
-        items.append(_Item(custom_id, params))
-    return items
-
-
-def _from_raw(item: RawResponse) -> dict[str, Any]:
-    body: Any = item.body
-    if isinstance(body, (bytes, bytearray, memoryview, str)):
-        try:
-            body = json.loads(bytes(body) if not isinstance(body, str) else body)
-        except ValueError:
-            body = None
-    if 200 <= item.status < 300 and isinstance(body, Mapping) and body.get("type") == "message":
-        return {"type": "succeeded", "message": dict(body)}
-    type_, message = error_defaults(item.status if item.status >= 400 else 500)
-    if isinstance(body, Mapping) and isinstance(body.get("error"), Mapping):
-        err = body["error"]
-        return _errored(str(err.get("type") or type_), str(err.get("message") or message))
-    return _errored(type_, message)
-
-
-def _from_sse(raw: str | bytes) -> dict[str, Any]:
-    from nbclaude._sse import iter_sse
-    from nbclaude._streaming import MessageAccumulator
-
-    data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
-    acc = MessageAccumulator()
-    for sse in iter_sse([data]):
-        try:
-            event = json.loads(sse.data)
-        except ValueError:
-            continue
-        if sse.event == "error":
-            err = event.get("error") if isinstance(event, Mapping) else None
-            err = err if isinstance(err, Mapping) else {}
-            return _errored(str(err.get("type") or "api_error"), str(err.get("message") or ""))
-        if isinstance(event, dict):
-            acc.feed(event)
-    if not acc.stopped:
-        return _errored("api_error", "Internal server error")
-    return {"type": "succeeded", "message": dict(acc.final())}

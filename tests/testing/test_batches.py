@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+import nbclaude.testing._batch_request as batch_request
 import nbclaude.testing._batches as fake_batches
 from nbclaude.testing import (
     SSE,
@@ -431,7 +432,7 @@ def test_duplicate_custom_ids_and_too_many_requests(http: httpx.Client) -> None:
 
 
 def test_a_batch_over_256_mb_is_a_413(http: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fake_batches, "MAX_BATCH_BYTES", 1000)
+    monkeypatch.setattr(batch_request, "MAX_BATCH_BYTES", 1000)
     r = http.post("/v1/messages/batches", json={"requests": requests_of("x" * 1000)})
     assert r.status_code == 413 and r.json()["error"]["type"] == "request_too_large"
 
