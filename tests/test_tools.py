@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pytest
+from conftest import run_async
 
 from nbclaude._schema import StructuredOutputError
 from nbclaude._tools import (
@@ -520,12 +521,7 @@ def test_async_tools() -> None:
     async def inside_a_running_loop() -> str:  # as in a Jupyter kernel
         return run_tool_call(use("slow_add", {"a": 2, "b": 2}), [slow_add])["content"]
 
-    # In a thread of its own: other tests may leave an event loop set on the main thread.
-    out: list[str] = []
-    thread = threading.Thread(target=lambda: out.append(asyncio.run(inside_a_running_loop())))
-    thread.start()
-    thread.join(10)
-    assert out == ["4"]
+    assert run_async(inside_a_running_loop()) == "4"
 
 
 def test_tools_run_off_the_main_thread() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import http.client as httplib
 import itertools
 import json
@@ -12,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import run_async
 
 from nbclaude.testing import Delay, FakeAnthropic, Text
 
@@ -256,7 +256,7 @@ def test_async_transport(fake: FakeAnthropic) -> None:
                 await c.post("/v1/messages", json=BODY, timeout=0.1)
             return "".join(parts), time.perf_counter() - t
 
-    text, waited = asyncio.run(main())
+    text, waited = run_async(main())
     assert text == "async hello"
     assert waited < 1.0
 
