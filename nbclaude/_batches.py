@@ -467,7 +467,6 @@ class BatchJob:
                 try:
                     self.cancel()
                 except Exception as exc:
-                    log.warning("nbclaude: could not cancel batch %s: %s", self.id, exc)
                     _note(interrupt, f"nbclaude could not cancel batch {self.id} ({exc}). {how}")
                     raise interrupt from None
             self._poll(poll_interval, bar, None)
@@ -511,8 +510,8 @@ class BatchJob:
         by_id = {str(line.get("custom_id")): line.get("result") or {} for line in lines}
         ids = self._custom_ids
         if ids is None:  # attached: our ids give the input order; others keep the API's order
-            known = all(_ID.match(cid) for cid in by_id)
-            ids = sorted(by_id, key=lambda c: int(_ID.match(c).group(1))) if known else list(by_id)  # type: ignore[union-attr]
+            index = {cid: int(m.group(1)) for cid in by_id if (m := _ID.match(cid))}
+            ids = sorted(by_id, key=index.__getitem__) if len(index) == len(by_id) else list(by_id)
         out: list[BatchItem] = []
         for i, custom_id in enumerate(ids):
             result = by_id.get(custom_id)
@@ -526,10 +525,12 @@ class BatchJob:
 
 
 def _note(exc: BaseException, text: str) -> None:
-    log.warning("nbclaude: %s", text)
-    add_note = getattr(exc, "add_note", None)  # Python 3.11+
+    """Attach ``text`` to the exception's traceback (Python 3.11+), else log it."""
+    add_note = getattr(exc, "add_note", None)
     if add_note is not None:
         add_note(text)
+    else:
+        log.warning("nbclaude: %s", text)
 
 
 def _add_to_session(session: Session, batch_id: str, results: BatchResults) -> None:

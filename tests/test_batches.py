@@ -547,3 +547,40 @@ def test_structured_output_and_tool_definitions() -> None:
     tools = sent(fake2)[0]["params"]["tools"]
     assert [t["name"] for t in tools] == ["add", "web_search"]
     assert tools[0]["input_schema"]["required"] == ["a", "b"] and tools[1] == server_tool
+
+
+def test_attach_keeps_the_api_order_for_foreign_custom_ids() -> None:
+    s, _fake = make(Text("for zeta"), Text("for alpha"))
+    body = {
+        "requests": [
+            {"custom_id": cid, "params": {"model": MODEL, "max_tokens": 10, "messages": m}}
+            for cid, m in (
+                ("zeta", [{"role": "user", "content": "z"}]),
+                ("alpha", [{"role": "user", "content": "a"}]),
+            )
+        ]
+    }
+    created = s.client.request("POST", "/v1/messages/batches", body=body)
+    results = BatchJob.attach(created["id"], session=s).wait(poll_interval=0)
+    by_id = {r.custom_id: r.text for r in results.replies.values()}
+    assert by_id == {"zeta": "for zeta", "alpha": "for alpha"} and len(results) == 2
+
+
+def test_when_the_cancel_fails_the_interrupt_is_raised_with_a_note() -> None:
+    from nbclaude import APIConnectionError
+
+    s, fake = make(per_poll=0)
+    job = s.batch(["a"], wait=False)
+
+    def broken_cancel() -> dict[str, Any]:
+        raise APIConnectionError("Connection error: refused (after 1 attempt(s)).")
+
+    def interrupt(batch: dict[str, Any]) -> None:
+        raise KeyboardInterrupt
+
+    job.cancel = broken_cancel  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt) as info:
+        job.wait(poll_interval=0, on_poll=interrupt)
+    note = " ".join(getattr(info.value, "__notes__", []))
+    assert f"could not cancel batch {job.id}" in note and "refused" in note
+    assert fake.batches[job.id]["processing_status"] == "in_progress"
