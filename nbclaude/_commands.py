@@ -216,7 +216,11 @@ def widget(m: ClaudeMagics, args: list[str]) -> Any:
 
 
 def offline(m: ClaudeMagics, args: list[str]) -> None:
-    """Use the offline fake API: no key, no network, deterministic replies."""
+    """Use the offline fake API: no key, no network, deterministic replies (sessions made
+    afterwards too: it sets ``NBCLAUDE_OFFLINE=1``)."""
+    import os
+
+    os.environ["NBCLAUDE_OFFLINE"] = "1"
     get_session().client = offline_client()
     print("Offline: replies now come from nbclaude's fake API (no model is called).")
 

@@ -177,7 +177,9 @@ class ClaudeMagics(Magics):
         return self.shell
 
     @observe("model", "system", "max_tokens")
-    def _config_changed(self, change: Any) -> None:
+    def _settings_changed(self, change: Any) -> None:
+        # (Not named _config_changed: that would replace traitlets' own method of that name,
+        # and settings from ipython_config.py would never arrive.)
         self._apply_config()
 
     def _apply_config(self) -> None:

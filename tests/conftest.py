@@ -30,7 +30,10 @@ _ENV = (
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
+        # setenv first, so monkeypatch records the variable's state and restores it (absent)
+        # after the test even if the code under test sets it (%claude offline does).
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     # Proxies would route loopback traffic elsewhere.
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.delenv(name, raising=False)

@@ -350,10 +350,15 @@ def test_save_and_load(ip: InteractiveShell, fake: FakeAnthropic, tmp_path: Path
 def test_offline_and_online(ip: InteractiveShell, fake: FakeAnthropic) -> None:
     _, cap = cell(ip, "%claude offline")
     assert "Offline" in cap.stdout
+    import os
+
+    assert os.environ.get("NBCLAUDE_OFFLINE") == "1"  # sessions made afterwards are offline too
+    assert nbclaude.Session().backend == "offline fake"
     result, cap = cell(ip, "%%claude\nHello, Claude")
     assert result.success and "offline" in markdown_of(cap).lower()
     _, cap = cell(ip, "%claude online")
     assert "api.anthropic.com" in cap.stdout and "No API key" in cap.stdout
+    assert "NBCLAUDE_OFFLINE" not in os.environ
 
 
 def test_unknown_command(ip: InteractiveShell, fake: FakeAnthropic) -> None:

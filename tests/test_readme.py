@@ -294,15 +294,6 @@ def _configured(block: Block) -> dict[str, Any]:
 
 
 @pytest.mark.kernel
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: nbclaude/_magics.py defines ClaudeMagics._config_changed (the observer of "
-        "model/system/max_tokens), which replaces traitlets' Configurable._config_changed, "
-        "so settings from ipython_config.py never reach ClaudeMagics (%config works). "
-        "Renaming the observer fixes it; then remove this xfail."
-    ),
-)
 def test_the_ipython_config_block_sets_the_defaults(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
