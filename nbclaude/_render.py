@@ -433,14 +433,14 @@ def _char_class(ch: str) -> str:
     return "punct" if isMdAsciiPunct(ord(ch)) or isPunctChar(ch) else "other"
 
 
-def _delimiter_works(marker: str, opening: bool, before: str, after: str) -> bool:
-    """Whether a delimiter run between ``before`` and ``after`` can open (or close)."""
+def _delimiter_flags(marker: str, before: str, after: str) -> tuple[bool, bool]:
+    """CommonMark's (can open, can close) for a delimiter run between two characters."""
     last, nxt = _char_class(before), _char_class(after)
     left = nxt != "space" and (nxt != "punct" or last != "other")
     right = last != "space" and (last != "punct" or nxt != "other")
-    if opening:
-        return left and (marker != "_" or not right or last == "punct")
-    return right and (marker != "_" or not left or nxt == "punct")
+    if marker == "_":
+        return left and (not right or last == "punct"), right and (not left or nxt == "punct")
+    return left, right
 
 
 class _Inline:
@@ -616,44 +616,59 @@ class _Inline:
         if not any(seg[0] == "d" for seg in segments):
             return "".join(seg[1] for seg in segments).strip(" \t")
 
-        # 3. emphasis: never two delimiter runs of one character side by side, and every
-        #    delimiter flanked so that it opens (or closes) as it did in the source
-        markers: dict[int, str] = {}
+        # 3. emphasis. Every delimiter run must be exactly one token's markup (runs that touch
+        #    merge, and CommonMark's "rule of 3" then pairs them differently), and a nested
+        #    pair should not use its parent's character; "*" and "_" are interchangeable.
+        pairs: dict[int, list[int]] = {}  # id -> [opening index, closing index, parent id]
+        stack: list[int] = []
         for i, seg in enumerate(segments):
-            if seg[0] != "d":
+            if seg[0] == "d" and seg[2] > 0:
+                pairs[seg[2]] = [i, -1, stack[-1] if stack else 0]
+                stack.append(seg[2])
+            elif seg[0] == "d" and -seg[2] in pairs:
+                pairs[-seg[2]][1] = i
+                while stack and stack.pop() != -seg[2]:
+                    pass
+        chars: dict[int, str] = {}
+
+        def char_at(index: int) -> str | None:
+            if 0 <= index < len(segments) and segments[index][0] == "d":
+                return chars.get(abs(segments[index][2]))
+            return None
+
+        for ident, (opening, closing, parent) in pairs.items():
+            original = segments[opening][1][0]
+            if original not in "*_":
+                chars[ident] = original
                 continue
-            marker = seg[1][0]
-            if -seg[2] in markers:
-                marker = markers[-seg[2]]
-            elif (
-                marker in "*_"
-                and i
-                and segments[i - 1][0] == "d"
-                and segments[i - 1][1][0] == marker
-            ):
-                marker = _OTHER_MARKER[marker]
-            markers[seg[2]] = marker
-            seg[1] = marker * len(seg[1])
+            taken = {char_at(opening - 1), char_at(closing + 1) if closing >= 0 else None}
+            choices = [c for c in (original, _OTHER_MARKER[original]) if c not in taken]
+            chars[ident] = next((c for c in choices if c != chars.get(parent)), None) or (
+                choices[0] if choices else original
+            )
+        for seg in segments:
+            if seg[0] == "d" and abs(seg[2]) in chars:
+                seg[1] = chars[abs(seg[2])] * len(seg[1])
+        # ... and flanked so that it opens (or closes) and does nothing else: write a neighbouring
+        # character as a character reference, which CommonMark sees as punctuation ("&" or ";").
+        # An opener wants no letter before it and no space after it; a closer the reverse.
         for i, seg in enumerate(segments):
             if seg[0] != "d":
                 continue
             opening = seg[2] > 0
             before = segments[i - 1][1][-1] if i else " "
             after = segments[i + 1][1][0] if i + 1 < len(segments) else " "
-            if _delimiter_works(seg[1][0], opening, before, after):
+            can_open, can_close = _delimiter_flags(seg[1][0], before, after)
+            if (can_open and not can_close) if opening else (can_close and not can_open):
                 continue
-            # write the neighbouring character as an entity: its first or last character is
-            # then punctuation ("&" or ";"), which is what CommonMark looks at
-            if i and segments[i - 1][0] == "t" and _char_class(before) != "punct":
-                prev = segments[i - 1]
-                prev[1] = prev[1][:-1] + f"&#{ord(before)};"
-            if (
-                i + 1 < len(segments)
-                and segments[i + 1][0] == "t"
-                and _char_class(after) != "punct"
-            ):
-                nxt = segments[i + 1]
-                nxt[1] = f"&#{ord(after)};" + nxt[1][1:]
+            outer, inner = (i - 1, i + 1) if opening else (i + 1, i - 1)
+            for index, unwanted in ((outer, "other"), (inner, "space")):
+                if 0 <= index < len(segments) and segments[index][0] == "t":
+                    text = segments[index][1]
+                    ch = text[-1] if index < i else text[0]
+                    if _char_class(ch) == unwanted:
+                        ref = f"&#{ord(ch)};"
+                        segments[index][1] = text[:-1] + ref if index < i else ref + text[1:]
         return "".join(seg[1] for seg in segments).strip(" \t")
 
 
