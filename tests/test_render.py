@@ -717,6 +717,7 @@ def test_emphasis_structure_survives() -> None:
         return re.sub(r"<(h\d)>(.*?)</\1>", lambda m: m[0].replace("\n", " "), html, flags=re.S)
 
     samples = ["".join(rng.choice(bits) for _ in range(rng.randint(1, 14))) for _ in range(3000)]
+    samples = [s for s in samples if "~~~" not in s]  # (fences: info strings are reduced)
     differ = [s for s in samples if norm(VSCODE.render(s)) != norm(VSCODE.render(safe_markdown(s)))]
     assert len(differ) <= 3, differ
 
