@@ -27,6 +27,23 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 /**
+ * An image thumbnail we made ourselves (Python sends `data:image/...` only; anything else is
+ * shown as its label).
+ * @param {{src?: string, width?: number, height?: number, label?: string}} block
+ * @returns {HTMLElement}
+ */
+export function thumbnail(block) {
+  const size = block.width && block.height ? ` ${block.width}×${block.height}` : "";
+  const alt = block.label || `Image${size}`;
+  if (typeof block.src !== "string" || !block.src.startsWith("data:image/")) {
+    return h("span", { class: "nbc-other", text: alt });
+  }
+  const img = /** @type {HTMLImageElement} */ (h("img", { class: "nbc-thumb", alt, title: alt }));
+  img.src = block.src;
+  return img;
+}
+
+/**
  * Copy text to the clipboard; resolves to whether it worked.
  * @param {string} text
  * @returns {Promise<boolean>}

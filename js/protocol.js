@@ -9,6 +9,9 @@
 //   models      ModelChoice[]  for the settings panel (GET /v1/models, or a built-in fallback)
 //   model, system, max_tokens  the session's settings (written by the settings panel)
 //   error       Banner | null  the error banner
+//   tool_names  string[]       the names of session.tools
+//   use_tools   boolean        widget turns may use the tools (written by the settings switch)
+//   approval    Approval|null  the tool call waiting for "Run tool" / "Deny tool"
 //
 // Everything that happens (deltas, commands, images) travels as custom messages, below.
 
@@ -30,8 +33,10 @@ export const FROM_VIEW = Object.freeze({
   ATTACH: "attach",
   /** `{type, id}`: forget a pending attachment. */
   DETACH: "detach",
-  /** `{type}`: a new view asks for the turn streaming now (answered with LIVE). */
+  /** `{type}`: a new view (or opened settings) asks for fresh state: LIVE and tool names. */
   SYNC: "sync",
+  /** `{type, id, allow, always?}`: the answer to the `approval` trait (Run tool / Deny tool). */
+  APPROVE: "approve",
 });
 
 /** Python -> front end. */
@@ -48,6 +53,8 @@ export const TO_VIEW = Object.freeze({
   ATTACHED: "attached",
   /** `{type, text}`: put this text back into the composer (a send was refused). */
   DRAFT: "draft",
+  /** `{type}`: the live reply so far is in the transcript now (a tool round); start afresh. */
+  STEP: "step",
 });
 
 /** Largest file the composer sends to Python (bytes); Python refuses larger ones too. */
@@ -60,8 +67,14 @@ export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif"
  * @typedef {{type: "text", text: string}
  *   | {type: "thinking", text: string}
  *   | {type: "image", src: string, width?: number, height?: number, label?: string}
+ *   | ToolBlock
  *   | {type: "other", label: string}} Block
  *   `image.src` is a `data:image/...` thumbnail made by Python, never a remote URL.
+ * @typedef {"running" | "done" | "failed" | "declined" | "not run"} ToolStatus
+ * @typedef {{type: "tool", id: string, name: string, input: string, status: ToolStatus,
+ *   result?: string, images?: Block[]}} ToolBlock
+ *   A tool call and its result. `input` is JSON text; everything is shown as text.
+ * @typedef {{id: string, name: string, input: string}} Approval
  * @typedef {{role: "user" | "assistant", blocks: Block[], meta?: Meta}} Entry
  * @typedef {{model?: string, stop_reason?: string | null, interrupted?: boolean,
  *   output_tokens?: number, cost?: number | null, prefill?: string | null}} Meta

@@ -1,7 +1,8 @@
 // The conversation: finished messages from the `transcript` trait plus the reply streaming now.
 
-import { copyButton, formatCost, formatCount, h } from "./dom.js";
+import { copyButton, formatCost, formatCount, h, thumbnail } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
+import { renderTool } from "./tools.js";
 
 /** @typedef {import("./protocol.js").Entry} Entry */
 /** @typedef {import("./protocol.js").Block} Block */
@@ -17,22 +18,6 @@ export function fillMarkdown(target, text) {
     const code = block.querySelector("code");
     block.append(copyButton("Copy code", () => code?.textContent ?? ""));
   }
-}
-
-/**
- * An image thumbnail we made ourselves (Python sends `data:image/...` only).
- * @param {{src: string, width?: number, height?: number, label?: string}} block
- * @returns {HTMLElement}
- */
-export function thumbnail(block) {
-  const size = block.width && block.height ? ` ${block.width}×${block.height}` : "";
-  const alt = block.label || `Image${size}`;
-  if (typeof block.src !== "string" || !block.src.startsWith("data:image/")) {
-    return h("span", { class: "nbc-other", text: alt });
-  }
-  const img = /** @type {HTMLImageElement} */ (h("img", { class: "nbc-thumb", alt, title: alt }));
-  img.src = block.src;
-  return img;
 }
 
 /**
@@ -82,6 +67,8 @@ export function renderEntry(entry) {
       body.append(h("details", { class: "nbc-thinking" }, h("summary", { text: "Thinking" }), div));
     } else if (block.type === "image") {
       body.append(thumbnail(block));
+    } else if (block.type === "tool") {
+      body.append(renderTool(block));
     } else {
       body.append(h("div", { class: "nbc-other", text: block.label || block.type }));
     }
@@ -117,10 +104,11 @@ export class LiveMessage {
     this.thinking = start.thinking || "";
     this.answer = h("div", { class: "nbc-md" });
     this.thinkingBody = h("div", { class: "nbc-md" });
+    // collapsed like thinking in history; the summary says it is still going
     this.thinkingBox = h(
       "details",
-      { class: "nbc-thinking", open: true, hidden: !this.thinking },
-      h("summary", { text: "Thinking" }),
+      { class: "nbc-thinking", hidden: !this.thinking },
+      h("summary", { text: "Thinking…" }),
       this.thinkingBody,
     );
     this.el = h(
@@ -150,6 +138,12 @@ export class LiveMessage {
     this.schedule();
   }
 
+  /** The reply so far went into the transcript (a tool round): stream the next step afresh. */
+  reset() {
+    this.replace({ text: "", thinking: "" });
+    this.thinkingBox.hidden = true;
+  }
+
   /** @param {{text?: string, thinking?: string, prefill?: string | null}} snapshot */
   replace(snapshot) {
     this.text = (snapshot.prefill || "") + (snapshot.text || "");
@@ -173,10 +167,8 @@ export class LiveMessage {
     const t0 = performance.now();
     this.dirty = false;
     fillMarkdown(this.answer, this.text);
-    if (this.thinking) {
-      this.thinkingBox.hidden = false;
-      fillMarkdown(this.thinkingBody, this.thinking);
-    }
+    this.thinkingBox.hidden = !this.thinking;
+    if (this.thinking) fillMarkdown(this.thinkingBody, this.thinking);
     this.lastCost = performance.now() - t0;
     this.el.dispatchEvent(new CustomEvent("nbc-painted", { bubbles: true }));
   }

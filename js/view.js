@@ -4,6 +4,7 @@
 import { Composer } from "./composer.js";
 import { formatCost, formatCount, h } from "./dom.js";
 import { FROM_VIEW, TO_VIEW } from "./protocol.js";
+import { ApprovalPrompt, markWaiting } from "./tools.js";
 import { Transcript } from "./transcript.js";
 
 /**
@@ -37,6 +38,7 @@ export class ChatView {
     // toolbar
     this.modelLabel = h("span", { class: "nbc-model" });
     this.usageLabel = h("span", { class: "nbc-usage", "aria-label": "Usage and cost" });
+    this.toolsBadge = h("span", { class: "nbc-tools-badge", hidden: true });
     this.settingsButton = h("button", {
       type: "button",
       class: "nbc-button nbc-quiet",
@@ -61,6 +63,7 @@ export class ChatView {
       { class: "nbc-toolbar" },
       h("span", { class: "nbc-title", text: "Claude" }),
       this.modelLabel,
+      this.toolsBadge,
       h("span", { class: "nbc-spacer" }),
       this.usageLabel,
       this.undoButton,
@@ -77,6 +80,10 @@ export class ChatView {
       h("input", { class: "nbc-field", type: "number", min: 1, step: 1 })
     );
     const settingsId = `nbc-settings-${Math.random().toString(36).slice(2, 10)}`;
+    this.toolsSwitch = /** @type {HTMLInputElement} */ (
+      h("input", { type: "checkbox", "aria-describedby": `${settingsId}-tools` })
+    );
+    this.toolsHint = h("div", { class: "nbc-hint", id: `${settingsId}-tools` });
     this.settingsButton.setAttribute("aria-controls", settingsId);
     this.settings = h(
       "div",
@@ -84,6 +91,12 @@ export class ChatView {
       h("label", {}, h("span", { text: "Model" }), this.modelSelect),
       h("label", {}, h("span", { text: "System prompt" }), this.systemInput),
       h("label", {}, h("span", { text: "Max tokens" }), this.maxTokensInput),
+      h(
+        "div",
+        { class: "nbc-tools-setting" },
+        h("label", { class: "nbc-check" }, this.toolsSwitch, h("span", { text: "Let Claude use tools" })),
+        this.toolsHint,
+      ),
     );
 
     // error banner
@@ -102,6 +115,12 @@ export class ChatView {
       h("div", { class: "nbc-banner-buttons" }, this.retryButton, this.dismissButton),
     );
 
+    this.approval = new ApprovalPrompt({
+      send: (content) => this.send(content),
+      hasFocus: () => this.root.contains(document.activeElement),
+      restoreFocus: () => this.composer.textarea.focus(),
+    });
+
     this.root = h(
       "div",
       // JupyterLab must not treat keys typed here as notebook shortcuts (Shift+Enter would
@@ -111,6 +130,7 @@ export class ChatView {
       this.settings,
       this.banner,
       this.transcript.el,
+      this.approval.el,
       this.composer.el,
     );
     el.append(this.root);
@@ -134,8 +154,12 @@ export class ChatView {
       const open = this.settings.hidden;
       this.settings.hidden = !open;
       this.settingsButton.setAttribute("aria-expanded", String(open));
-      if (open) this.modelSelect.focus();
+      if (open) {
+        this.modelSelect.focus();
+        this.send({ type: FROM_VIEW.SYNC }); // session.tools may have changed since
+      }
     });
+    this.toolsSwitch.addEventListener("change", () => this.setTrait("use_tools", this.toolsSwitch.checked));
     this.undoButton.addEventListener("click", () => this.send({ type: FROM_VIEW.UNDO }));
     this.clearButton.addEventListener("click", () => this.send({ type: FROM_VIEW.CLEAR }));
     this.retryButton.addEventListener("click", () => this.send({ type: FROM_VIEW.RETRY }));
@@ -181,7 +205,7 @@ export class ChatView {
   }
 
   wireModel() {
-    this.listen("change:transcript", () => this.transcript.setEntries(this.model.get("transcript")));
+    this.listen("change:transcript", () => this.renderTranscript());
     this.listen("change:busy", () => this.renderBusy());
     this.listen("change:usage", () => this.renderUsage());
     this.listen("change:cost", () => this.renderUsage());
@@ -190,6 +214,9 @@ export class ChatView {
     this.listen("change:model", () => this.renderSettings());
     this.listen("change:system", () => this.renderSettings());
     this.listen("change:max_tokens", () => this.renderSettings());
+    this.listen("change:tool_names", () => this.renderTools());
+    this.listen("change:use_tools", () => this.renderTools());
+    this.listen("change:approval", () => this.renderApproval());
     this.listen("msg:custom", (msg) => this.onMessage(msg));
   }
 
@@ -208,6 +235,9 @@ export class ChatView {
         if (!this.transcript.live) this.transcript.startLive(msg);
         else this.transcript.live.replace(msg);
         break;
+      case TO_VIEW.STEP:
+        this.transcript.live?.reset();
+        break;
       case TO_VIEW.TURN_END:
         this.transcript.endLive();
         break;
@@ -223,11 +253,46 @@ export class ChatView {
   }
 
   renderAll() {
-    this.transcript.setEntries(this.model.get("transcript"));
+    this.renderTranscript();
     this.renderBusy();
     this.renderUsage();
     this.renderError();
     this.renderSettings();
+    this.renderTools();
+    this.renderApproval();
+  }
+
+  renderTranscript() {
+    this.transcript.setEntries(this.model.get("transcript"));
+    markWaiting(this.transcript.el, this.model.get("approval")?.id);
+  }
+
+  renderApproval() {
+    /** @type {import("./protocol.js").Approval | null} */
+    const approval = this.model.get("approval");
+    this.approval.show(approval);
+    markWaiting(this.transcript.el, approval?.id);
+  }
+
+  renderTools() {
+    /** @type {string[]} */
+    const names = (this.model.get("tool_names") || []).map(String);
+    const on = Boolean(this.model.get("use_tools"));
+    this.toolsSwitch.checked = on && names.length > 0;
+    this.toolsSwitch.disabled = names.length === 0;
+    if (names.length) {
+      this.toolsHint.textContent =
+        `${names.length === 1 ? "Tool" : "Tools"}: ${names.join(", ")}. Claude asks before each call.`;
+    } else {
+      this.toolsHint.replaceChildren(
+        "No tools yet: add Python functions to ",
+        h("code", { text: "session.tools" }),
+        " (for example nbclaude.get_session().tools.append(my_function)).",
+      );
+    }
+    this.toolsBadge.hidden = !(on && names.length);
+    this.toolsBadge.textContent = `${names.length} ${names.length === 1 ? "tool" : "tools"}`;
+    this.toolsBadge.title = `Claude may use: ${names.join(", ")}`;
   }
 
   renderBusy() {

@@ -14,23 +14,33 @@ model         str                         the session's settings (two-way)
 system        str
 max_tokens    int
 error         :class:`Banner` or None     the error banner
+tool_names    list of str                 the names of ``session.tools``
+use_tools     bool                        widget turns may use the tools (two-way)
+approval      :class:`Approval` or None   the tool call waiting for "Run tool" / "Deny tool"
 ============  ==========================  ==================================================
 
 Everything that happens travels as custom messages: the front end sends the ``FROM_VIEW``
 kinds (images as binary buffers, never base64 in JSON), Python sends the ``TO_VIEW`` kinds.
 Deltas carry only the text that is new since the previous delta, so the bytes sent grow
 linearly with the reply.
+
+Tool calls are shown from the history: each ``tool_use`` block becomes a ``"tool"``
+:class:`Block` carrying its paired ``tool_result`` (status, result text, thumbnails), and the
+user messages that only carry tool results disappear, so one reply with its tool rounds reads
+as one message. While a turn runs, results not yet recorded come from ``tool_result`` events.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, Literal, TypedDict
 
 from ._exceptions import APIError, NbClaudeError
 
 __all__ = [
+    "APPROVE",
     "ATTACH",
     "ATTACHED",
     "CLEAR",
@@ -41,24 +51,31 @@ __all__ = [
     "FROM_VIEW",
     "IMAGE_TYPES",
     "LIVE",
+    "MAX_TOOL_TEXT",
     "MAX_UPLOAD_BYTES",
     "RETRY",
     "SEND",
+    "STEP",
     "STOP",
     "SYNC",
     "TO_VIEW",
     "TURN_END",
     "TURN_START",
     "UNDO",
+    "Approval",
     "Banner",
     "Block",
     "Entry",
     "Meta",
     "ModelChoice",
+    "ToolStatus",
+    "approval",
     "banner",
     "entry",
+    "json_text",
     "model_choices",
     "system_text",
+    "tool_status",
     "transcript",
 ]
 
@@ -79,8 +96,12 @@ UNDO: Final = "undo"
 ATTACH: Final = "attach"
 #: ``{type, id}``: forget a pending attachment.
 DETACH: Final = "detach"
-#: ``{type}``: a new view asks for the reply streaming now (answered with :data:`LIVE`).
+#: ``{type}``: a new view (or an opened settings panel) asks for fresh state: the reply
+#: streaming now (answered with :data:`LIVE`) and the names of ``session.tools``.
 SYNC: Final = "sync"
+#: ``{type, id, allow, always?}``: the answer to the ``approval`` trait: run the tool call
+#: ``id`` (``allow``) or not; ``always`` runs this tool without asking for the rest of the chat.
+APPROVE: Final = "approve"
 
 # -- Python -> front end ----------------------------------------------------------------------
 #: ``{type, index, model, prefill}``: an assistant reply starts.
@@ -95,6 +116,9 @@ LIVE: Final = "live"
 ATTACHED: Final = "attached"
 #: ``{type, text}``: put this text back into the composer (a send was refused).
 DRAFT: Final = "draft"
+#: ``{type}``: the live reply so far is in the transcript now (a tool round was recorded);
+#: the next step of the reply streams into an empty live reply.
+STEP: Final = "step"
 
 #: The same tables as ``FROM_VIEW`` / ``TO_VIEW`` in ``js/protocol.js``.
 FROM_VIEW: Final[Mapping[str, str]] = {
@@ -107,6 +131,7 @@ FROM_VIEW: Final[Mapping[str, str]] = {
     "ATTACH": ATTACH,
     "DETACH": DETACH,
     "SYNC": SYNC,
+    "APPROVE": APPROVE,
 }
 TO_VIEW: Final[Mapping[str, str]] = {
     "TURN_START": TURN_START,
@@ -115,6 +140,7 @@ TO_VIEW: Final[Mapping[str, str]] = {
     "LIVE": LIVE,
     "ATTACHED": ATTACHED,
     "DRAFT": DRAFT,
+    "STEP": STEP,
 }
 
 #: Largest upload accepted from the browser, in bytes (the front end checks it too).
@@ -124,22 +150,35 @@ IMAGE_TYPES: Final = ("image/jpeg", "image/png", "image/gif", "image/webp")
 
 #: Longest side of the thumbnails shown in the transcript (shown at 160 CSS px; sharp on 2x).
 THUMB_EDGE: Final = 320
+#: Most characters of a tool's input JSON or result text kept for display (the model gets
+#: everything; the widget shows a collapsed preview).
+MAX_TOOL_TEXT: Final = 4000
+
+ToolStatus = Literal["running", "done", "failed", "declined", "not run"]
 
 
 class Block(TypedDict, total=False):
     """One displayable piece of a message.
 
     ``type`` is ``"text"`` / ``"thinking"`` (with ``text``), ``"image"`` (with ``src``, a
-    ``data:image/...`` thumbnail made here, and ``width``/``height`` of the sent image) or
-    ``"other"`` (with a ``label``: documents, tool calls, remote images by URL, ...).
+    ``data:image/...`` thumbnail made here, and ``width``/``height`` of the sent image),
+    ``"tool"`` (a tool call: ``id``, ``name``, ``input`` as JSON text, ``status``, and once it
+    ran ``result`` text plus ``images``, thumbnails of pictures it returned) or ``"other"``
+    (with a ``label``: documents, remote images by URL, ...). All text is shown as text.
     """
 
-    type: Literal["text", "thinking", "image", "other"]
+    type: Literal["text", "thinking", "image", "tool", "other"]
     text: str
     src: str
     width: int
     height: int
     label: str
+    id: str
+    name: str
+    input: str
+    status: ToolStatus
+    result: str
+    images: list[Block]
 
 
 class Meta(TypedDict, total=False):
@@ -161,6 +200,14 @@ class Entry(_EntryBase, total=False):
     """One message of the transcript trait."""
 
     meta: Meta
+
+
+class Approval(TypedDict):
+    """The ``approval`` trait: a tool call waiting for "Run tool" / "Deny tool"."""
+
+    id: str
+    name: str
+    input: str
 
 
 class ModelChoice(TypedDict, total=False):
@@ -213,6 +260,108 @@ def _document_label(block: Mapping[str, Any]) -> str:
     return ": ".join(p for p in parts[:2] if p) + (f" ({parts[2]})" if parts[2] else "")
 
 
+def _clip(text: str, limit: int = MAX_TOOL_TEXT) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n\u2026 ({len(text) - limit:,} more characters)"
+
+
+def json_text(value: Any, limit: int = MAX_TOOL_TEXT) -> str:
+    """``value`` as indented JSON text for display, cut at ``limit`` characters.
+
+    Examples
+    --------
+    >>> print(json_text({"city": "<b>Paris</b>"}))
+    {
+      "city": "<b>Paris</b>"
+    }
+    """
+    try:
+        text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return _clip(text, limit)
+
+
+#: What ``run_tool_call`` answers for a declined call (``nbclaude._tool_run._DECLINED``;
+#: tests/test_protocol.py checks they agree). Matched for results loaded from a saved
+#: session, whose ``ToolResult`` attributes are gone.
+_DECLINED = "The user declined to run this tool."
+
+
+def _result_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Mapping):
+        content = [content]
+    if not isinstance(content, list):
+        return "" if content is None else str(content)
+    return "\n".join(
+        str(b.get("text") or "")
+        for b in content
+        if isinstance(b, Mapping) and b.get("type") == "text"
+    )
+
+
+def tool_status(result: Mapping[str, Any] | None, *, running: bool = False) -> ToolStatus:
+    """How a tool call went, from its ``tool_result`` block (``None``: no result yet).
+
+    Examples
+    --------
+    >>> tool_status({"type": "tool_result", "tool_use_id": "t", "content": "4"})
+    'done'
+    >>> tool_status(None, running=True), tool_status(None)
+    ('running', 'not run')
+    """
+    if result is None:
+        return "running" if running else "not run"
+    content = result.get("content")
+    if getattr(result, "declined", False) or (
+        result.get("is_error") and _result_text(content) == _DECLINED
+    ):
+        return "declined"
+    server_error = isinstance(content, Mapping) and str(content.get("type", "")).endswith("_error")
+    return "failed" if result.get("is_error") or server_error else "done"
+
+
+def _result_part(item: Any, images: list[Block]) -> str | None:
+    """One block of a tool result as a line of text (pictures go to ``images``)."""
+    if not isinstance(item, Mapping):
+        return str(item)
+    kind = str(item.get("type") or "")
+    if kind == "text":
+        return str(item.get("text") or "")
+    if kind == "image":
+        thumb = _thumbnail(item)
+        if thumb["type"] == "image" and len(images) < 4:
+            images.append(thumb)
+            return None
+        return f"[{thumb.get('label') or 'image'}]"
+    if kind == "document":
+        return f"[{_document_label(item)}]"
+    if kind.endswith("_error"):
+        return f"error: {item.get('error_code') or kind}"
+    title = item.get("title")
+    where = item.get("url") or item.get("source")
+    if title or where:
+        return " \u2014 ".join(str(x) for x in (title, where) if x)
+    return f"[{kind or 'block'}]"
+
+
+def _fill(call: Block, result: Mapping[str, Any], *, running: bool = False) -> None:
+    call["status"] = tool_status(result, running=running)
+    content = result.get("content")
+    if isinstance(content, str):
+        call["result"] = _clip(content)
+        return
+    items = [content] if isinstance(content, Mapping) else list(content or [])
+    images: list[Block] = []
+    lines = [line for line in (_result_part(i, images) for i in items) if line is not None]
+    call["result"] = _clip("\n".join(lines))
+    if images:
+        call["images"] = images
+
+
 def _block(block: Any) -> Block | None:
     if isinstance(block, str):
         return {"type": "text", "text": block}
@@ -231,36 +380,43 @@ def _block(block: Any) -> Block | None:
     if kind == "document":
         return {"type": "other", "label": _document_label(block)}
     if kind in ("tool_use", "server_tool_use"):
-        return {"type": "other", "label": f"tool call: {block.get('name', '?')}"}
+        return {
+            "type": "tool",
+            "id": str(block.get("id") or ""),
+            "name": str(block.get("name") or "?"),
+            "input": json_text(block.get("input")),
+        }
     if kind and str(kind).endswith("tool_result"):
         return {"type": "other", "label": "tool result"}
     return {"type": "other", "label": str(kind or "block")}
 
 
 def entry(message: Mapping[str, Any], meta: Meta | None = None) -> Entry:
-    """A message of ``Session.messages`` as the transcript shows it.
+    """A message of ``Session.messages`` as the transcript shows it (on its own: tool calls
+    are paired with their results by :func:`transcript`).
 
     Examples
     --------
     >>> entry({"role": "user", "content": "Hi"})
     {'role': 'user', 'blocks': [{'type': 'text', 'text': 'Hi'}]}
     """
-    role: Literal["user", "assistant"] = (
-        "assistant" if message.get("role") == "assistant" else "user"
-    )
-    content = message.get("content")
-    raw: Iterable[Any] = [content] if isinstance(content, str) else (content or [])
-    blocks = [b for b in (_block(item) for item in raw) if b is not None]
-    out: Entry = {"role": role, "blocks": blocks}
-    if meta:
-        out["meta"] = meta
-    return out
+    return transcript([message], {id(message): meta} if meta else None)[0]
 
 
 def transcript(
-    messages: Sequence[Mapping[str, Any]], metas: Mapping[int, Meta] | None = None
+    messages: Sequence[Mapping[str, Any]],
+    metas: Mapping[int, Meta] | None = None,
+    *,
+    results: Mapping[str, Mapping[str, Any]] | None = None,
+    running: bool = False,
 ) -> list[Entry]:
     """All of ``Session.messages`` as transcript entries; ``metas`` is keyed by ``id(message)``.
+
+    Each ``tool_use`` block becomes a ``"tool"`` block with its ``tool_result`` (from the
+    next message, or from ``results`` by ``tool_use_id`` while a turn runs); user messages
+    that only carry paired tool results are left out and the assistant messages around them
+    make one entry. Calls without a result are ``"running"`` when ``running``, else
+    ``"not run"``.
 
     Examples
     --------
@@ -269,7 +425,65 @@ def transcript(
     ['user', 'assistant']
     """
     metas = metas or {}
-    return [entry(m, metas.get(id(m))) for m in messages]
+    results = results or {}
+    out: list[Entry] = []
+    calls: dict[str, Block] = {}
+    merge = False
+    for message in messages:
+        role: Literal["user", "assistant"] = (
+            "assistant" if message.get("role") == "assistant" else "user"
+        )
+        content = message.get("content")
+        raw: Iterable[Any] = [content] if isinstance(content, str) else (content or [])
+        blocks: list[Block] = []
+        paired = False
+        for item in raw:
+            if isinstance(item, Mapping) and str(item.get("type") or "").endswith("tool_result"):
+                call = calls.get(str(item.get("tool_use_id") or ""))
+                if call is not None and "status" not in call:
+                    _fill(call, item)
+                    paired = True
+                    continue
+            block = _block(item)
+            if block is None:
+                continue
+            if block["type"] == "tool":
+                calls[block["id"]] = block
+            blocks.append(block)
+        meta = metas.get(id(message))
+        if role == "user" and paired and not blocks:
+            merge = True  # only tool results: they belong to the reply around them
+            continue
+        if merge and role == "assistant" and out and out[-1]["role"] == "assistant":
+            out[-1]["blocks"].extend(blocks)
+            if meta:
+                out[-1]["meta"] = meta
+        else:
+            e: Entry = {"role": role, "blocks": blocks}
+            if meta:
+                e["meta"] = meta
+            out.append(e)
+        merge = False
+    for call in calls.values():
+        if "status" not in call:
+            found = results.get(call["id"])
+            if found is not None:
+                _fill(call, found)
+            else:
+                call["status"] = "running" if running else "not run"
+    return out
+
+
+def approval(call_id: str, name: str, arguments: Any) -> Approval:
+    """The ``approval`` trait for a tool call: its id, name and input as JSON text.
+
+    Examples
+    --------
+    >>> a = approval("toolu_1", "add", {"a": 1})
+    >>> a["id"], a["name"], a["input"].splitlines()
+    ('toolu_1', 'add', ['{', '  "a": 1', '}'])
+    """
+    return {"id": call_id, "name": name, "input": json_text(arguments)}
 
 
 def banner(error: BaseException, *, retry: bool) -> Banner:

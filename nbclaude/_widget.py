@@ -9,6 +9,11 @@ How it works (the protocol is in :mod:`nbclaude._protocol` and ``js/protocol.js`
 * Deltas go to the front end as custom messages, coalesced every ~100 ms and carrying only new
   text; the finished transcript lives in the ``transcript`` trait.
 * Images come from the browser as binary buffers and go through ``nbclaude.image``'s pipeline.
+* Tools: the "Let Claude use tools" switch (``use_tools``) decides whether this widget's turns
+  may call ``session.tools``. Each call of a turn started here waits for "Run tool" / "Deny
+  tool" in this widget (the ``approval`` trait; Stop denies it and ends the turn). Tool calls
+  from other turns (``%%claude`` asks in its cell) are only shown. Calls, their results and
+  thinking appear collapsed in the transcript, rebuilt from ``session.messages``.
 * Every failure shows in the widget's error banner (with Retry when it makes sense) and in the
   kernel log: exceptions in comm handlers would otherwise vanish.
 """
@@ -17,8 +22,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -137,6 +144,43 @@ def _metas_for(messages: list[Any]) -> dict[int, proto.Meta]:
         return out
 
 
+class _StoppedWhileAskingError(Exception):
+    """Raised by the widget's approver when Stop was pressed: ends the tool loop at once (the
+    session answers the open calls "Interrupted by the user." and keeps the turn, stopped)."""
+
+
+@dataclass
+class _Pending:
+    """A tool call waiting for the user's answer."""
+
+    id: str
+    name: str
+    answered: threading.Event = field(default_factory=threading.Event)
+    allow: bool = False
+    always: bool = False
+    stopped: bool = False
+
+
+#: Open widgets, so Stop in any of them can cancel an approval another one is waiting for.
+_OPEN: weakref.WeakSet[ChatWidget] = weakref.WeakSet()
+
+
+def _tool_names(tools: list[Any]) -> list[str]:
+    """The names of ``session.tools`` as the API will see them."""
+    from ._tool_def import Tool
+
+    names: list[str] = []
+    for item in tools:
+        if isinstance(item, Mapping):
+            names.append(str(item.get("name") or item.get("type") or "?"))
+            continue
+        try:
+            names.append(Tool(item).name)
+        except Exception:  # a broken tool: sending will say what is wrong with it
+            names.append(str(getattr(item, "__name__", type(item).__name__)))
+    return names
+
+
 class ChatWidget(anywidget.AnyWidget):
     """A chat with Claude in a notebook, on the same session as ``%%claude``.
 
@@ -145,6 +189,11 @@ class ChatWidget(anywidget.AnyWidget):
     max tokens under Settings. The transcript is the session's history: turns made with
     ``%%claude`` or ``Session.send`` appear here while they stream, and the next ``%%claude``
     continues what was said here. Several widgets on one session stay in sync.
+
+    Tools: put Python functions in ``session.tools`` and Claude may call them from the widget
+    ("Let Claude use tools" under Settings, on by default). Each call waits for "Run tool" or
+    "Deny tool" (or "Always allow" that tool for the rest of the chat); tool calls, their
+    results and Claude's thinking show collapsed in the transcript.
 
     Parameters
     ----------
@@ -157,6 +206,10 @@ class ChatWidget(anywidget.AnyWidget):
     >>> chat = nbclaude.ChatWidget()          # doctest: +SKIP
     >>> chat                                  # doctest: +SKIP
     >>> nbclaude.ChatWidget(session=nbclaude.Session(model="claude-haiku-4-5"))  # doctest: +SKIP
+    >>> def add(a: float, b: float) -> float:
+    ...     "Add two numbers."
+    ...     return a + b
+    >>> nbclaude.get_session().tools.append(add)  # the widget asks before each call
     """
 
     # anywidget reads these files (and, with ANYWIDGET_HMR=1 in a source checkout, reloads
@@ -174,6 +227,9 @@ class ChatWidget(anywidget.AnyWidget):
     system = traitlets.Unicode("").tag(sync=True)
     max_tokens = traitlets.Int(1024).tag(sync=True)
     error = traitlets.Instance(dict, allow_none=True).tag(sync=True)
+    tool_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    use_tools = traitlets.Bool(True).tag(sync=True)
+    approval = traitlets.Instance(dict, allow_none=True).tag(sync=True)
 
     def __init__(self, session: Session | None = None, **kwargs: Any) -> None:
         from ._session import Session, get_session
@@ -193,11 +249,22 @@ class ChatWidget(anywidget.AnyWidget):
         self._attachments: dict[str, Future[dict[str, Any]]] = {}
         self._workers: list[threading.Thread] = []
         self._unsubscribe: Callable[[], None] | None = None
+        # tools: results of the running turn not yet in the history, the call being asked
+        # about, tools allowed for the rest of the chat, and Stop pressed during our turn
+        self._results: dict[str, Mapping[str, Any]] = {}
+        self._shown = 0  # len(session.messages) when the transcript trait was last made
+        self._call_id = ""
+        self._pending: _Pending | None = None
+        self._pending_lock = threading.Lock()
+        self._allowed: set[str] = set()
+        self._stopping = False
+        self._names_key: tuple[int, ...] | None = None
         _bundle("widget.js")
         _bundle("widget.css")
         super().__init__(**kwargs)
         self._refresh()
         self._unsubscribe = session.subscribe(self._on_event)
+        _OPEN.add(self)
         self.on_msg(self._on_view_message)
         self.observe(self._on_setting, names=["model", "system", "max_tokens"])
         self._start_worker(self._load_models, "nbclaude-widget-models")
@@ -221,6 +288,9 @@ class ChatWidget(anywidget.AnyWidget):
             pump.close()
             self._pump = None
         getattr(self, "_attachments", {}).clear()
+        if hasattr(self, "_pending_lock"):
+            self._cancel_approval()  # a turn waiting for this widget's answer ends (stopped)
+        _OPEN.discard(self)
         super().close()
 
     def __repr__(self) -> str:
@@ -233,19 +303,31 @@ class ChatWidget(anywidget.AnyWidget):
         s = self._session
         with s._state:
             messages = list(s.messages)
-        entries = proto.transcript(messages, _metas_for(messages))
+            tools = list(s.tools)
+        busy = s.busy
+        entries = proto.transcript(
+            messages, _metas_for(messages), results=dict(self._results), running=busy
+        )
+        self._shown = len(messages)
         with self._out_lock, self.hold_sync():
             self._syncing = True
             try:
                 self.transcript = [dict(e) for e in entries]
-                self.busy = s.busy
+                self.busy = busy
                 self.usage = s.usage
                 self.cost = s.cost
                 self.model = s.model
                 self.system = proto.system_text(s.system)
                 self.max_tokens = s.max_tokens
+                self._refresh_tool_names(tools)
             finally:
                 self._syncing = False
+
+    def _refresh_tool_names(self, tools: list[Any]) -> None:
+        key = tuple(id(t) for t in tools)
+        if key != self._names_key:
+            self._names_key = key
+            self.tool_names = _tool_names(tools)
 
     def _set(self, **traits: Any) -> None:
         with self._out_lock, self.hold_sync():
@@ -306,9 +388,27 @@ class ChatWidget(anywidget.AnyWidget):
             pump = self._pump
             if pump is not None:
                 pump.push(str(event.get("kind") or "text"), text)
+        elif kind == "tool_call":
+            self._call_id = str(event.get("id") or "")
+            with self._session._state:
+                recorded = len(self._session.messages) != self._shown
+            if recorded:  # a tool round was recorded: show it, and stream the next step afresh
+                self._end_pump()
+                live = self._live
+                if live is not None:
+                    live.update(text="", thinking="", prefill=None)
+                self._refresh()
+                self._post({"type": proto.STEP})
+                self._pump = _DeltaPump(self._post, DELTA_INTERVAL)
+        elif kind == "tool_result":
+            result = event.get("result")
+            if isinstance(result, Mapping) and result.get("tool_use_id"):
+                self._results[str(result["tool_use_id"])] = result
+                self._refresh()
         elif kind == "turn_start":
             message = event.get("message") or {}
             self._retry_parts = _parts_of(message)
+            self._results = {}
             self._live = {
                 "index": event.get("index"),
                 "model": event.get("model"),
@@ -334,11 +434,11 @@ class ChatWidget(anywidget.AnyWidget):
             self._end_pump()
             reply = event.get("reply")
             if reply is not None and event.get("recorded"):
-                with self._session._state:
-                    last = self._session.messages[-1] if self._session.messages else None
-                if last is not None and last.get("role") == "assistant":
+                last = self._last_reply_message()
+                if last is not None:
                     _remember_meta(last, _meta_of(reply))
             self._live = None
+            self._results = {}
             self._refresh()
             interrupted = bool(getattr(reply, "interrupted", False))
             self._post({"type": proto.TURN_END, "interrupted": interrupted})
@@ -346,6 +446,7 @@ class ChatWidget(anywidget.AnyWidget):
         elif kind == "error":
             self._end_pump()
             self._live = None
+            self._results = {}
             self._refresh()
             self._post({"type": proto.TURN_END, "interrupted": True})
             error = event.get("error")
@@ -353,7 +454,22 @@ class ChatWidget(anywidget.AnyWidget):
                 self._show_error(error, retry=self._retry_parts is not None)
             self._set(busy=self._session.busy)
         elif kind in ("undo", "reset", "change"):
+            if kind == "reset":
+                self._allowed.clear()  # "always allow" lasts for one chat
             self._refresh()
+
+    def _last_reply_message(self) -> Mapping[str, Any] | None:
+        """The last assistant message of the turn that just ended (after its tool rounds)."""
+        start = self._live.get("index") if self._live is not None else None
+        with self._session._state:
+            messages = self._session.messages
+            first = start if isinstance(start, int) else len(messages) - 1
+            found: Mapping[str, Any] | None = None
+            for message in reversed(messages[max(first, 0) :]):
+                if message.get("role") == "assistant":
+                    found = message
+                    break
+        return found
 
     def _end_pump(self) -> None:
         pump, self._pump = self._pump, None
@@ -374,7 +490,13 @@ class ChatWidget(anywidget.AnyWidget):
             ids = [str(i) for i in msg.get("attachments") or []]
             self._send_turn(str(msg.get("text") or ""), ids)
         elif kind == proto.STOP:
+            for widget in list(_OPEN):  # whichever widget on this session is asking
+                if widget._session is self._session:
+                    widget._stopping = True
+                    widget._cancel_approval()
             self._session.stop()
+        elif kind == proto.APPROVE:
+            self._answer(msg)
         elif kind == proto.RETRY:
             parts = self._retry_parts
             if parts:
@@ -396,6 +518,10 @@ class ChatWidget(anywidget.AnyWidget):
             live = self._live
             if live is not None:
                 self._post({"type": proto.LIVE, **live})
+            with self._session._state:
+                tools = list(self._session.tools)
+            with self._out_lock, self.hold_sync():
+                self._refresh_tool_names(tools)
 
     def _attach(self, msg: Mapping[str, Any], buffers: list[Any]) -> None:
         att_id = str(msg.get("id") or "")
@@ -463,8 +589,11 @@ class ChatWidget(anywidget.AnyWidget):
                 started.append(True)
 
         unsubscribe = self._session.subscribe(seen)
+        self._stopping = False
         try:
-            self._session.send(*parts)
+            self._session.send(*parts, **self._tool_options())
+        except _StoppedWhileAskingError:
+            pass  # Stop during an approval: the session kept the turn, marked stopped
         except NbClaudeError as exc:
             if not started:  # refused before sending: no error event was emitted
                 if draft:
@@ -476,6 +605,61 @@ class ChatWidget(anywidget.AnyWidget):
             self._show_error(exc, retry=False)
         finally:
             unsubscribe()
+
+    # -- tools --------------------------------------------------------------------------------
+
+    def _tool_options(self) -> dict[str, Any]:
+        """What this widget's turns pass to ``Session.send`` about tools."""
+        if not self._session.tools:
+            return {}
+        if self.use_tools:
+            return {"approve": self._approve}
+        # The session always offers its tools; with the switch off Claude may not call them.
+        return {"tool_choice": {"type": "none"}}
+
+    def _approve(self, name: str, arguments: dict[str, Any]) -> bool:
+        """Ask in the widget whether to run a tool call (runs in the turn's worker thread)."""
+        if self._stopping:
+            raise _StoppedWhileAskingError()
+        if name in self._allowed:
+            return True
+        pending = _Pending(id=self._call_id, name=name)
+        with self._pending_lock:
+            self._pending = pending
+        try:
+            self._set(approval=dict(proto.approval(pending.id, name, arguments)))
+            pending.answered.wait()
+        finally:
+            with self._pending_lock:
+                if self._pending is pending:
+                    self._pending = None
+            try:
+                self._set(approval=None)
+            except Exception:  # the widget was closed meanwhile
+                log.debug("nbclaude ChatWidget: could not clear the approval", exc_info=True)
+        if pending.stopped:
+            raise _StoppedWhileAskingError()
+        if pending.allow and pending.always:
+            self._allowed.add(name)
+        return pending.allow
+
+    def _answer(self, msg: Mapping[str, Any]) -> None:
+        """The user clicked "Run tool" or "Deny tool" (comm handler: returns at once)."""
+        with self._pending_lock:
+            pending = self._pending
+            if pending is None or pending.id != str(msg.get("id") or ""):
+                return  # a stale answer (another view answered first, or the turn ended)
+            pending.allow = msg.get("allow") is True
+            pending.always = msg.get("always") is True
+            self._pending = None
+        pending.answered.set()
+
+    def _cancel_approval(self) -> None:
+        with self._pending_lock:
+            pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.stopped = True
+            pending.answered.set()
 
     # -- settings from the front end ----------------------------------------------------------
 

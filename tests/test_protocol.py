@@ -63,3 +63,147 @@ def test_banner_never_carries_secrets() -> None:
     banner = proto.banner(err, retry=True)
     assert "sk-ant-secret" not in json.dumps(banner)
     assert banner["request_id"] == "req_9"
+
+
+def test_declined_text_matches_the_tool_runner() -> None:
+    from nbclaude._tool_run import _DECLINED
+
+    assert proto._DECLINED == _DECLINED
+
+
+def _tool_round(result: dict[str, object]) -> list[dict[str, object]]:
+    return [
+        {"role": "user", "content": "Weather?"},
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "text", "text": "Checking."},
+                {"type": "tool_use", "id": "toolu_1", "name": "weather", "input": {"city": "Oslo"}},
+            ],
+        },
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", **result}]},
+        {"role": "assistant", "content": "Cold."},
+    ]
+
+
+def test_tool_rounds_fold_into_one_reply() -> None:
+    entries = proto.transcript(_tool_round({"content": "-3 C"}))
+    assert [e["role"] for e in entries] == ["user", "assistant"]
+    assert entries[1]["blocks"] == [
+        {"type": "text", "text": "Checking."},
+        {
+            "type": "tool",
+            "id": "toolu_1",
+            "name": "weather",
+            "input": '{\n  "city": "Oslo"\n}',
+            "status": "done",
+            "result": "-3 C",
+        },
+        {"type": "text", "text": "Cold."},
+    ]
+    # the meta of the last message of the reply is the reply's
+    messages = _tool_round({"content": "-3 C"})
+    meta: proto.Meta = {"model": "m", "stop_reason": "end_turn"}
+    assert proto.transcript(messages, {id(messages[3]): meta})[1]["meta"] == meta
+
+
+def test_tool_status_from_history() -> None:
+    def status(**result: object) -> str:
+        (call,) = [
+            b for b in proto.transcript(_tool_round(result))[1]["blocks"] if b["type"] == "tool"
+        ]
+        return call["status"]
+
+    assert status(content="ok") == "done"
+    assert status(content="ValueError: x", is_error=True) == "failed"
+    assert status(content="The user declined to run this tool.", is_error=True) == "declined"
+    # a call without a result: running while the turn runs (from events), else not run
+    messages = _tool_round({"content": "x"})[:2]
+    assert proto.transcript(messages)[1]["blocks"][1]["status"] == "not run"
+    assert proto.transcript(messages, running=True)[1]["blocks"][1]["status"] == "running"
+    live = {"toolu_1": {"type": "tool_result", "tool_use_id": "toolu_1", "content": "5 C"}}
+    block = proto.transcript(messages, results=live, running=True)[1]["blocks"][1]
+    assert (block["status"], block["result"]) == ("done", "5 C")
+
+
+def test_tool_results_are_text_with_our_own_thumbnails() -> None:
+    import numpy as np
+
+    from nbclaude import image
+
+    picture = image(np.zeros((40, 60, 3), dtype=np.uint8))
+    content = [
+        {"type": "text", "text": "<img src=x onerror=alert(1)>"},
+        picture,
+        {"type": "image", "source": {"type": "url", "url": "https://attacker.example/x.png"}},
+    ]
+    (call,) = [
+        b
+        for b in proto.transcript(_tool_round({"content": content}))[1]["blocks"]
+        if b["type"] == "tool"
+    ]
+    assert call["result"].splitlines() == [
+        "<img src=x onerror=alert(1)>",  # text: the front end shows it as text
+        "[image (by URL): https://attacker.example/x.png]",
+    ]
+    (thumb,) = call["images"]
+    assert thumb["src"].startswith("data:image/") and (thumb["width"], thumb["height"]) == (60, 40)
+
+
+def test_long_tool_text_is_cut_for_display() -> None:
+    entries = proto.transcript(_tool_round({"content": "x" * 50_000}))
+    result = entries[1]["blocks"][1]["result"]
+    assert len(result) < proto.MAX_TOOL_TEXT + 100
+    assert result.endswith("(46,000 more characters)")
+
+
+def test_server_tools_pair_within_the_reply() -> None:
+    message = {
+        "role": "assistant",
+        "content": [
+            {
+                "type": "server_tool_use",
+                "id": "srvtoolu_1",
+                "name": "web_search",
+                "input": {"query": "q"},
+            },
+            {
+                "type": "web_search_tool_result",
+                "tool_use_id": "srvtoolu_1",
+                "content": [
+                    {"type": "web_search_result", "title": "A page", "url": "https://a.example/"}
+                ],
+            },
+            {"type": "text", "text": "Found it."},
+        ],
+    }
+    (entry,) = proto.transcript([message])
+    assert [b["type"] for b in entry["blocks"]] == ["tool", "text"]
+    assert entry["blocks"][0]["status"] == "done"
+    assert entry["blocks"][0]["result"] == "A page \u2014 https://a.example/"
+    failed = {
+        **message,
+        "content": [
+            message["content"][0],
+            {
+                "type": "web_search_tool_result",
+                "tool_use_id": "srvtoolu_1",
+                "content": {
+                    "type": "web_search_tool_result_error",
+                    "error_code": "max_uses_exceeded",
+                },
+            },
+        ],
+    }
+    (entry,) = proto.transcript([failed])
+    assert (entry["blocks"][0]["status"], entry["blocks"][0]["result"]) == (
+        "failed",
+        "error: max_uses_exceeded",
+    )
+
+
+def test_approval_is_json_text() -> None:
+    a = proto.approval("toolu_9", "run<script>", {"code": "<b>x</b>", "n": [1, 2]})
+    assert json.loads(a["input"]) == {"code": "<b>x</b>", "n": [1, 2]}
+    assert a["name"] == "run<script>"  # shown as text by the front end
+    assert set(a) == {"id", "name", "input"}

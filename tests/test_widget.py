@@ -19,7 +19,15 @@ import pytest
 import nbclaude
 from nbclaude import _protocol as proto
 from nbclaude._widget import ChatWidget
-from nbclaude.testing import FakeAnthropic, HTTPError, StreamErrorEvent, Text, Thinking
+from nbclaude.testing import (
+    FakeAnthropic,
+    HTTPError,
+    Reply,
+    StreamErrorEvent,
+    Text,
+    Thinking,
+    ToolUse,
+)
 
 from .conftest import KEY
 
@@ -552,7 +560,7 @@ def test_transcript_entries_for_every_block_kind() -> None:
                     "source": {"type": "text", "media_type": "text/plain", "data": "x"},
                     "title": "Notes",
                 },
-                {"type": "tool_result", "tool_use_id": "t", "content": "42"},
+                {"type": "tool_result", "tool_use_id": "t", "content": "42"},  # no call before
             ],
         },
         {
@@ -572,7 +580,280 @@ def test_transcript_entries_for_every_block_kind() -> None:
     ]
     assert assistant["blocks"] == [
         {"type": "other", "label": "thinking (redacted)"},
-        {"type": "other", "label": "tool call: calc"},
+        {"type": "tool", "id": "t", "name": "calc", "input": "{}", "status": "not run"},
     ]
     # remote images are never fetched or shown as images
     assert "src" not in json.dumps(user)
+
+
+# -- tools -----------------------------------------------------------------------------------------
+
+CALLS: list[tuple[int, int]] = []
+
+
+def add(a: int, b: int) -> int:
+    """Add two numbers."""
+    CALLS.append((a, b))
+    return a + b
+
+
+def broken(x: int) -> int:
+    """Always fails."""
+    raise ValueError(f"no luck with {x}")
+
+
+@pytest.fixture(autouse=True)
+def _forget_calls() -> None:
+    CALLS.clear()
+
+
+def tool_session(*script: Any) -> tuple[nbclaude.Session, FakeAnthropic]:
+    s, fake = session_with(*script)
+    s.tools.append(add)
+    return s, fake
+
+
+def tools_in(block_lists: list[Any]) -> list[dict[str, Any]]:
+    return [b for blocks in block_lists for b in blocks if b["type"] == "tool"]
+
+
+def ask(fe: FrontEnd, text: str = "What is 1 + 2?") -> None:
+    fe.send({"type": proto.SEND, "text": text, "attachments": []})
+
+
+def test_the_switch_lists_the_session_tools(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with()
+    fe = open_widget(s, widgets)
+    assert fe.widget.tool_names == [] and fe.widget.use_tools is True
+    s.tools.append(add)
+    s.tools.append({"type": "web_search_20250305", "name": "web_search"})
+    fe.send({"type": proto.SYNC})  # what opening the settings panel sends
+    assert fe.widget.tool_names == ["add", "web_search"]
+
+
+def test_run_tool_round_trip(widgets: list[ChatWidget]) -> None:
+    s, fake = tool_session(ToolUse("add", {"a": 1, "b": 2}, text="Let me add."), Text("1 + 2 = 3"))
+    fe = open_widget(s, widgets)
+    ask(fe)
+    wait_for(lambda: fe.widget.approval is not None)
+    approval = fe.widget.approval
+    call_id = approval["id"]
+    assert approval["name"] == "add"
+    assert json.loads(approval["input"]) == {"a": 1, "b": 2}
+    assert CALLS == []  # nothing runs before the answer
+    # while waiting: the step is in the transcript, the call is running, live text restarts
+    assert fe.customs(proto.STEP)
+    (waiting,) = tools_in([e["blocks"] for e in fe.widget.transcript])
+    assert (waiting["id"], waiting["status"]) == (call_id, "running")
+    assert fe.widget.busy is True
+    fe.send({"type": proto.APPROVE, "id": call_id, "allow": True})
+    assert _wait_idle(fe.widget)
+    assert CALLS == [(1, 2)]
+    assert fe.widget.approval is None and fe.widget.error is None
+    # history: the tool round is recorded; the second request answered the call
+    assert [m["role"] for m in s.messages] == ["user", "assistant", "user", "assistant"]
+    second = posts(fake)[1]["messages"][-1]["content"][0]
+    assert (second["tool_use_id"], second["content"]) == (call_id, "3")
+    # display: one reply with the call folded in, result and status from the history
+    user, reply = fe.widget.transcript
+    assert user["role"] == "user"
+    assert [b["type"] for b in reply["blocks"]] == ["text", "tool", "text"]
+    tool = reply["blocks"][1]
+    assert (tool["status"], tool["result"], tool["name"]) == ("done", "3", "add")
+    assert reply["blocks"][2]["text"] == "1 + 2 = 3"
+    assert reply["meta"]["stop_reason"] == "end_turn"
+    # live text: step 1 ("Let me add.") then, after STEP, only step 2
+    kinds = [m["type"] for m in fe.customs() if m["type"] != proto.DELTA]
+    assert kinds == [proto.TURN_START, proto.STEP, proto.TURN_END]
+    assert fe.widget.transcript == proto.transcript(s.messages, _metas(fe))
+
+
+def _metas(fe: FrontEnd) -> dict[int, Any]:
+    from nbclaude._widget import _metas_for
+
+    return _metas_for(fe.widget.session.messages)
+
+
+def test_deny_tool(widgets: list[ChatWidget]) -> None:
+    s, fake = tool_session(ToolUse("add", {"a": 5, "b": 5}), Text("Fine, I will not."))
+    fe = open_widget(s, widgets)
+    ask(fe)
+    wait_for(lambda: fe.widget.approval is not None)
+    fe.send({"type": proto.APPROVE, "id": fe.widget.approval["id"], "allow": False})
+    assert _wait_idle(fe.widget)
+    assert CALLS == []
+    result = posts(fake)[1]["messages"][-1]["content"][0]
+    assert result["is_error"] is True and "declined" in result["content"]
+    (tool,) = tools_in([e["blocks"] for e in fe.widget.transcript])
+    assert tool["status"] == "declined"
+    assert fe.widget.transcript[-1]["blocks"][-1]["text"] == "Fine, I will not."
+
+
+def test_one_answer_per_call_and_stale_answers_are_ignored(widgets: list[ChatWidget]) -> None:
+    s, _ = tool_session(ToolUse("add", {"a": 1, "b": 1}), Text("2"))
+    fe = open_widget(s, widgets)
+    ask(fe)
+    wait_for(lambda: fe.widget.approval is not None)
+    call_id = fe.widget.approval["id"]
+    fe.send({"type": proto.APPROVE, "id": "toolu_someone_else", "allow": True})
+    time.sleep(0.1)
+    assert fe.widget.approval is not None and CALLS == []
+    fe.send({"type": proto.APPROVE, "id": call_id, "allow": True})
+    fe.send({"type": proto.APPROVE, "id": call_id, "allow": False})  # a double click
+    assert _wait_idle(fe.widget)
+    assert CALLS == [(1, 1)]
+
+
+def test_stop_while_waiting_for_approval(widgets: list[ChatWidget]) -> None:
+    s, fake = tool_session(ToolUse("add", {"a": 1, "b": 2}, text="Adding."), Text("never sent"))
+    fe = open_widget(s, widgets)
+    ask(fe)
+    wait_for(lambda: fe.widget.approval is not None)
+    t0 = time.perf_counter()
+    fe.send({"type": proto.STOP})
+    wait_for(lambda: not fe.widget.busy, timeout=1.0)
+    assert time.perf_counter() - t0 < 1.0
+    assert _wait_idle(fe.widget, timeout=1.0)
+    assert CALLS == []
+    assert len(posts(fake)) == 1  # the loop ended: no further request
+    assert fe.widget.approval is None and fe.widget.error is None
+    assert fe.customs(proto.TURN_END)[-1]["interrupted"] is True
+    # history stays valid: the call is answered, so the next turn can be sent
+    assert [m["role"] for m in s.messages] == ["user", "assistant", "user"]
+    answer = s.messages[2]["content"][0]
+    assert answer["type"] == "tool_result" and answer["is_error"] is True
+    (reply,) = [e for e in fe.widget.transcript if e["role"] == "assistant"]
+    assert reply["meta"]["interrupted"] is True
+    assert tools_in([reply["blocks"]])[0]["status"] == "failed"
+    s.tools.clear()
+    ask(fe, "Never mind.")
+    assert _wait_idle(fe.widget)
+    assert s.messages[-1] == {"role": "assistant", "content": "never sent"}
+
+
+def test_always_allow_in_this_chat(widgets: list[ChatWidget]) -> None:
+    s, _ = tool_session(
+        ToolUse("add", {"a": 1, "b": 2}),
+        ToolUse("add", {"a": 3, "b": 4}),
+        Text("3 and 7"),
+        ToolUse("add", {"a": 5, "b": 6}),
+        Text("11"),
+    )
+    fe = open_widget(s, widgets)
+    ask(fe)
+    wait_for(lambda: fe.widget.approval is not None)
+    fe.send({"type": proto.APPROVE, "id": fe.widget.approval["id"], "allow": True, "always": True})
+    assert _wait_idle(fe.widget)
+    assert CALLS == [(1, 2), (3, 4)]  # the second call was not asked about
+    assert len(fe.updates("approval")) == 2  # shown once, cleared once
+    fe.send({"type": proto.CLEAR})  # a new chat asks again
+    ask(fe, "And 5 + 6?")
+    wait_for(lambda: fe.widget.approval is not None)
+    fe.send({"type": proto.APPROVE, "id": fe.widget.approval["id"], "allow": True})
+    assert _wait_idle(fe.widget)
+    assert CALLS[-1] == (5, 6)
+
+
+def test_switch_off_keeps_claude_from_calling_tools(widgets: list[ChatWidget]) -> None:
+    s, fake = tool_session(Text("ok"))
+    fe = open_widget(s, widgets)
+    fe.set(use_tools=False)
+    ask(fe)
+    assert _wait_idle(fe.widget)
+    body = posts(fake)[-1]
+    # The session always sends its tools (see the report); the widget forbids calling them.
+    assert body["tool_choice"] == {"type": "none"}
+    # and the offline default reply, which calls a tool when it may, does not
+    ask(fe, "again")
+    assert _wait_idle(fe.widget)
+    assert fe.widget.approval is None and CALLS == []
+    assert "tool_use" not in json.dumps(s.messages)
+    fe.set(use_tools=True)
+    s.tools.clear()
+    ask(fe, "no tools at all")
+    assert _wait_idle(fe.widget)
+    assert "tools" not in posts(fake)[-1] and "tool_choice" not in posts(fake)[-1]
+
+
+def test_tool_calls_from_session_send_are_shown(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(ToolUse("add", {"a": 2, "b": 2}, text="Adding."), Text("4"))
+    fe = open_widget(s, widgets)
+    seen: list[dict[str, Any]] = []
+    # as %%claude does: in the kernel's thread, asked (here: auto-approved) outside the widget
+    s.subscribe(
+        lambda e: (
+            seen.append(dict(fe.widget.transcript[-1])) if e["type"] == "tool_result" else None
+        )
+    )
+    s.send("2 + 2?", tools=[add], auto_approve=True)
+    assert fe.widget.approval is None and fe.updates("approval") == []
+    assert fe.customs(proto.STEP)
+    (live_tool,) = tools_in([seen[0]["blocks"]])  # shown with its result before it is recorded
+    (tool,) = tools_in([e["blocks"] for e in fe.widget.transcript])
+    assert live_tool == tool
+    assert (tool["name"], tool["status"], tool["result"]) == ("add", "done", "4")
+    assert json.loads(tool["input"]) == {"a": 2, "b": 2}
+
+
+def test_only_the_widget_that_started_the_turn_asks(widgets: list[ChatWidget]) -> None:
+    s, _ = tool_session(ToolUse("add", {"a": 1, "b": 2}), Text("3"))
+    a = open_widget(s, widgets)
+    b = open_widget(s, widgets)
+    ask(a)
+    wait_for(lambda: a.widget.approval is not None)
+    assert b.widget.approval is None
+    assert tools_in([e["blocks"] for e in b.widget.transcript])[0]["status"] == "running"
+    b.send({"type": proto.STOP})  # Stop in any widget on the session ends the wait
+    assert _wait_idle(a.widget, timeout=2.0)
+    assert not s.busy and CALLS == []
+    assert a.widget.approval is None
+
+
+def test_tool_errors_never_crash_the_widget(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(
+        Reply([ToolUse("broken", {"x": 7}), ToolUse("nope", {})]), Text("That failed.")
+    )
+    s.tools.append(broken)
+    fe = open_widget(s, widgets)
+    ask(fe)
+    wait_for(lambda: fe.widget.approval is not None)
+    fe.send({"type": proto.APPROVE, "id": fe.widget.approval["id"], "allow": True})
+    assert _wait_idle(fe.widget)
+    assert fe.widget.error is None
+    first, second = tools_in([e["blocks"] for e in fe.widget.transcript])
+    assert (first["status"], first["result"]) == ("failed", "ValueError: no luck with 7")
+    assert second["status"] == "failed" and "not available" in second["result"]
+    assert fe.widget.transcript[-1]["blocks"][-1]["text"] == "That failed."
+
+
+def test_closing_the_widget_ends_a_turn_waiting_for_it(widgets: list[ChatWidget]) -> None:
+    s, _ = tool_session(ToolUse("add", {"a": 1, "b": 2}), Text("3"))
+    fe = open_widget(s, widgets)
+    ask(fe)
+    wait_for(lambda: fe.widget.approval is not None)
+    fe.widget.close()
+    wait_for(lambda: not s.busy, timeout=2.0)
+    assert CALLS == []
+    assert [m["role"] for m in s.messages] == ["user", "assistant", "user"]
+
+
+def test_a_new_widget_rebuilds_tool_calls_and_thinking(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(
+        Reply([Thinking("I should add."), ToolUse("add", {"a": 20, "b": 22})]),
+        Text("42"),
+        thinking=1024,
+        max_tokens=2048,
+    )
+    s.send("20 + 22?", tools=[add], auto_approve=True)
+    fe = open_widget(s, widgets)
+    _user, reply = fe.widget.transcript
+    assert [b["type"] for b in reply["blocks"]] == ["thinking", "tool", "text"]
+    assert reply["blocks"][0]["text"] == "I should add."
+    assert (reply["blocks"][1]["status"], reply["blocks"][1]["result"]) == ("done", "42")
+    # a saved and loaded session (plain dicts) shows the same
+    loaded = nbclaude.Session()
+    loaded.messages = json.loads(json.dumps(s.messages))
+    other = open_widget(loaded, widgets)
+    assert [e["blocks"] for e in other.widget.transcript] == [
+        e["blocks"] for e in fe.widget.transcript
+    ]
