@@ -40,6 +40,8 @@ from ._exceptions import (
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._batch_results import BatchReply, BatchResults, NotProcessed
+    from ._batches import BatchJob
     from ._client import Client, MessageStream
     from ._content import document
     from ._images import image
@@ -55,6 +57,9 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchJob",
+    "BatchReply",
+    "BatchResults",
     "ChatWidget",
     "Client",
     "ImageError",
@@ -64,6 +69,7 @@ __all__ = [
     "MissingAPIKeyError",
     "NbClaudeError",
     "NotFoundError",
+    "NotProcessed",
     "OverloadedError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -83,6 +89,10 @@ __all__ = [
 
 # Public name -> private module that defines it, imported on first use (PEP 562).
 _LAZY = {
+    "BatchJob": "_batches",
+    "BatchReply": "_batch_results",
+    "BatchResults": "_batch_results",
+    "NotProcessed": "_batch_results",
     "ChatWidget": "_widget",
     "Client": "_client",
     "MessageStream": "_client",

@@ -498,7 +498,8 @@ class BatchJob:
         url = self.batch.get("results_url") or f"/v1/messages/batches/{self.id}/results"
         parts = urlsplit(str(url))
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        text = self.client.request("GET", path)
+        # JSON Lines, asked for as the SDK does.
+        text = self.client.request("GET", path, headers={"accept": "application/binary"})
         lines = [json.loads(line) for line in str(text).splitlines() if line.strip()]
         results = BatchResults(self._items(lines), batch=self.batch, interrupted=self.interrupted)
         self._results = results

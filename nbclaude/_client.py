@@ -262,10 +262,11 @@ class Client:
         *,
         body: Any = None,
         params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Any other endpoint: send the request (with retries) and return the parsed JSON, or
         the text when the response is not JSON (``/v1/messages/batches/{id}/results`` is
-        JSON Lines).
+        JSON Lines). ``headers`` are added to (or replace) the usual ones.
 
         Examples
         --------
@@ -274,7 +275,7 @@ class Client:
         >>> c.request("GET", "/v1/models/claude-haiku-4-5")["id"]
         'claude-haiku-4-5'
         """
-        response = self._send(method, path, body=body, params=params)
+        response = self._send(method, path, body=body, params=params, headers=headers)
         if "json" in response.headers.get("content-type", "") and not path.endswith("/results"):
             return self._json(response)
         return response.text
@@ -340,11 +341,15 @@ class Client:
         params: Mapping[str, Any] | None = None,
         stream: bool = False,
         cancel: threading.Event | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send with retries; return a 2xx response (streaming responses are left open)."""
         import httpx
 
+        extra = headers
         headers = self._headers()
+        if extra:
+            headers.update({k.lower(): v for k, v in extra.items()})
         http = self._httpx()
         content = None
         if body is not None:

@@ -20,6 +20,7 @@ __all__ = [
     "ImageBlock",
     "ImageSource",
     "Message",
+    "MessageBatch",
     "MessageParam",
     "ModelInfo",
     "StreamEvent",
@@ -183,3 +184,21 @@ class ModelInfo(_ModelInfoBase, total=False):
     max_input_tokens: int
     max_tokens: int
     capabilities: dict[str, Any]
+
+
+class _MessageBatchBase(TypedDict):
+    id: str
+    type: Literal["message_batch"]
+    processing_status: str  # "in_progress" | "canceling" | "ended"
+    request_counts: dict[str, int]  # processing, succeeded, errored, canceled, expired
+    created_at: str
+    expires_at: str
+
+
+class MessageBatch(_MessageBatchBase, total=False):
+    """A Message Batch (``POST /v1/messages/batches`` and friends; PROTOCOL.md §7)."""
+
+    ended_at: str | None
+    cancel_initiated_at: str | None
+    archived_at: str | None
+    results_url: str | None

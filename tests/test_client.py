@@ -483,3 +483,9 @@ def test_scan_json_rejects_what_json_loads_rejects(text: str) -> None:
 
     with pytest.raises(ValueError):
         _scan_json(text)
+
+
+def test_request_sends_extra_headers(client: Client, fake: FakeAnthropic) -> None:
+    client.request("GET", "/v1/models", headers={"Accept": "application/binary"})
+    assert fake.requests[-1].headers["accept"] == "application/binary"
+    assert fake.requests[-1].headers["x-api-key"] == KEY
