@@ -62,3 +62,16 @@ def run_async(coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
         raise errors[0]
     assert out, "the coroutine did not finish in time"
     return out[0]
+
+
+@pytest.fixture(scope="session")
+def marked() -> Any:
+    """The real ``marked`` (JupyterLab's Markdown parser) in one node process for the session:
+    a ``render_harness.Marked``, called with Markdown, returning HTML.
+
+    Skips when node or the pinned package is missing (run ``npm ci``); see render_harness.py.
+    """
+    from render_harness import start_marked
+
+    with start_marked() as renderer:
+        yield renderer

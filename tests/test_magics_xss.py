@@ -9,13 +9,7 @@ import pytest
 from conftest import KEY
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-from test_render import (
-    ATTACKS,
-    BENIGN,
-    Marked,
-    assert_safe,
-    marked,  # noqa: F401 (the fixture: real marked via node)
-)
+from render_harness import ATTACKS, BENIGN, Marked, assert_safe
 
 import nbclaude
 import nbclaude._session as session_module
@@ -54,7 +48,7 @@ def test_attack_vectors_in_the_cell_output(
     ip: InteractiveShell,
     fake: FakeAnthropic,
     vector: dict[str, Any],
-    marked: Marked,  # noqa: F811 (the fixture imported above)
+    marked: Marked,
 ) -> None:
     markdown = published(ip, fake, vector["markdown"])
     assert_safe(markdown, marked)
@@ -65,7 +59,7 @@ def test_attack_vectors_in_the_history_and_reply_repr(
     ip: InteractiveShell,
     fake: FakeAnthropic,
     vector: dict[str, Any],
-    marked: Marked,  # noqa: F811 (the fixture imported above)
+    marked: Marked,
 ) -> None:
     published(ip, fake, vector["markdown"], flags="-o r")
     assert_safe(ip.user_ns["r"]._repr_mimebundle_()["text/markdown"], marked)
