@@ -47,7 +47,7 @@ export function renderTool(block) {
     h(
       "summary",
       {},
-      h("span", { class: "nbc-tool-icon", "aria-hidden": "true", text: "🔧" }),
+      h("span", { class: "nbc-tool-kind", text: "Tool" }),
       h("span", { class: "nbc-tool-name", text: String(block.name || "tool") }),
       h("span", { class: "nbc-tool-status" }),
     ),

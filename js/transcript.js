@@ -134,20 +134,26 @@ export class LiveMessage {
   append(delta) {
     if (delta.text) this.text += delta.text;
     if (delta.thinking) this.thinking += delta.thinking;
+    if (delta.text || delta.thinking) this.el.hidden = false;
     this.dirty = true;
     this.schedule();
   }
 
-  /** The reply so far went into the transcript (a tool round): stream the next step afresh. */
+  /**
+   * The reply so far went into the transcript (a tool round): stream the next step afresh,
+   * hidden until it has something to show (the tool call above says what is going on).
+   */
   reset() {
     this.replace({ text: "", thinking: "" });
     this.thinkingBox.hidden = true;
+    this.el.hidden = true;
   }
 
   /** @param {{text?: string, thinking?: string, prefill?: string | null}} snapshot */
   replace(snapshot) {
     this.text = (snapshot.prefill || "") + (snapshot.text || "");
     this.thinking = snapshot.thinking || "";
+    if (this.text || this.thinking) this.el.hidden = false;
     this.dirty = true;
     this.schedule();
   }

@@ -53,7 +53,7 @@ describe("tool calls in the transcript", () => {
     const tool = articles[1].querySelector("details.nbc-tool");
     expect(tool.open).toBe(false);
     const summary = tool.querySelector("summary");
-    expect(summary.textContent).toContain("add");
+    expect(summary.textContent).toBe("Tooladddone");
     expect(tool.querySelector(".nbc-tool-status").textContent).toBe("done");
     const [input, result] = tool.querySelectorAll("pre");
     expect(JSON.parse(input.textContent)).toEqual({ a: 1, b: 2 });
@@ -119,8 +119,10 @@ describe("tool rounds while a reply streams", () => {
     const live = el.querySelector(".nbc-live");
     expect(live.querySelector(".nbc-msg-body > .nbc-md").textContent).toBe("");
     expect(live.querySelector(".nbc-thinking").hidden).toBe(true);
+    expect(live.hidden).toBe(true); // no empty "writing…" bubble while a tool runs
     model.message({ type: TO_VIEW.DELTA, text: "It is 3." });
     await tick(80);
+    expect(live.hidden).toBe(false);
     expect(live.textContent).toContain("It is 3.");
     expect(live.textContent).not.toContain("Let me add.");
   });

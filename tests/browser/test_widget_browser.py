@@ -37,7 +37,10 @@ def show_widget(nb: Notebook, code: str = "w = nbclaude.ChatWidget(); w") -> Any
 
 
 def reset(nb: Notebook) -> None:
-    nb.run("session.stop(); session.reset(); fake.clear(); session.model = 'claude-haiku-4-5'")
+    nb.run(
+        "session.stop(); session.reset(); fake.clear(); session.tools.clear(); "
+        "session.model = 'claude-haiku-4-5'"
+    )
 
 
 def test_send_with_enter_streams_and_lands_in_the_kernel(notebook: Notebook) -> None:
@@ -119,6 +122,62 @@ def test_claude_magic_turns_show_live_in_the_widget(notebook: Notebook) -> None:
     assert "A question from a cell" in texts[2]
     sent = nb.value("[m['content'] for m in posts()[-1]['messages']]")
     assert sent[:2] == ["Widget question", "First answer."]
+
+
+def test_a_tool_call_asks_runs_and_shows_collapsed(notebook: Notebook) -> None:
+    nb = notebook
+    reset(nb)
+    nb.run(
+        "from nbclaude.testing import ToolUse\n"
+        "def add(a: int, b: int) -> int:\n"
+        "    'Add two numbers.'\n"
+        "    return a + b\n"
+        "session.tools.append(add)\n"
+        "fake.add(ToolUse('add', {'a': 19, 'b': 23}, text='Let me add <b>them</b>.'),\n"
+        "         Text('The sum is **42**.', rate=40))"
+    )
+    widget = show_widget(nb)
+    box = widget.get_by_role("textbox", name="Message Claude")
+    box.fill("What is 19 + 23?")
+    box.press("Enter")
+    # the prompt appears (focused: the keyboard was in the widget), the call waits for it
+    prompt = widget.get_by_role("group", name="Claude wants to run add")
+    prompt.wait_for(timeout=20_000)
+    assert json.loads(prompt.locator("pre").inner_text()) == {"a": 19, "b": 23}
+    tool = widget.locator(f"{ARTICLES} details.nbc-tool")
+    assert tool.locator(".nbc-tool-status").inner_text() == "waiting for you"
+    assert "Let me add <b>them</b>." in widget.locator(ARTICLES).nth(1).inner_text()
+    assert widget.get_by_role("button", name="Stop").is_visible()  # the turn is still on
+    nb.page.wait_for_function(
+        "() => document.activeElement && document.activeElement.classList.contains('nbc-approval')",
+        timeout=5_000,
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    widget.screenshot(path=str(ARTIFACTS / "chat-widget-tool-approval.png"))
+    nb.page.keyboard.press("Tab")  # keyboard only: Tab to "Run tool", Enter
+    assert nb.page.evaluate("() => document.activeElement.textContent") == "Run tool"
+    nb.page.keyboard.press("Enter")
+    # the reply continues after the tool ran; the call shows collapsed with its result
+    prompt.wait_for(state="hidden", timeout=10_000)
+    widget.locator(f"{ARTICLES} strong", has_text="42").wait_for(timeout=20_000)
+    widget.locator(LIVE).wait_for(state="detached", timeout=20_000)
+    assert widget.locator(ARTICLES).count() == 2  # the tool round is part of one reply
+    assert "The sum is 42." in widget.locator(ARTICLES).nth(1).inner_text()
+    assert tool.locator(".nbc-tool-status").inner_text() == "done"
+    assert tool.evaluate("(e) => e.open") is False
+    result = tool.locator("pre").nth(1)
+    assert not result.is_visible()
+    tool.locator("summary").click()
+    assert result.inner_text() == "42"
+    widget.screenshot(path=str(ARTIFACTS / "chat-widget-tool-done.png"))
+    assert nb.value("[m['role'] for m in session.messages]") == [
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+    ]
+    assert nb.value("session.messages[2]['content'][0]['content']") == "42"
+    nb.run("session.tools.clear()")
 
 
 def test_attach_an_image_with_the_file_picker(notebook: Notebook, tmp_path: Path) -> None:
