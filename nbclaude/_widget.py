@@ -209,7 +209,7 @@ class ChatWidget(anywidget.AnyWidget):
     >>> def add(a: float, b: float) -> float:
     ...     "Add two numbers."
     ...     return a + b
-    >>> nbclaude.get_session().tools.append(add)  # the widget asks before each call
+    >>> nbclaude.get_session().tools.append(add)  # doctest: +SKIP
     """
 
     # anywidget reads these files (and, with ANYWIDGET_HMR=1 in a source checkout, reloads
@@ -289,7 +289,7 @@ class ChatWidget(anywidget.AnyWidget):
             self._pump = None
         getattr(self, "_attachments", {}).clear()
         if hasattr(self, "_pending_lock"):
-            self._cancel_approval()  # a turn waiting for this widget's answer ends (stopped)
+            self._stop_asking()  # a turn waiting for this widget's answer ends (stopped)
         _OPEN.discard(self)
         super().close()
 
@@ -492,8 +492,7 @@ class ChatWidget(anywidget.AnyWidget):
         elif kind == proto.STOP:
             for widget in list(_OPEN):  # whichever widget on this session is asking
                 if widget._session is self._session:
-                    widget._stopping = True
-                    widget._cancel_approval()
+                    widget._stop_asking()
             self._session.stop()
         elif kind == proto.APPROVE:
             self._answer(msg)
@@ -589,7 +588,8 @@ class ChatWidget(anywidget.AnyWidget):
                 started.append(True)
 
         unsubscribe = self._session.subscribe(seen)
-        self._stopping = False
+        with self._pending_lock:
+            self._stopping = False
         try:
             self._session.send(*parts, **self._tool_options())
         except _StoppedWhileAskingError:
@@ -619,12 +619,12 @@ class ChatWidget(anywidget.AnyWidget):
 
     def _approve(self, name: str, arguments: dict[str, Any]) -> bool:
         """Ask in the widget whether to run a tool call (runs in the turn's worker thread)."""
-        if self._stopping:
-            raise _StoppedWhileAskingError()
-        if name in self._allowed:
+        if name in self._allowed and not self._stopping:
             return True
         pending = _Pending(id=self._call_id, name=name)
-        with self._pending_lock:
+        with self._pending_lock:  # Stop either sees this call or has already been pressed
+            if self._stopping:
+                raise _StoppedWhileAskingError()
             self._pending = pending
         try:
             self._set(approval=dict(proto.approval(pending.id, name, arguments)))
@@ -654,8 +654,11 @@ class ChatWidget(anywidget.AnyWidget):
             self._pending = None
         pending.answered.set()
 
-    def _cancel_approval(self) -> None:
+    def _stop_asking(self) -> None:
+        """Stop was pressed (or the widget closed): end the wait, and ask nothing more in this
+        turn."""
         with self._pending_lock:
+            self._stopping = True
             pending, self._pending = self._pending, None
         if pending is not None:
             pending.stopped = True

@@ -674,6 +674,24 @@ def _metas(fe: FrontEnd) -> dict[int, Any]:
     return _metas_for(fe.widget.session.messages)
 
 
+def test_a_tool_round_keeps_the_bytes_linear(widgets: list[ChatWidget]) -> None:
+    reply = "tok " * 300
+    s, _ = tool_session(
+        ToolUse("add", {"a": 1, "b": 2}, text="Adding. " * 50, rate=1000, chunk_size=4),
+        Text(reply, rate=1000, chunk_size=4),
+    )
+    fe = open_widget(s, widgets)
+    before = fe.wire_bytes()
+    ask(fe)
+    wait_for(lambda: fe.widget.approval is not None)
+    fe.send({"type": proto.APPROVE, "id": fe.widget.approval["id"], "allow": True})
+    assert _wait_idle(fe.widget)
+    text = len("Adding. " * 50) + len(reply)
+    # each delta carries only new text; the transcript is sent once per tool event, not per delta
+    assert fe.wire_bytes() - before < 6 * text + 6000
+    assert len(fe.updates("transcript")) <= 4  # turn start, the step, the result, turn end
+
+
 def test_deny_tool(widgets: list[ChatWidget]) -> None:
     s, fake = tool_session(ToolUse("add", {"a": 5, "b": 5}), Text("Fine, I will not."))
     fe = open_widget(s, widgets)
@@ -729,6 +747,34 @@ def test_stop_while_waiting_for_approval(widgets: list[ChatWidget]) -> None:
     ask(fe, "Never mind.")
     assert _wait_idle(fe.widget)
     assert s.messages[-1] == {"role": "assistant", "content": "never sent"}
+
+
+def test_stop_while_a_tool_runs_asks_nothing_more(widgets: list[ChatWidget]) -> None:
+    started = threading.Event()
+
+    def slow(x: int) -> int:
+        """Takes a while."""
+        started.set()
+        time.sleep(0.4)
+        return x
+
+    s, fake = tool_session(
+        Reply([ToolUse("slow", {"x": 1}), ToolUse("add", {"a": 1, "b": 1})]), Text("never sent")
+    )
+    s.tools.append(slow)
+    fe = open_widget(s, widgets)
+    ask(fe)
+    wait_for(lambda: fe.widget.approval is not None)
+    fe.send({"type": proto.APPROVE, "id": fe.widget.approval["id"], "allow": True})
+    assert started.wait(2.0)
+    fe.send({"type": proto.STOP})  # a running function cannot be interrupted; what follows is
+    assert _wait_idle(fe.widget, timeout=2.0)
+    assert CALLS == [] and len(fe.updates("approval")) == 2  # add was never asked about
+    assert len(posts(fake)) == 1
+    assert fe.customs(proto.TURN_END)[-1]["interrupted"] is True
+    first, second = tools_in([e["blocks"] for e in fe.widget.transcript])
+    assert (first["status"], first["result"]) == ("done", "1")
+    assert second["status"] == "failed" and "Interrupted" in second["result"]
 
 
 def test_always_allow_in_this_chat(widgets: list[ChatWidget]) -> None:
