@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias, overload
 
-from ._exceptions import APIStatusError, status_error
+from ._exceptions import STATUS_OF_ERROR_TYPE, APIStatusError, status_error
 from ._models_info import cost
 from ._reply import Reply
 from ._types import Message
@@ -35,18 +35,6 @@ __all__ = [
 #: Batch requests cost this fraction of the standard price.
 BATCH_DISCOUNT = 0.5
 
-_ERROR_STATUS = {
-    "invalid_request_error": 400,
-    "authentication_error": 401,
-    "billing_error": 402,
-    "permission_error": 403,
-    "not_found_error": 404,
-    "request_too_large": 413,
-    "rate_limit_error": 429,
-    "api_error": 500,
-    "timeout_error": 504,
-    "overloaded_error": 529,
-}
 _ROWS_SHOWN = 200
 _CELL_CHARS = 500
 
@@ -166,7 +154,7 @@ def parse_result(
         body = result.get("error")
         err = body.get("error") if isinstance(body, Mapping) else None
         etype = err.get("type") if isinstance(err, Mapping) else None
-        status = _ERROR_STATUS.get(str(etype), 500)
+        status = STATUS_OF_ERROR_TYPE.get(str(etype), 500)
         return status_error(status, body if isinstance(body, dict) else {})
     return NotProcessed(str(kind) if kind in ("canceled", "expired") else "missing", custom_id)
 

@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "STATUS_OF_ERROR_TYPE",
     "APIConnectionError",
     "APIError",
     "APIStatusError",
@@ -246,6 +247,21 @@ class InvalidRequestError(NbClaudeError, ValueError):
 class ImageError(NbClaudeError, ValueError):
     """An image or document source cannot be used (missing, corrupt, too big, ...)."""
 
+
+#: The HTTP status that goes with each of the API's ``error.type`` values (PROTOCOL.md §5); used
+#: where only the type is known (a batch item's error, an SSE ``error`` event).
+STATUS_OF_ERROR_TYPE: dict[str, int] = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,

@@ -22,7 +22,8 @@ def test_every_exception_is_public() -> None:
     from nbclaude import _exceptions
 
     for name in _exceptions.__all__:
-        if name[0].isupper():
+        value = getattr(_exceptions, name)
+        if isinstance(value, type) and issubclass(value, BaseException):
             assert name in nbclaude.__all__, name
 
 

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbclaude._exceptions import STATUS_OF_ERROR_TYPE
+
 from ._script import HTTPError, RawResponse, error_defaults, is_default
 from ._wire import Pause
 
@@ -25,18 +27,7 @@ __all__ = [
     "stream_plan",
 ]
 
-STATUS_OF_ERROR = {
-    "invalid_request_error": 400,
-    "authentication_error": 401,
-    "billing_error": 402,
-    "permission_error": 403,
-    "not_found_error": 404,
-    "request_too_large": 413,
-    "rate_limit_error": 429,
-    "api_error": 500,
-    "timeout_error": 504,
-    "overloaded_error": 529,
-}
+STATUS_OF_ERROR = STATUS_OF_ERROR_TYPE  # one table, in nbclaude._exceptions
 
 
 class _Cut:
