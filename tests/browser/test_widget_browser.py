@@ -137,6 +137,14 @@ def test_a_tool_call_asks_runs_and_shows_collapsed(notebook: Notebook) -> None:
         "         Text('The sum is **42**.', rate=40))"
     )
     widget = show_widget(nb)
+    settings = widget.get_by_role("button", name="Settings")
+    settings.click()
+    switch = widget.get_by_role("checkbox", name="Let Claude use tools")
+    assert switch.is_checked() and switch.is_enabled()
+    assert "Tool: add." in widget.get_by_role("group", name="Settings").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    widget.screenshot(path=str(ARTIFACTS / "chat-widget-tool-settings.png"))
+    settings.click()
     box = widget.get_by_role("textbox", name="Message Claude")
     box.fill("What is 19 + 23?")
     box.press("Enter")
@@ -152,7 +160,6 @@ def test_a_tool_call_asks_runs_and_shows_collapsed(notebook: Notebook) -> None:
         "() => document.activeElement && document.activeElement.classList.contains('nbc-approval')",
         timeout=5_000,
     )
-    ARTIFACTS.mkdir(exist_ok=True)
     widget.screenshot(path=str(ARTIFACTS / "chat-widget-tool-approval.png"))
     nb.page.keyboard.press("Tab")  # keyboard only: Tab to "Run tool", Enter
     assert nb.page.evaluate("() => document.activeElement.textContent") == "Run tool"
