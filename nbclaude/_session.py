@@ -349,6 +349,7 @@ class Session:
         approve: Approver | None = None,
         max_steps: int = 10,
         schema: Any = None,
+        use_tools: bool = True,
         **params: Any,
     ) -> Reply:
         """Send a user turn and return Claude's reply (streamed under the hood).
@@ -378,6 +379,10 @@ class Session:
             Ask for structured output (``output_config.format``): a JSON Schema dict, a
             dataclass, a ``TypedDict`` or a type; ``Reply.data`` is then the parsed, validated
             value.
+        use_tools : bool
+            ``False``: no tools this turn (not :attr:`tools` either). If the history already
+            holds tool calls, the API needs the definitions, so they are sent with
+            ``tool_choice: none`` (Claude cannot call them).
         **params
             Request fields for this turn only (``model``, ``system``, ``max_tokens``,
             ``temperature``, ``thinking`` — an int is a thinking budget —, ...).
@@ -403,6 +408,7 @@ class Session:
             approve=approve,
             max_steps=max_steps,
             schema=schema,
+            use_tools=use_tools,
             **params,
         ) as st:
             for _ in st:
@@ -420,6 +426,7 @@ class Session:
         approve: Approver | None = None,
         max_steps: int = 10,
         schema: Any = None,
+        use_tools: bool = True,
         **params: Any,
     ) -> SessionStream:
         """Like :meth:`send`, but streaming: a context manager you iterate for text.
@@ -451,6 +458,7 @@ class Session:
             auto_approve=auto_approve,
             max_steps=max_steps,
             schema=schema,
+            use_tools=use_tools,
         )
 
     def stop(self) -> None:
@@ -458,6 +466,7 @@ class Session:
         active = self._active
         if active is not None:
             active.close()
+        self._emit({"type": "stop"})
 
     def _request_body(
         self, messages: list[MessageParam], params: Mapping[str, Any]
@@ -811,8 +820,10 @@ class SessionStream:
         auto_approve: bool = False,
         max_steps: int = 10,
         schema: Any = None,
+        use_tools: bool = True,
     ) -> None:
         self._session = session
+        self._use_tools = use_tools
         self._parts = parts
         self._prefill = prefill
         self._record = record
@@ -919,9 +930,14 @@ class SessionStream:
                 server.append(dict(tool))  # a server tool (web search, ...): the API runs it
             else:
                 runnable.append(tool)
-        if runnable or server:
+        if (runnable or server) and self._use_tools:
             self._toolbox = ToolBox(runnable)
             self._params["tools"] = [*self._toolbox.specs(), *server]
+        elif (runnable or server) and _has_tool_blocks(session.messages):
+            # No tools this turn, but the history holds tool calls: the API wants their
+            # definitions, so send them and forbid calling any.
+            self._params["tools"] = [*ToolBox(runnable).specs(), *server]
+            self._params["tool_choice"] = {"type": "none"}
         if self._schema is not None:
             from ._schema import output_format
 
@@ -987,6 +1003,9 @@ class SessionStream:
                     return
                 if not self._run_tools(stream, message, calls):
                     self._finish(interrupted=False)  # the step limit was reached
+                    return
+                if self._closed:  # stopped while the tools ran: no further request
+                    self._finish(interrupted=True)
                     return
                 body = self._session._request_body(self._outgoing, self._params)
                 self._open(self._session.client.stream(**body))
@@ -1255,6 +1274,17 @@ def _mark_last(content: Any) -> list[dict[str, Any]] | None:
     if blocks[-1].get("type") in ("thinking", "redacted_thinking"):
         return None
     return [*blocks[:-1], {**blocks[-1], "cache_control": dict(_EPHEMERAL)}]
+
+
+def _has_tool_blocks(messages: Sequence[MessageParam]) -> bool:
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list) and any(
+            isinstance(b, Mapping) and b.get("type") in ("tool_use", "tool_result")
+            for b in content
+        ):
+            return True
+    return False
 
 
 def _has_mark(content: Any) -> bool:

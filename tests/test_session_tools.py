@@ -255,3 +255,41 @@ def test_schema_dict_and_typed_dict() -> None:
             "additionalProperties": False,
         },
     ).data == {"ok": True}
+
+
+def test_a_stop_while_a_tool_runs_sends_no_further_request() -> None:
+    import threading
+    import time
+
+    def slow(x: int) -> int:
+        time.sleep(0.3)
+        return x
+
+    s, fake = make(ToolUse("slow", {"x": 1}), Text("never asked for"))
+    threading.Timer(0.1, s.stop).start()
+    reply = s.send("go", tools=[slow], auto_approve=True)
+    assert len(fake.requests) == 1
+    assert reply.interrupted
+    assert roles(s) == ["user", "assistant", "user"]  # the call is answered: history valid
+    assert s.messages[-1]["content"][0]["content"] == "1"
+
+
+def test_stop_emits_an_event() -> None:
+    s, _ = make()
+    seen: list[str] = []
+    s.subscribe(lambda e: seen.append(e["type"]))
+    s.stop()  # nothing streaming: still tells observers
+    assert seen == ["stop"]
+
+
+def test_use_tools_false_sends_no_tools() -> None:
+    s, fake = make(Text("plain"), ToolUse("add", {"a": 1, "b": 1}), Text("2"), Text("no tools now"))
+    s.tools.append(add)
+    s.send("hi", use_tools=False)
+    assert "tools" not in fake.requests[0].json
+    s.send("add", auto_approve=True)
+    s.send("and now without tools", use_tools=False)
+    # the history holds tool blocks, which the API accepts only with tools defined:
+    # they are sent, but Claude may not call them
+    last = fake.requests[-1].json
+    assert last["tools"][0]["name"] == "add" and last["tool_choice"] == {"type": "none"}
