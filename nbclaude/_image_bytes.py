@@ -25,6 +25,7 @@ __all__ = [
     "header_size",
     "looks_like_image",
     "sniff_media_type",
+    "strip_metadata",
     "webp_is_lossless",
 ]
 
@@ -178,3 +179,81 @@ def estimate_tokens(width: int, height: int) -> int:
     """
     w, h = fit(width, height, LIMITS["native_edge"], LIMITS["native_pixels"])
     return math.ceil(w / 28) * math.ceil(h / 28)
+
+
+# JPEG segments that carry metadata, not pixels: APP1 (EXIF, incl. GPS, and XMP), APP13 (IPTC),
+# COM. APP0 (JFIF), APP2 (ICC colour profile) and APP14 (Adobe colour transform) stay.
+_JPEG_METADATA = frozenset({0xE1, 0xED, 0xFE})
+# PNG chunks that carry metadata: EXIF, text (tEXt/zTXt/iTXt: software, author, ...), time.
+_PNG_METADATA = frozenset({b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME"})
+
+
+def strip_metadata(data: bytes) -> bytes:
+    r"""``data`` without its metadata (EXIF with GPS positions, XMP, IPTC, comments, text
+    chunks), when it is a JPEG or PNG; the pixels are untouched. Anything it does not fully
+    understand is returned unchanged.
+
+    Examples
+    --------
+    >>> jpeg = (b"\xff\xd8" + b"\xff\xe1\x00\x08Exif\x00\x00"
+    ...         + b"\xff\xda\x00\x02" + b"pixels\xff\xd9")
+    >>> strip_metadata(jpeg)
+    b'\xff\xd8\xff\xda\x00\x02pixels\xff\xd9'
+    """
+    if data[:2] == b"\xff\xd8":
+        return _strip_jpeg(data)
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return _strip_png(data)
+    return data
+
+
+def _strip_jpeg(data: bytes) -> bytes:
+    out = [data[:2]]
+    i, n = 2, len(data)
+    dropped = False
+    while i + 2 <= n:
+        if data[i] != 0xFF:
+            return data
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0xDA, 0xD9):  # start of scan / end of image: the rest is pixels
+            out.append(data[i:])
+            return b"".join(out) if dropped else data
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            out.append(data[i : i + 2])
+            i += 2
+            continue
+        if i + 4 > n:
+            return data
+        end = i + 2 + int.from_bytes(data[i + 2 : i + 4], "big")
+        if end > n or end < i + 4:
+            return data
+        if marker in _JPEG_METADATA:
+            dropped = True
+        else:
+            out.append(data[i:end])
+        i = end
+    return data
+
+
+def _strip_png(data: bytes) -> bytes:
+    out = [data[:8]]
+    i, n = 8, len(data)
+    dropped = ended = False
+    while i + 12 <= n:
+        length = int.from_bytes(data[i : i + 4], "big")
+        kind = data[i + 4 : i + 8]
+        end = i + 12 + length
+        if end > n:
+            return data
+        if kind in _PNG_METADATA:
+            dropped = True
+        else:
+            out.append(data[i:end])
+        i = end
+        if kind == b"IEND":
+            ended = True
+            break
+    return b"".join(out) if dropped and ended else data

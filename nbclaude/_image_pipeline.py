@@ -17,7 +17,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._image_block import ImageBlock
-from ._image_bytes import MAX_BASE64, base64_length, fit, sniff_media_type, webp_is_lossless
+from ._image_bytes import (
+    MAX_BASE64,
+    base64_length,
+    fit,
+    sniff_media_type,
+    strip_metadata,
+    webp_is_lossless,
+)
 from ._image_decode import (
     check_pixels,
     exif_orientation,
@@ -108,12 +115,13 @@ def process_image(
         and (tw, th) == (rw, rh)
         and base64_length(len(data)) <= MAX_BASE64
     ):
-        # Fast path: send the bytes as they are, after checking that they decode.
+        # Fast path: send the bytes as they are, after checking that they decode, minus
+        # their metadata (a phone photo's EXIF holds where it was taken).
         if jpeg:
             img.draft(None, (max(1, w0 // 8), max(1, h0 // 8)))
             check_pixels(img, origin)
             load_pixels(img, origin)
-        block = {"type": "image", "source": _b64_source(media_type, data)}
+        block = {"type": "image", "source": _b64_source(media_type, strip_metadata(data))}
         return _finish(block, extra, tw, th, origin, (rw, rh))
 
     if jpeg:

@@ -14,8 +14,9 @@ What :func:`image` does (DESIGN.md §1, PROTOCOL.md §6):
   first frame (the API only looks at the first frame anyway);
 * re-encodes (lower JPEG/WEBP quality, a too-big PNG optimised, then as JPEG when it has no
   alpha, then smaller) until the base64 text is at most 5,242,880 characters;
-* sends the original bytes untouched when nothing needs to change (the fast path). Note that
-  the original bytes keep their metadata (EXIF, maybe a GPS position); re-encoded images do not.
+* sends the original bytes when nothing needs to change (the fast path), minus their metadata:
+  EXIF (a phone photo's GPS position), XMP, IPTC, comments and PNG text chunks are dropped at
+  the byte level, pixels untouched; re-encoded images carry no metadata either.
 
 The result is an :class:`ImageBlock`: a plain ``dict`` of exactly the API's shape that also shows
 a thumbnail in notebooks.

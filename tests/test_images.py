@@ -238,7 +238,10 @@ def test_exif_orientation_applied(orientation: int) -> None:
     assert oracle is not None
     assert oracle.size == out.size
     if orientation == 1:
-        assert raw(block) == data  # nothing to change: original bytes
+        # nothing to change: the original bytes, minus their metadata (EXIF)
+        from nbclaude._image_bytes import strip_metadata
+
+        assert raw(block) == strip_metadata(data) != data
 
 
 @pytest.mark.parametrize("orientation", [5, 6, 7, 8])
@@ -1194,3 +1197,44 @@ def test_property_valid_and_within_limits(
         assert max(out.size) >= max_edge - 2 or out.size[0] * out.size[1] >= max_pixels * 0.98 - (
             out.size[0] + out.size[1]
         )
+
+
+# -- privacy: metadata is not sent -------------------------------------------------------------
+
+
+def _photo_with_gps(tmp_path: Path, fmt: str = "JPEG") -> Path:
+    from PIL import Image
+
+    img = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {1: "N", 2: (51.0, 30.0, 0.0), 3: "W", 4: (0.0, 7.0, 0.0)}  # GPS
+    path = tmp_path / ("gps.jpg" if fmt == "JPEG" else "gps.png")
+    img.save(path, fmt, exif=exif.tobytes(), **({"quality": 95} if fmt == "JPEG" else {}))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_the_fast_path_drops_metadata_but_not_pixels(tmp_path: Path, fmt: str) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    path = _photo_with_gps(tmp_path, fmt)
+    raw = path.read_bytes()
+    assert Image.open(io.BytesIO(raw)).getexif().get(0x8825)  # the file has a GPS position
+    block = nbclaude.image(path)
+    sent = base64.b64decode(block["source"]["data"])
+    assert len(sent) < len(raw)
+    assert b"PhoneMaker" not in sent and b"Exif" not in sent
+    sent_img, raw_img = Image.open(io.BytesIO(sent)), Image.open(io.BytesIO(raw))
+    assert not sent_img.getexif()
+    assert list(sent_img.convert("RGB").getdata()) == list(raw_img.convert("RGB").getdata())
+
+
+def test_strip_metadata_leaves_what_it_does_not_understand() -> None:
+    from nbclaude._image_bytes import strip_metadata
+
+    for data in [b"GIF89a...", b"\xff\xd8\xff\xe1\x99\x99 truncated", b"\x89PNG\r\n\x1a\n\x00"]:
+        assert strip_metadata(data) == data
