@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -161,10 +160,6 @@ class _Pending:
     stopped: bool = False
 
 
-#: Open widgets, so Stop in any of them can cancel an approval another one is waiting for.
-_OPEN: weakref.WeakSet[ChatWidget] = weakref.WeakSet()
-
-
 def _tool_names(tools: list[Any]) -> list[str]:
     """The names of ``session.tools`` as the API will see them."""
     from ._tool_def import Tool
@@ -264,7 +259,6 @@ class ChatWidget(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self._refresh()
         self._unsubscribe = session.subscribe(self._on_event)
-        _OPEN.add(self)
         self.on_msg(self._on_view_message)
         self.observe(self._on_setting, names=["model", "system", "max_tokens"])
         self._start_worker(self._load_models, "nbclaude-widget-models")
@@ -290,7 +284,6 @@ class ChatWidget(anywidget.AnyWidget):
         getattr(self, "_attachments", {}).clear()
         if hasattr(self, "_pending_lock"):
             self._stop_asking()  # a turn waiting for this widget's answer ends (stopped)
-        _OPEN.discard(self)
         super().close()
 
     def __repr__(self) -> str:
@@ -453,6 +446,8 @@ class ChatWidget(anywidget.AnyWidget):
             if isinstance(error, BaseException):
                 self._show_error(error, retry=self._retry_parts is not None)
             self._set(busy=self._session.busy)
+        elif kind == "stop":  # Stop in any widget on the session, or session.stop() in a cell
+            self._stop_asking()
         elif kind in ("undo", "reset", "change"):
             if kind == "reset":
                 self._allowed.clear()  # "always allow" lasts for one chat
@@ -490,10 +485,7 @@ class ChatWidget(anywidget.AnyWidget):
             ids = [str(i) for i in msg.get("attachments") or []]
             self._send_turn(str(msg.get("text") or ""), ids)
         elif kind == proto.STOP:
-            for widget in list(_OPEN):  # whichever widget on this session is asking
-                if widget._session is self._session:
-                    widget._stop_asking()
-            self._session.stop()
+            self._session.stop()  # its "stop" event ends the wait of whichever widget asks
         elif kind == proto.APPROVE:
             self._answer(msg)
         elif kind == proto.RETRY:
@@ -610,12 +602,9 @@ class ChatWidget(anywidget.AnyWidget):
 
     def _tool_options(self) -> dict[str, Any]:
         """What this widget's turns pass to ``Session.send`` about tools."""
-        if not self._session.tools:
-            return {}
-        if self.use_tools:
-            return {"approve": self._approve}
-        # The session always offers its tools; with the switch off Claude may not call them.
-        return {"tool_choice": {"type": "none"}}
+        if not self.use_tools:
+            return {"use_tools": False}
+        return {"approve": self._approve} if self._session.tools else {}
 
     def _approve(self, name: str, arguments: dict[str, Any]) -> bool:
         """Ask in the widget whether to run a tool call (runs in the turn's worker thread)."""

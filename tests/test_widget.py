@@ -749,6 +749,38 @@ def test_stop_while_waiting_for_approval(widgets: list[ChatWidget]) -> None:
     assert s.messages[-1] == {"role": "assistant", "content": "never sent"}
 
 
+def test_session_stop_in_a_cell_closes_the_approval_prompt(widgets: list[ChatWidget]) -> None:
+    s, fake = tool_session(ToolUse("add", {"a": 1, "b": 2}, text="Adding."), Text("never sent"))
+    fe = open_widget(s, widgets)
+    ask(fe)
+    wait_for(lambda: fe.widget.approval is not None)
+    t0 = time.perf_counter()
+    s.stop()  # as a cell would: not through the widget's Stop button
+    wait_for(lambda: fe.widget.approval is None and not s.busy, timeout=1.0)
+    assert time.perf_counter() - t0 < 1.0
+    assert _wait_idle(fe.widget, timeout=1.0)
+    assert CALLS == [] and len(posts(fake)) == 1
+    assert fe.widget.error is None
+    assert fe.customs(proto.TURN_END)[-1]["interrupted"] is True
+    (tool,) = tools_in([e["blocks"] for e in fe.widget.transcript])
+    assert tool["status"] == "failed" and "Interrupted" in tool["result"]
+
+
+def test_a_stop_with_nothing_running_does_not_stop_the_next_turn(
+    widgets: list[ChatWidget],
+) -> None:
+    s, _ = tool_session(ToolUse("add", {"a": 2, "b": 3}), Text("5"))
+    fe = open_widget(s, widgets)
+    s.stop()
+    fe.send({"type": proto.STOP})
+    ask(fe)
+    wait_for(lambda: fe.widget.approval is not None)  # still asked, not refused
+    fe.send({"type": proto.APPROVE, "id": fe.widget.approval["id"], "allow": True})
+    assert _wait_idle(fe.widget)
+    assert CALLS == [(2, 3)]
+    assert s.messages[-1] == {"role": "assistant", "content": "5"}
+
+
 def test_stop_while_a_tool_runs_asks_nothing_more(widgets: list[ChatWidget]) -> None:
     started = threading.Event()
 
@@ -806,19 +838,39 @@ def test_switch_off_keeps_claude_from_calling_tools(widgets: list[ChatWidget]) -
     fe.set(use_tools=False)
     ask(fe)
     assert _wait_idle(fe.widget)
-    body = posts(fake)[-1]
-    # The session always sends its tools (see the report); the widget forbids calling them.
-    assert body["tool_choice"] == {"type": "none"}
+    # no tool calls in the history: the turn sends no tools at all
+    assert "tools" not in posts(fake)[-1] and "tool_choice" not in posts(fake)[-1]
     # and the offline default reply, which calls a tool when it may, does not
     ask(fe, "again")
     assert _wait_idle(fe.widget)
     assert fe.widget.approval is None and CALLS == []
     assert "tool_use" not in json.dumps(s.messages)
+    assert "tools" not in posts(fake)[-1]
+    # switched on again, the tools are offered and calls are asked about
     fe.set(use_tools=True)
-    s.tools.clear()
-    ask(fe, "no tools at all")
+    ask(fe, "and now?")
+    wait_for(lambda: fe.widget.approval is not None)
+    assert [t["name"] for t in posts(fake)[-1]["tools"]] == ["add"]
+    assert "tool_choice" not in posts(fake)[-1]
+    fe.send({"type": proto.APPROVE, "id": fe.widget.approval["id"], "allow": False})
     assert _wait_idle(fe.widget)
-    assert "tools" not in posts(fake)[-1] and "tool_choice" not in posts(fake)[-1]
+
+
+def test_switch_off_after_tool_calls_sends_them_uncallable(widgets: list[ChatWidget]) -> None:
+    s, fake = tool_session(ToolUse("add", {"a": 1, "b": 2}), Text("3"), Text("ok"))
+    fe = open_widget(s, widgets)
+    ask(fe)
+    wait_for(lambda: fe.widget.approval is not None)
+    fe.send({"type": proto.APPROVE, "id": fe.widget.approval["id"], "allow": True})
+    assert _wait_idle(fe.widget)
+    fe.set(use_tools=False)
+    ask(fe, "thanks")
+    assert _wait_idle(fe.widget)
+    # the history holds a tool call, so the API needs the definitions: sent, not callable
+    body = posts(fake)[-1]
+    assert [t["name"] for t in body["tools"]] == ["add"]
+    assert body["tool_choice"] == {"type": "none"}
+    assert s.messages[-1] == {"role": "assistant", "content": "ok"}
 
 
 def test_tool_calls_from_session_send_are_shown(widgets: list[ChatWidget]) -> None:
