@@ -1,7 +1,7 @@
 // The composer: "Message Claude" textbox, Send / Stop, "Attach image" (file picker, paste,
 // drag and drop) and the pending thumbnails, each removable.
 
-import { h } from "./dom.js";
+import { countOf, h } from "./dom.js";
 import { FROM_VIEW, MAX_UPLOAD_BYTES } from "./protocol.js";
 
 /**
@@ -14,7 +14,7 @@ import { FROM_VIEW, MAX_UPLOAD_BYTES } from "./protocol.js";
 function formatBytes(bytes) {
   if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
   if (bytes >= 1024) return `${Math.round(bytes / 1024)} kB`;
-  return `${bytes} bytes`;
+  return countOf(bytes, "byte");
 }
 
 /**

@@ -104,6 +104,17 @@ export function formatCount(n) {
 }
 
 /**
+ * A count with its noun, singular for exactly one: "1 token", "2,048 tokens", "0 tools".
+ * @param {number | undefined | null} n
+ * @param {string} one  the noun for one
+ * @param {string} [many]  the noun for any other count (default: `one` + "s")
+ */
+export function countOf(n, one, many = `${one}s`) {
+  const count = Number(n || 0);
+  return `${formatCount(count)} ${count === 1 ? one : many}`;
+}
+
+/**
  * Format a cost in USD (null = unknown price).
  * @param {number | null | undefined} cost
  */

@@ -1,6 +1,6 @@
 // The conversation: finished messages from the `transcript` trait plus the reply streaming now.
 
-import { copyButton, formatCost, formatCount, h, thumbnail } from "./dom.js";
+import { copyButton, countOf, formatCost, h, thumbnail } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 import { renderTool } from "./tools.js";
 
@@ -39,7 +39,7 @@ function metaText(meta) {
   if (!meta) return "";
   const parts = [];
   if (meta.model) parts.push(meta.model);
-  if (meta.output_tokens) parts.push(`${formatCount(meta.output_tokens)} tokens`);
+  if (meta.output_tokens) parts.push(countOf(meta.output_tokens, "token"));
   if (meta.cost !== undefined && meta.cost !== null) parts.push(formatCost(meta.cost));
   if (meta.stop_reason && meta.stop_reason !== "end_turn") parts.push(meta.stop_reason);
   return parts.join(" · ");

@@ -2,7 +2,7 @@
 // the anywidget model (traits + custom messages, see protocol.js).
 
 import { Composer } from "./composer.js";
-import { formatCost, formatCount, h } from "./dom.js";
+import { countOf, formatCost, formatCount, h } from "./dom.js";
 import { FROM_VIEW, TO_VIEW } from "./protocol.js";
 import { ApprovalPrompt, markWaiting } from "./tools.js";
 import { Transcript } from "./transcript.js";
@@ -291,7 +291,7 @@ export class ChatView {
       );
     }
     this.toolsBadge.hidden = !(on && names.length);
-    this.toolsBadge.textContent = `${names.length} ${names.length === 1 ? "tool" : "tools"}`;
+    this.toolsBadge.textContent = countOf(names.length, "tool");
     this.toolsBadge.title = `Claude may use: ${names.join(", ")}`;
   }
 

@@ -263,7 +263,8 @@ def _document_label(block: Mapping[str, Any]) -> str:
 def _clip(text: str, limit: int = MAX_TOOL_TEXT) -> str:
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}\n\u2026 ({len(text) - limit:,} more characters)"
+    more = len(text) - limit
+    return f"{text[:limit]}\n\u2026 ({more:,} more {'character' if more == 1 else 'characters'})"
 
 
 def json_text(value: Any, limit: int = MAX_TOOL_TEXT) -> str:

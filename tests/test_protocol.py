@@ -155,6 +155,8 @@ def test_long_tool_text_is_cut_for_display() -> None:
     result = entries[1]["blocks"][1]["result"]
     assert len(result) < proto.MAX_TOOL_TEXT + 100
     assert result.endswith("(46,000 more characters)")
+    one = proto.transcript(_tool_round({"content": "x" * (proto.MAX_TOOL_TEXT + 1)}))
+    assert one[1]["blocks"][1]["result"].endswith("(1 more character)")
 
 
 def test_server_tools_pair_within_the_reply() -> None:

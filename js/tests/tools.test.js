@@ -220,6 +220,8 @@ describe("tools switch", () => {
     const badge = el.querySelector(".nbc-tools-badge");
     expect(badge.hidden).toBe(false);
     expect(badge.textContent).toBe("2 tools");
+    model.update("tool_names", ["add"]);
+    expect(badge.textContent).toBe("1 tool");
     toggle().click();
     expect(model.get("use_tools")).toBe(false);
     expect(badge.hidden).toBe(true);

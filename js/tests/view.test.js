@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { countOf } from "../dom.js";
 import widget from "../widget.js";
 import { FROM_VIEW, MAX_UPLOAD_BYTES, TO_VIEW } from "../protocol.js";
 import { FakeModel } from "./fake-model.js";
@@ -236,6 +237,17 @@ describe("transcript", () => {
     expect(msgs[1].querySelector('[aria-label="Copy message"]')).not.toBeNull();
   });
 
+  it("says 1 token, not 1 tokens, in the meta line", () => {
+    const meta = (output_tokens) => {
+      model.update("transcript", [{ role: "assistant", blocks: [{ type: "text", text: "ok" }], meta: { model: "m", output_tokens } }]);
+      return el.querySelector("article .nbc-meta").textContent;
+    };
+    expect(meta(1)).toBe("m · 1 token");
+    expect(meta(2)).toBe("m · 2 tokens");
+    expect(meta(1234)).toBe("m · 1,234 tokens");
+    expect(meta(0)).toBe("m"); // nothing counted yet: no count shown
+  });
+
   it("never shows a remote URL as a thumbnail", () => {
     model.update("transcript", [{ role: "user", blocks: [{ type: "image", src: "https://x.example/p.png" }] }]);
     expect(el.querySelector("img")).toBeNull();
@@ -379,4 +391,15 @@ it("cleanup removes the view and its listeners", () => {
   expect(model.listenerCount()).toBe(0);
   expect(el.querySelector(".nbc-root")).toBeNull();
   cleanup = () => {};
+});
+
+describe("counts", () => {
+  it("are singular for exactly one, with thousands separators", () => {
+    expect(countOf(1, "token")).toBe("1 token");
+    expect(countOf(0, "tool")).toBe("0 tools");
+    expect(countOf(null, "byte")).toBe("0 bytes");
+    expect(countOf(2500, "token")).toBe("2,500 tokens");
+    expect(countOf(1, "reply", "replies")).toBe("1 reply");
+    expect(countOf(3, "reply", "replies")).toBe("3 replies");
+  });
 });
