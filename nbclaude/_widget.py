@@ -1,19 +1,18 @@
 """``ChatWidget``: the chat UI (anywidget) on a shared :class:`~nbclaude.Session`.
 
-How it works (the protocol is in :mod:`nbclaude._protocol` and ``js/protocol.js``):
+How it works (the protocol is in :mod:`nbclaude._protocol` and ``js/protocol.js``; the parts
+are in ``_widget_transcript``, ``_widget_live``, ``_widget_tools`` and ``_widget_images``):
 
 * The widget subscribes to its session, so turns from anywhere (this widget, another widget,
   ``%%claude``, ``Session.send``) show up live in every widget on that session.
 * Turns started here run in a worker thread, never in the comm handler, so "Stop" is handled
   at once (it closes the HTTP stream; the partial reply is kept, marked as stopped).
 * Deltas go to the front end as custom messages, coalesced every ~100 ms and carrying only new
-  text; the finished transcript lives in the ``transcript`` trait.
+  text; the transcript, rebuilt from ``session.messages``, lives in the ``transcript`` trait.
 * Images come from the browser as binary buffers and go through ``nbclaude.image``'s pipeline.
 * Tools: the "Let Claude use tools" switch (``use_tools``) decides whether this widget's turns
-  may call ``session.tools``. Each call of a turn started here waits for "Run tool" / "Deny
-  tool" in this widget (the ``approval`` trait; Stop denies it and ends the turn). Tool calls
-  from other turns (``%%claude`` asks in its cell) are only shown. Calls, their results and
-  thinking appear collapsed in the transcript, rebuilt from ``session.messages``.
+  may call ``session.tools``; each call of a turn started here waits for "Run tool" / "Deny
+  tool" in this widget. Tool calls of other turns (``%%claude`` asks in its cell) are shown.
 * Every failure shows in the widget's error banner (with Retry when it makes sense) and in the
   kernel log: exceptions in comm handlers would otherwise vanish.
 """
@@ -23,8 +22,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,8 +29,13 @@ import anywidget
 import traitlets
 
 from . import _protocol as proto
-from ._exceptions import ImageError, NbClaudeError
+from . import _widget_transcript as tr
+from ._exceptions import NbClaudeError
 from ._models_info import FALLBACK_MODELS
+from ._widget_images import Attachments
+from ._widget_live import LiveTurn
+from ._widget_tools import Approvals, StoppedWhileAskingError
+from ._widget_tools import tool_names as names_of_tools
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -43,8 +45,6 @@ __all__ = ["ChatWidget"]
 log = logging.getLogger("nbclaude.widget")
 
 _STATIC = Path(__file__).parent / "static"
-#: How often deltas are sent to the front end while a reply streams (seconds).
-DELTA_INTERVAL = 0.1
 
 
 def _bundle(name: str) -> Path:
@@ -58,122 +58,6 @@ def _bundle(name: str) -> Path:
             ),
         )
     return path
-
-
-class _DeltaPump:
-    """Collects text deltas and sends them at most every ``interval`` seconds, in order."""
-
-    def __init__(self, send: Callable[[dict[str, Any]], None], interval: float) -> None:
-        self._send = send
-        self._interval = interval
-        self._cond = threading.Condition()
-        self._text: list[str] = []
-        self._thinking: list[str] = []
-        self._closed = False
-        self._thread = threading.Thread(
-            target=self._run, name="nbclaude-widget-deltas", daemon=True
-        )
-        self._thread.start()
-
-    def push(self, kind: str, text: str) -> None:
-        if not text:
-            return
-        with self._cond:
-            (self._thinking if kind == "thinking" else self._text).append(text)
-            self._cond.notify()
-
-    def _take(self) -> dict[str, Any] | None:
-        with self._cond:
-            if not self._text and not self._thinking:
-                return None
-            msg: dict[str, Any] = {"type": proto.DELTA}
-            if self._text:
-                msg["text"] = "".join(self._text)
-            if self._thinking:
-                msg["thinking"] = "".join(self._thinking)
-            self._text.clear()
-            self._thinking.clear()
-            return msg
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._closed or bool(self._text or self._thinking))
-                if self._closed:
-                    return
-                # Gather for one interval (close() cuts the wait short).
-                self._cond.wait_for(lambda: self._closed, timeout=self._interval)
-            msg = self._take()
-            if msg is not None:
-                self._send(msg)
-
-    def close(self) -> None:
-        """Send whatever is left (after anything already on its way) and stop the thread."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-        if self._thread is not threading.current_thread():
-            self._thread.join(timeout=2.0)
-        msg = self._take()
-        if msg is not None:
-            self._send(msg)
-
-
-# Reply facts (model, tokens, stopped) by id() of the recorded assistant message, shared by
-# all widgets; the message itself is kept so a reused id() can never match.
-_METAS: dict[int, tuple[Mapping[str, Any], proto.Meta]] = {}
-_METAS_LOCK = threading.Lock()
-_METAS_MAX = 4096
-
-
-def _remember_meta(message: Mapping[str, Any], meta: proto.Meta) -> None:
-    with _METAS_LOCK:
-        if len(_METAS) >= _METAS_MAX:
-            _METAS.pop(next(iter(_METAS)))
-        _METAS[id(message)] = (message, meta)
-
-
-def _metas_for(messages: list[Any]) -> dict[int, proto.Meta]:
-    with _METAS_LOCK:
-        out: dict[int, proto.Meta] = {}
-        for m in messages:
-            found = _METAS.get(id(m))
-            if found is not None and found[0] is m:
-                out[id(m)] = found[1]
-        return out
-
-
-class _StoppedWhileAskingError(Exception):
-    """Raised by the widget's approver when Stop was pressed: ends the tool loop at once (the
-    session answers the open calls "Interrupted by the user." and keeps the turn, stopped)."""
-
-
-@dataclass
-class _Pending:
-    """A tool call waiting for the user's answer."""
-
-    id: str
-    name: str
-    answered: threading.Event = field(default_factory=threading.Event)
-    allow: bool = False
-    always: bool = False
-    stopped: bool = False
-
-
-def _tool_names(tools: list[Any]) -> list[str]:
-    """The names of ``session.tools`` as the API will see them."""
-    from ._tool_def import Tool
-
-    names: list[str] = []
-    for item in tools:
-        if isinstance(item, Mapping):
-            names.append(str(item.get("name") or item.get("type") or "?"))
-            continue
-        try:
-            names.append(Tool(item).name)
-        except Exception:  # a broken tool: sending will say what is wrong with it
-            names.append(str(getattr(item, "__name__", type(item).__name__)))
-    return names
 
 
 class ChatWidget(anywidget.AnyWidget):
@@ -238,21 +122,13 @@ class ChatWidget(anywidget.AnyWidget):
         self._session = session
         self._out_lock = threading.RLock()  # one sender at a time: turn thread vs comm handler
         self._syncing = False
-        self._pump: _DeltaPump | None = None
-        self._live: dict[str, Any] | None = None
         self._retry_parts: list[Any] | None = None
-        self._attachments: dict[str, Future[dict[str, Any]]] = {}
         self._workers: list[threading.Thread] = []
         self._unsubscribe: Callable[[], None] | None = None
-        # tools: results of the running turn not yet in the history, the call being asked
-        # about, tools allowed for the rest of the chat, and Stop pressed during our turn
-        self._results: dict[str, Mapping[str, Any]] = {}
+        self._attachments = Attachments(self._post, self._start_worker)
+        self._approvals = Approvals(self._show_approval)
+        self._turn = LiveTurn(self._post)
         self._shown = 0  # len(session.messages) when the transcript trait was last made
-        self._call_id = ""
-        self._pending: _Pending | None = None
-        self._pending_lock = threading.Lock()
-        self._allowed: set[str] = set()
-        self._stopping = False
         self._names_key: tuple[int, ...] | None = None
         _bundle("widget.js")
         _bundle("widget.css")
@@ -277,13 +153,15 @@ class ChatWidget(anywidget.AnyWidget):
         if unsubscribe is not None:
             unsubscribe()
             self._unsubscribe = None
-        pump = getattr(self, "_pump", None)
-        if pump is not None:
-            pump.close()
-            self._pump = None
-        getattr(self, "_attachments", {}).clear()
-        if hasattr(self, "_pending_lock"):
-            self._stop_asking()  # a turn waiting for this widget's answer ends (stopped)
+        turn = getattr(self, "_turn", None)
+        if turn is not None:
+            turn.end()
+        attachments = getattr(self, "_attachments", None)
+        if attachments is not None:
+            attachments.clear()
+        approvals = getattr(self, "_approvals", None)
+        if approvals is not None:
+            approvals.stop()  # a turn waiting for this widget's answer ends (stopped)
         super().close()
 
     def __repr__(self) -> str:
@@ -298,8 +176,8 @@ class ChatWidget(anywidget.AnyWidget):
             messages = list(s.messages)
             tools = list(s.tools)
         busy = s.busy
-        entries = proto.transcript(
-            messages, _metas_for(messages), results=dict(self._results), running=busy
+        entries = tr.transcript(
+            messages, tr.metas_for(messages), results=dict(self._turn.results), running=busy
         )
         self._shown = len(messages)
         with self._out_lock, self.hold_sync():
@@ -320,7 +198,7 @@ class ChatWidget(anywidget.AnyWidget):
         key = tuple(id(t) for t in tools)
         if key != self._names_key:
             self._names_key = key
-            self.tool_names = _tool_names(tools)
+            self.tool_names = names_of_tools(tools)
 
     def _set(self, **traits: Any) -> None:
         with self._out_lock, self.hold_sync():
@@ -334,6 +212,9 @@ class ChatWidget(anywidget.AnyWidget):
     def _post(self, msg: dict[str, Any]) -> None:
         with self._out_lock:
             self.send(msg)
+
+    def _show_approval(self, approval: proto.Approval | None) -> None:
+        self._set(approval=None if approval is None else dict(approval))
 
     def _show_error(self, error: BaseException, *, retry: bool) -> None:
         if not isinstance(error, NbClaudeError):
@@ -372,104 +253,51 @@ class ChatWidget(anywidget.AnyWidget):
 
     def _handle_event(self, event: Mapping[str, Any]) -> None:
         kind = event.get("type")
+        turn = self._turn
         if kind == "delta":
-            text = str(event.get("text") or "")
-            live = self._live
-            if live is not None:
-                key = "thinking" if event.get("kind") == "thinking" else "text"
-                live[key] += text
-            pump = self._pump
-            if pump is not None:
-                pump.push(str(event.get("kind") or "text"), text)
+            turn.add(str(event.get("kind") or "text"), str(event.get("text") or ""))
         elif kind == "tool_call":
-            self._call_id = str(event.get("id") or "")
+            self._approvals.call_id = str(event.get("id") or "")
             with self._session._state:
                 recorded = len(self._session.messages) != self._shown
             if recorded:  # a tool round was recorded: show it, and stream the next step afresh
-                self._end_pump()
-                live = self._live
-                if live is not None:
-                    live.update(text="", thinking="", prefill=None)
+                turn.step()
                 self._refresh()
                 self._post({"type": proto.STEP})
-                self._pump = _DeltaPump(self._post, DELTA_INTERVAL)
         elif kind == "tool_result":
             result = event.get("result")
             if isinstance(result, Mapping) and result.get("tool_use_id"):
-                self._results[str(result["tool_use_id"])] = result
+                turn.results[str(result["tool_use_id"])] = result
                 self._refresh()
         elif kind == "turn_start":
-            message = event.get("message") or {}
-            self._retry_parts = _parts_of(message)
-            self._results = {}
-            self._live = {
-                "index": event.get("index"),
-                "model": event.get("model"),
-                "prefill": event.get("prefill"),
-                "text": "",
-                "thinking": "",
-            }
-            old = self._pump
-            if old is not None:
-                old.close()
+            self._retry_parts = _parts_of(event.get("message") or {})
+            turn.start(event)
             self._refresh()
             self._set(busy=True, error=None)
-            self._post(
-                {
-                    "type": proto.TURN_START,
-                    "index": event.get("index"),
-                    "model": event.get("model"),
-                    "prefill": event.get("prefill"),
-                }
-            )
-            self._pump = _DeltaPump(self._post, DELTA_INTERVAL)
-        elif kind == "turn_end":
-            self._end_pump()
+            start = {k: event.get(k) for k in ("index", "model", "prefill")}
+            self._post({"type": proto.TURN_START, **start})
+        elif kind in ("turn_end", "error"):
+            index = turn.reply.get("index") if turn.reply is not None else None
+            turn.end()
             reply = event.get("reply")
             if reply is not None and event.get("recorded"):
-                last = self._last_reply_message()
+                with self._session._state:
+                    last = tr.last_reply(self._session.messages, index)
                 if last is not None:
-                    _remember_meta(last, _meta_of(reply))
-            self._live = None
-            self._results = {}
+                    tr.remember_meta(last, tr.meta_of(reply))
             self._refresh()
-            interrupted = bool(getattr(reply, "interrupted", False))
+            interrupted = kind == "error" or bool(getattr(reply, "interrupted", False))
             self._post({"type": proto.TURN_END, "interrupted": interrupted})
-            self._set(busy=self._session.busy)
-        elif kind == "error":
-            self._end_pump()
-            self._live = None
-            self._results = {}
-            self._refresh()
-            self._post({"type": proto.TURN_END, "interrupted": True})
             error = event.get("error")
             if isinstance(error, BaseException):
                 self._show_error(error, retry=self._retry_parts is not None)
             self._set(busy=self._session.busy)
         elif kind == "stop":  # Stop in any widget on the session, or session.stop() in a cell
-            self._stop_asking()
+            self._approvals.stop()
         elif kind in ("undo", "reset", "change"):
             if kind == "reset":
-                self._allowed.clear()  # "always allow" lasts for one chat
+                self._approvals.forget()
             self._refresh()
-
-    def _last_reply_message(self) -> Mapping[str, Any] | None:
-        """The last assistant message of the turn that just ended (after its tool rounds)."""
-        start = self._live.get("index") if self._live is not None else None
-        with self._session._state:
-            messages = self._session.messages
-            first = start if isinstance(start, int) else len(messages) - 1
-            found: Mapping[str, Any] | None = None
-            for message in reversed(messages[max(first, 0) :]):
-                if message.get("role") == "assistant":
-                    found = message
-                    break
-        return found
-
-    def _end_pump(self) -> None:
-        pump, self._pump = self._pump, None
-        if pump is not None:
-            pump.close()
 
     # -- front-end messages (called in the comm handler: must return quickly) ------------------
 
@@ -487,7 +315,7 @@ class ChatWidget(anywidget.AnyWidget):
         elif kind == proto.STOP:
             self._session.stop()  # its "stop" event ends the wait of whichever widget asks
         elif kind == proto.APPROVE:
-            self._answer(msg)
+            self._approvals.answer(msg)
         elif kind == proto.RETRY:
             parts = self._retry_parts
             if parts:
@@ -502,56 +330,20 @@ class ChatWidget(anywidget.AnyWidget):
         elif kind == proto.UNDO:
             self._session.undo()
         elif kind == proto.ATTACH:
-            self._attach(msg, buffers)
+            self._attachments.add(msg, buffers)
         elif kind == proto.DETACH:
-            self._attachments.pop(str(msg.get("id")), None)
+            self._attachments.remove(str(msg.get("id")))
         elif kind == proto.SYNC:
-            live = self._live
+            live = self._turn.snapshot()
             if live is not None:
-                self._post({"type": proto.LIVE, **live})
+                self._post(live)
             with self._session._state:
                 tools = list(self._session.tools)
             with self._out_lock, self.hold_sync():
                 self._refresh_tool_names(tools)
 
-    def _attach(self, msg: Mapping[str, Any], buffers: list[Any]) -> None:
-        att_id = str(msg.get("id") or "")
-        name = str(msg.get("name") or "image")
-        future: Future[dict[str, Any]] = Future()
-        self._attachments[att_id] = future
-
-        def fail(text: str) -> None:
-            future.set_exception(ImageError(text))
-            self._post({"type": proto.ATTACHED, "id": att_id, "ok": False, "error": text})
-
-        if not buffers:
-            fail(f"{name}: no image data arrived; attach it again.")
-            return
-        data = bytes(buffers[0])
-        if len(data) > proto.MAX_UPLOAD_BYTES:
-            fail(f"{name} is too large ({len(data) / 2**20:.1f} MB); the limit is 20 MB.")
-            return
-
-        def convert() -> None:
-            from ._images import image_from_bytes
-
-            try:
-                block = image_from_bytes(data, origin=name)
-            except ImageError as exc:
-                fail(str(exc))
-                return
-            except Exception as exc:
-                log.exception("nbclaude ChatWidget: converting %s failed", name)
-                fail(f"{name} could not be read as an image ({type(exc).__name__}).")
-                return
-            future.set_result(block)
-            self._post({"type": proto.ATTACHED, "id": att_id, "ok": True})
-
-        self._start_worker(convert, "nbclaude-widget-image")
-
     def _send_turn(self, text: str, ids: list[str]) -> None:
-        futures = [self._attachments.pop(i) for i in ids if i in self._attachments]
-        self._attachments.clear()  # anything not sent now was removed in the browser
+        futures = self._attachments.take(ids)
 
         def run() -> None:
             blocks: list[Any] = []
@@ -580,21 +372,16 @@ class ChatWidget(anywidget.AnyWidget):
                 started.append(True)
 
         unsubscribe = self._session.subscribe(seen)
-        with self._pending_lock:
-            self._stopping = False
+        self._approvals.start_turn()
         try:
             self._session.send(*parts, **self._tool_options())
-        except _StoppedWhileAskingError:
+        except StoppedWhileAskingError:
             pass  # Stop during an approval: the session kept the turn, marked stopped
-        except NbClaudeError as exc:
-            if not started:  # refused before sending: no error event was emitted
-                if draft:
-                    self._post({"type": proto.DRAFT, "text": draft})
-                self._show_error(exc, retry=False)
         except Exception as exc:
-            if not started and draft:
+            if not started and draft:  # refused before sending: the text goes back
                 self._post({"type": proto.DRAFT, "text": draft})
-            self._show_error(exc, retry=False)
+            if not (started and isinstance(exc, NbClaudeError)):  # else its error event showed it
+                self._show_error(exc, retry=False)
         finally:
             unsubscribe()
 
@@ -604,54 +391,7 @@ class ChatWidget(anywidget.AnyWidget):
         """What this widget's turns pass to ``Session.send`` about tools."""
         if not self.use_tools:
             return {"use_tools": False}
-        return {"approve": self._approve} if self._session.tools else {}
-
-    def _approve(self, name: str, arguments: dict[str, Any]) -> bool:
-        """Ask in the widget whether to run a tool call (runs in the turn's worker thread)."""
-        if name in self._allowed and not self._stopping:
-            return True
-        pending = _Pending(id=self._call_id, name=name)
-        with self._pending_lock:  # Stop either sees this call or has already been pressed
-            if self._stopping:
-                raise _StoppedWhileAskingError()
-            self._pending = pending
-        try:
-            self._set(approval=dict(proto.approval(pending.id, name, arguments)))
-            pending.answered.wait()
-        finally:
-            with self._pending_lock:
-                if self._pending is pending:
-                    self._pending = None
-            try:
-                self._set(approval=None)
-            except Exception:  # the widget was closed meanwhile
-                log.debug("nbclaude ChatWidget: could not clear the approval", exc_info=True)
-        if pending.stopped:
-            raise _StoppedWhileAskingError()
-        if pending.allow and pending.always:
-            self._allowed.add(name)
-        return pending.allow
-
-    def _answer(self, msg: Mapping[str, Any]) -> None:
-        """The user clicked "Run tool" or "Deny tool" (comm handler: returns at once)."""
-        with self._pending_lock:
-            pending = self._pending
-            if pending is None or pending.id != str(msg.get("id") or ""):
-                return  # a stale answer (another view answered first, or the turn ended)
-            pending.allow = msg.get("allow") is True
-            pending.always = msg.get("always") is True
-            self._pending = None
-        pending.answered.set()
-
-    def _stop_asking(self) -> None:
-        """Stop was pressed (or the widget closed): end the wait, and ask nothing more in this
-        turn."""
-        with self._pending_lock:
-            self._stopping = True
-            pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.stopped = True
-            pending.answered.set()
+        return {"approve": self._approvals.ask} if self._session.tools else {}
 
     # -- settings from the front end ----------------------------------------------------------
 
@@ -678,17 +418,3 @@ def _parts_of(message: Mapping[str, Any]) -> list[Any]:
     if isinstance(content, str):
         return [content]
     return [dict(b) for b in content or [] if isinstance(b, Mapping)]
-
-
-def _meta_of(reply: Any) -> proto.Meta:
-    usage = getattr(reply, "usage", None) or {}
-    meta: proto.Meta = {
-        "model": str(getattr(reply, "model", "") or ""),
-        "stop_reason": getattr(reply, "stop_reason", None),
-        "interrupted": bool(getattr(reply, "interrupted", False)),
-        "output_tokens": int(usage.get("output_tokens") or 0),
-    }
-    cost = getattr(reply, "cost", None)
-    if isinstance(cost, (int, float)):
-        meta["cost"] = float(cost)
-    return meta

@@ -1,4 +1,5 @@
-"""The widget protocol is written once per side: js/protocol.js must say what _protocol says."""
+"""The widget protocol is written once per side: js/protocol.js must say what _protocol says;
+and the transcript trait made from the history (_widget_transcript)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from pathlib import Path
 
 from nbclaude import _protocol as proto
+from nbclaude import _widget_transcript as wt
 
 JS = (Path(__file__).parent.parent / "js" / "protocol.js").read_text(encoding="utf-8")
 
@@ -38,7 +40,7 @@ def test_limits_match_the_front_end() -> None:
 
 
 def test_entries_are_json() -> None:
-    entries = proto.transcript(
+    entries = wt.transcript(
         [
             {"role": "user", "content": [{"type": "text", "text": "Hi"}]},
             {"role": "assistant", "content": "Hello"},
@@ -68,7 +70,7 @@ def test_banner_never_carries_secrets() -> None:
 def test_declined_text_matches_the_tool_runner() -> None:
     from nbclaude._tool_run import _DECLINED
 
-    assert proto._DECLINED == _DECLINED
+    assert wt._DECLINED == _DECLINED
 
 
 def _tool_round(result: dict[str, object]) -> list[dict[str, object]]:
@@ -87,7 +89,7 @@ def _tool_round(result: dict[str, object]) -> list[dict[str, object]]:
 
 
 def test_tool_rounds_fold_into_one_reply() -> None:
-    entries = proto.transcript(_tool_round({"content": "-3 C"}))
+    entries = wt.transcript(_tool_round({"content": "-3 C"}))
     assert [e["role"] for e in entries] == ["user", "assistant"]
     assert entries[1]["blocks"] == [
         {"type": "text", "text": "Checking."},
@@ -104,13 +106,13 @@ def test_tool_rounds_fold_into_one_reply() -> None:
     # the meta of the last message of the reply is the reply's
     messages = _tool_round({"content": "-3 C"})
     meta: proto.Meta = {"model": "m", "stop_reason": "end_turn"}
-    assert proto.transcript(messages, {id(messages[3]): meta})[1]["meta"] == meta
+    assert wt.transcript(messages, {id(messages[3]): meta})[1]["meta"] == meta
 
 
 def test_tool_status_from_history() -> None:
     def status(**result: object) -> str:
         (call,) = [
-            b for b in proto.transcript(_tool_round(result))[1]["blocks"] if b["type"] == "tool"
+            b for b in wt.transcript(_tool_round(result))[1]["blocks"] if b["type"] == "tool"
         ]
         return call["status"]
 
@@ -119,10 +121,10 @@ def test_tool_status_from_history() -> None:
     assert status(content="The user declined to run this tool.", is_error=True) == "declined"
     # a call without a result: running while the turn runs (from events), else not run
     messages = _tool_round({"content": "x"})[:2]
-    assert proto.transcript(messages)[1]["blocks"][1]["status"] == "not run"
-    assert proto.transcript(messages, running=True)[1]["blocks"][1]["status"] == "running"
+    assert wt.transcript(messages)[1]["blocks"][1]["status"] == "not run"
+    assert wt.transcript(messages, running=True)[1]["blocks"][1]["status"] == "running"
     live = {"toolu_1": {"type": "tool_result", "tool_use_id": "toolu_1", "content": "5 C"}}
-    block = proto.transcript(messages, results=live, running=True)[1]["blocks"][1]
+    block = wt.transcript(messages, results=live, running=True)[1]["blocks"][1]
     assert (block["status"], block["result"]) == ("done", "5 C")
 
 
@@ -139,7 +141,7 @@ def test_tool_results_are_text_with_our_own_thumbnails() -> None:
     ]
     (call,) = [
         b
-        for b in proto.transcript(_tool_round({"content": content}))[1]["blocks"]
+        for b in wt.transcript(_tool_round({"content": content}))[1]["blocks"]
         if b["type"] == "tool"
     ]
     assert call["result"].splitlines() == [
@@ -151,11 +153,11 @@ def test_tool_results_are_text_with_our_own_thumbnails() -> None:
 
 
 def test_long_tool_text_is_cut_for_display() -> None:
-    entries = proto.transcript(_tool_round({"content": "x" * 50_000}))
+    entries = wt.transcript(_tool_round({"content": "x" * 50_000}))
     result = entries[1]["blocks"][1]["result"]
     assert len(result) < proto.MAX_TOOL_TEXT + 100
     assert result.endswith("(46,000 more characters)")
-    one = proto.transcript(_tool_round({"content": "x" * (proto.MAX_TOOL_TEXT + 1)}))
+    one = wt.transcript(_tool_round({"content": "x" * (proto.MAX_TOOL_TEXT + 1)}))
     assert one[1]["blocks"][1]["result"].endswith("(1 more character)")
 
 
@@ -179,7 +181,7 @@ def test_server_tools_pair_within_the_reply() -> None:
             {"type": "text", "text": "Found it."},
         ],
     }
-    (entry,) = proto.transcript([message])
+    (entry,) = wt.transcript([message])
     assert [b["type"] for b in entry["blocks"]] == ["tool", "text"]
     assert entry["blocks"][0]["status"] == "done"
     assert entry["blocks"][0]["result"] == "A page \u2014 https://a.example/"
@@ -197,7 +199,7 @@ def test_server_tools_pair_within_the_reply() -> None:
             },
         ],
     }
-    (entry,) = proto.transcript([failed])
+    (entry,) = wt.transcript([failed])
     assert (entry["blocks"][0]["status"], entry["blocks"][0]["result"]) == (
         "failed",
         "error: max_uses_exceeded",
@@ -209,3 +211,13 @@ def test_approval_is_json_text() -> None:
     assert json.loads(a["input"]) == {"code": "<b>x</b>", "n": [1, 2]}
     assert a["name"] == "run<script>"  # shown as text by the front end
     assert set(a) == {"id", "name", "input"}
+
+
+def test_the_examples_run() -> None:
+    import doctest
+
+    from nbclaude import _widget_images, _widget_live, _widget_tools
+
+    for module in (proto, wt, _widget_live, _widget_tools, _widget_images):
+        failures, tried = doctest.testmod(module)
+        assert tried > 0 and failures == 0, module.__name__

@@ -19,6 +19,7 @@ import pytest
 import nbclaude
 from nbclaude import _protocol as proto
 from nbclaude._widget import ChatWidget
+from nbclaude._widget_transcript import transcript
 from nbclaude.testing import (
     FakeAnthropic,
     HTTPError,
@@ -572,7 +573,7 @@ def test_transcript_entries_for_every_block_kind() -> None:
             ],
         },
     ]
-    user, assistant = proto.transcript(messages)
+    user, assistant = transcript(messages)
     assert user["blocks"] == [
         {"type": "other", "label": "image (by URL): https://x.example/p.png"},
         {"type": "other", "label": "document: Notes (text/plain)"},
@@ -665,13 +666,13 @@ def test_run_tool_round_trip(widgets: list[ChatWidget]) -> None:
     # live text: step 1 ("Let me add.") then, after STEP, only step 2
     kinds = [m["type"] for m in fe.customs() if m["type"] != proto.DELTA]
     assert kinds == [proto.TURN_START, proto.STEP, proto.TURN_END]
-    assert fe.widget.transcript == proto.transcript(s.messages, _metas(fe))
+    assert fe.widget.transcript == transcript(s.messages, _metas(fe))
 
 
 def _metas(fe: FrontEnd) -> dict[int, Any]:
-    from nbclaude._widget import _metas_for
+    from nbclaude._widget_transcript import metas_for
 
-    return _metas_for(fe.widget.session.messages)
+    return metas_for(fe.widget.session.messages)
 
 
 def test_a_tool_round_keeps_the_bytes_linear(widgets: list[ChatWidget]) -> None:
