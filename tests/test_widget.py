@@ -723,14 +723,18 @@ def test_one_answer_per_call_and_stale_answers_are_ignored(widgets: list[ChatWid
     assert CALLS == [(1, 1)]
 
 
-def test_stop_while_waiting_for_approval(widgets: list[ChatWidget]) -> None:
+@pytest.mark.parametrize("where", ["button", "cell"])
+def test_stop_while_waiting_for_approval(widgets: list[ChatWidget], where: str) -> None:
     s, fake = tool_session(ToolUse("add", {"a": 1, "b": 2}, text="Adding."), Text("never sent"))
     fe = open_widget(s, widgets)
     ask(fe)
     wait_for(lambda: fe.widget.approval is not None)
     t0 = time.perf_counter()
-    fe.send({"type": proto.STOP})
-    wait_for(lambda: not fe.widget.busy, timeout=1.0)
+    if where == "button":
+        fe.send({"type": proto.STOP})
+    else:
+        s.stop()  # as a cell would: the session's stop event closes the prompt
+    wait_for(lambda: fe.widget.approval is None and not fe.widget.busy, timeout=1.0)
     assert time.perf_counter() - t0 < 1.0
     assert _wait_idle(fe.widget, timeout=1.0)
     assert CALLS == []
@@ -743,28 +747,12 @@ def test_stop_while_waiting_for_approval(widgets: list[ChatWidget]) -> None:
     assert answer["type"] == "tool_result" and answer["is_error"] is True
     (reply,) = [e for e in fe.widget.transcript if e["role"] == "assistant"]
     assert reply["meta"]["interrupted"] is True
-    assert tools_in([reply["blocks"]])[0]["status"] == "failed"
+    (tool,) = tools_in([reply["blocks"]])
+    assert tool["status"] == "failed" and "Interrupted" in tool["result"]
     s.tools.clear()
     ask(fe, "Never mind.")
     assert _wait_idle(fe.widget)
     assert s.messages[-1] == {"role": "assistant", "content": "never sent"}
-
-
-def test_session_stop_in_a_cell_closes_the_approval_prompt(widgets: list[ChatWidget]) -> None:
-    s, fake = tool_session(ToolUse("add", {"a": 1, "b": 2}, text="Adding."), Text("never sent"))
-    fe = open_widget(s, widgets)
-    ask(fe)
-    wait_for(lambda: fe.widget.approval is not None)
-    t0 = time.perf_counter()
-    s.stop()  # as a cell would: not through the widget's Stop button
-    wait_for(lambda: fe.widget.approval is None and not s.busy, timeout=1.0)
-    assert time.perf_counter() - t0 < 1.0
-    assert _wait_idle(fe.widget, timeout=1.0)
-    assert CALLS == [] and len(posts(fake)) == 1
-    assert fe.widget.error is None
-    assert fe.customs(proto.TURN_END)[-1]["interrupted"] is True
-    (tool,) = tools_in([e["blocks"] for e in fe.widget.transcript])
-    assert tool["status"] == "failed" and "Interrupted" in tool["result"]
 
 
 def test_a_stop_with_nothing_running_does_not_stop_the_next_turn(
