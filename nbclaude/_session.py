@@ -305,9 +305,12 @@ class Session:
 
         Events are dicts with a ``"type"``: ``turn_start`` (``index``, ``message``,
         ``prefill``, ``model``), ``delta`` (``kind`` ``"text"``/``"thinking"``, ``text``),
-        ``turn_end`` (``reply``, ``recorded``), ``error`` (``error``), ``undo``, ``reset`` and
-        ``change``. Callbacks run in the thread that runs the turn; they should be quick. An
-        exception in a callback is logged and never breaks the turn.
+        ``tool_call`` (``id``, ``name``, ``input``: before a call is approved and run),
+        ``tool_result`` (``result``: the ``tool_result`` block, a ``ToolResult``),
+        ``turn_end`` (``reply``, ``recorded``), ``error`` (``error``), ``stop`` (someone
+        called :meth:`stop`), ``undo``, ``reset`` and ``change``. Callbacks run in the thread
+        that runs the turn; they should be quick. An exception in a callback is logged and
+        never breaks the turn.
 
         Examples
         --------
@@ -1280,8 +1283,7 @@ def _has_tool_blocks(messages: Sequence[MessageParam]) -> bool:
     for message in messages:
         content = message.get("content")
         if isinstance(content, list) and any(
-            isinstance(b, Mapping) and b.get("type") in ("tool_use", "tool_result")
-            for b in content
+            isinstance(b, Mapping) and b.get("type") in ("tool_use", "tool_result") for b in content
         ):
             return True
     return False
