@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 from IPython import display as _ipd
 from IPython.core.error import UsageError
 
+from ._backend import default_client, offline_client
 from ._exceptions import InvalidRequestError
-from ._session import Session, default_client, get_session, offline_client
+from ._session import Session, get_session
 
 if TYPE_CHECKING:
     from ._magics import ClaudeMagics
