@@ -8,17 +8,13 @@ a truncated message quietly, and ``httpx`` is imported only when the first reque
 
 from __future__ import annotations
 
-import contextlib
-import email.utils
 import functools
 import json
 import os
 import platform
-import random
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from types import TracebackType
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from ._exceptions import (
@@ -26,13 +22,12 @@ from ._exceptions import (
     APIStatusError,
     APITimeoutError,
     MissingAPIKeyError,
-    StreamError,
     status_error,
 )
+from ._message_stream import MessageStream
 from ._models_info import API_VERSION
-from ._sse import SSEDecoder
-from ._streaming import MessageAccumulator
-from ._types import Message, ModelInfo, StreamEvent
+from ._retry import INITIAL_RETRY_DELAY, retry_delay, should_retry
+from ._types import Message, ModelInfo
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -41,71 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_BASE_URL", "Client", "MessageStream", "retry_delay"]
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-INITIAL_RETRY_DELAY = 0.5
-MAX_RETRY_DELAY = 8.0
 _REDACTED = "<redacted>"
-
-
-def retry_delay(
-    retries_taken: int,
-    headers: Mapping[str, str] | None = None,
-    *,
-    rand: float | None = None,
-    initial: float = INITIAL_RETRY_DELAY,
-) -> float:
-    """Seconds to wait before the next attempt, exactly as the official SDK computes it.
-
-    A ``retry-after-ms`` header (milliseconds), else ``retry-after`` (seconds or an HTTP date),
-    is obeyed when it asks for more than 0 and at most 60 seconds. Otherwise the delay is
-    ``min(0.5 * 2**retries_taken, 8)`` seconds minus up to 25 % jitter.
-
-    Examples
-    --------
-    >>> retry_delay(0, rand=0.0), retry_delay(1, rand=0.0), retry_delay(10, rand=0.0)
-    (0.5, 1.0, 8.0)
-    >>> retry_delay(0, {"retry-after": "3"})
-    3.0
-    >>> retry_delay(0, {"retry-after": "120"}, rand=1.0)  # over 60 s: ignored, jittered backoff
-    0.375
-    """
-    if headers:
-        hint = _parse_retry_after(headers)
-        if hint is not None and 0 < hint <= 60:
-            return hint
-    base = min(initial * 2.0 ** min(retries_taken, 1000), MAX_RETRY_DELAY)
-    jitter = 1 - 0.25 * (random.random() if rand is None else rand)
-    return max(base * jitter, 0.0)
-
-
-def _parse_retry_after(headers: Mapping[str, str]) -> float | None:
-    lower = {k.lower(): v for k, v in headers.items()}
-    ms = lower.get("retry-after-ms")
-    if ms is not None:
-        try:
-            return float(ms) / 1000
-        except ValueError:
-            pass
-    value = lower.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when.timestamp() - time.time()
-
-
-def _should_retry(status: int, headers: Mapping[str, str]) -> bool:
-    flag = headers.get("x-should-retry")
-    if flag == "true":
-        return True
-    if flag == "false":
-        return False
-    return status in (408, 409, 429) or status >= 500
 
 
 class Client:
@@ -242,7 +173,7 @@ class Client:
         --------
         >>> from nbclaude.testing import FakeAnthropic
         >>> c = Client(api_key="sk-ant-example", transport=FakeAnthropic())
-        >>> any(m["id"] == "claude-haiku-4-5" for m in c.models())
+        >>> any(m["id"].startswith("claude-haiku-4-5") for m in c.models())
         True
         """
         out: list[ModelInfo] = []
@@ -272,8 +203,8 @@ class Client:
         --------
         >>> from nbclaude.testing import FakeAnthropic
         >>> c = Client(api_key="sk-ant-example", transport=FakeAnthropic())
-        >>> c.request("GET", "/v1/models/claude-haiku-4-5")["id"]
-        'claude-haiku-4-5'
+        >>> c.request("GET", "/v1/models/claude-haiku-4-5")["display_name"]
+        'Claude Haiku 4.5'
         """
         response = self._send(method, path, body=body, params=params, headers=headers)
         if "json" in response.headers.get("content-type", "") and not path.endswith("/results"):
@@ -383,7 +314,7 @@ class Client:
                 return response
             resp_headers = {k.lower(): v for k, v in response.headers.items()}
             if (
-                _should_retry(status, resp_headers)
+                should_retry(status, resp_headers)
                 and retries_taken < self.max_retries
                 and not _cancelled(cancel)
             ):
@@ -444,206 +375,5 @@ def _user_agent() -> str:
     )
 
 
-_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-
-
-def _scan_json(text: str) -> Any:
-    """``json.loads`` for one SSE ``data`` payload, calling the C scanner directly (this is
-    the hot path of streaming); anything unusual goes through ``json.loads`` for its checks."""
-    try:
-        value, end = _SCAN(text, 0)
-    except StopIteration:
-        return json.loads(text)
-    if end != len(text) and text[end:].strip():
-        return json.loads(text)  # raises: trailing garbage
-    return value
-
-
 def _cancelled(cancel: threading.Event | None) -> bool:
     return cancel is not None and cancel.is_set()
-
-
-class MessageStream:
-    """A streaming reply. Use it as a context manager and iterate it.
-
-    Iterating yields every event dict as it arrives; :attr:`text_stream` yields just the text;
-    :meth:`get_final_message` returns the accumulated Message. A stream that breaks after the
-    200 (an SSE ``error`` event, or the connection ending before ``message_stop``) raises
-    :class:`~nbclaude.StreamError` from the iteration, with the partial Message attached.
-    :meth:`close` ends the HTTP stream at once, from any thread; the iteration then simply stops
-    and :attr:`closed` is ``True``.
-
-    Examples
-    --------
-    >>> from nbclaude.testing import FakeAnthropic, Text
-    >>> c = Client(api_key="sk-ant-example", transport=FakeAnthropic([Text("one two")]))
-    >>> with c.stream(model="claude-haiku-4-5", max_tokens=10,
-    ...               messages=[{"role": "user", "content": "Count"}]) as st:
-    ...     types = [event["type"] for event in st]
-    >>> types[0], types[-1]
-    ('message_start', 'message_stop')
-    """
-
-    def __init__(self, client: Client, body: Mapping[str, Any]) -> None:
-        self._client = client
-        self._body = {**body, "stream": True}
-        self._response: httpx.Response | None = None
-        self._acc = MessageAccumulator()
-        self._cancel = threading.Event()
-        self._events: Iterator[StreamEvent] | None = None
-        self._finished = False
-        self._open_lock = threading.Lock()
-        #: The ``request-id`` response header, once the response has arrived.
-        self.request_id: str | None = None
-
-    def __repr__(self) -> str:
-        state = "closed" if self.closed else ("done" if self._finished else "open")
-        return f"<MessageStream {state} request_id={self.request_id!r}>"
-
-    # -- context manager ----------------------------------------------------------------------
-
-    def __enter__(self) -> MessageStream:
-        self._open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._release()
-
-    # -- iteration ----------------------------------------------------------------------------
-
-    def __iter__(self) -> Iterator[StreamEvent]:
-        if self._events is None:
-            self._events = self._iter_events()
-        return self._events
-
-    @property
-    def text_stream(self) -> Iterator[str]:
-        """Iterate over the text deltas only."""
-        for event in self:
-            if event.get("type") == "content_block_delta":
-                delta = event["delta"]
-                if delta.get("type") == "text_delta":
-                    yield delta["text"]
-
-    def get_final_message(self) -> Message:
-        """Read the stream to its end and return the Message.
-
-        After :meth:`close` this is the partial Message (``stop_reason`` ``None``).
-        """
-        for _ in self:
-            pass
-        return self._acc.final()
-
-    @property
-    def current_message(self) -> Message | None:
-        """The Message as accumulated so far (``None`` before ``message_start``)."""
-        return self._acc.snapshot() if self._acc.started else None
-
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called before the stream finished."""
-        return self._cancel.is_set() and not self._finished
-
-    def close(self) -> None:
-        """End the HTTP stream now (safe from any thread, e.g. a Stop button)."""
-        self._cancel.set()
-        self._release()
-
-    # -- internals ----------------------------------------------------------------------------
-
-    def _open(self) -> httpx.Response:
-        with self._open_lock:
-            if self._response is None:
-                if self._cancel.is_set():
-                    raise StreamError("The stream was closed before it started.")
-                self._response = self._client._send(
-                    "POST", "/v1/messages", body=self._body, stream=True, cancel=self._cancel
-                )
-                self.request_id = self._response.headers.get("request-id")
-                if self._cancel.is_set():
-                    self._release()
-            return self._response
-
-    def _release(self) -> None:
-        response = self._response
-        if response is None:
-            return
-        # Shut the socket down first: a plain close() from another thread does not wake a
-        # thread blocked reading it, shutdown() does.
-        stream = response.extensions.get("network_stream")
-        if stream is not None:
-            sock = stream.get_extra_info("socket")
-            if sock is not None:
-                import socket
-
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(Exception):
-            response.close()
-
-    def _iter_events(self) -> Iterator[StreamEvent]:
-        import httpx
-
-        response = self._open()
-        decoder = SSEDecoder()
-        feed = self._acc.feed
-        try:
-            for chunk in response.iter_bytes():
-                for sse in decoder.feed(chunk):
-                    try:
-                        event = _scan_json(sse.data)
-                    except ValueError:
-                        if sse.event in ("message", "ping"):
-                            continue
-                        raise self._broken(f"invalid JSON in {sse.event!r} event") from None
-                    if sse.event == "error" or (
-                        sse.event == "message" and event.get("type") == "error"
-                    ):
-                        raise self._error_event(event)
-                    feed(event)
-                    yield event
-        except (httpx.TransportError, httpx.StreamError, OSError) as exc:
-            if self._cancel.is_set():
-                return
-            raise self._broken(
-                f"the connection broke ({type(exc).__name__}) before the reply finished"
-            ) from None
-        finally:
-            self._release()
-        if self._cancel.is_set() and not self._acc.stopped:
-            return
-        if not self._acc.stopped:
-            raise self._broken("the stream ended before message_stop")
-        self._finished = True
-
-    def _partial(self) -> Message | None:
-        return self._acc.snapshot() if self._acc.started else None
-
-    def _broken(self, why: str) -> StreamError:
-        return StreamError(
-            f"The reply stream broke: {why}.",
-            partial=self._partial(),
-            request_id=self.request_id,
-        )
-
-    def _error_event(self, event: Mapping[str, Any]) -> StreamError:
-        err = event.get("error")
-        if not isinstance(err, dict):
-            err = {}
-        etype = err.get("type") if isinstance(err.get("type"), str) else None
-        message = self._client._scrub(str(err.get("message") or "error event"))
-        hint = None
-        if etype == "overloaded_error":
-            hint = "The API is overloaded; try again in a minute."
-        return StreamError(
-            f"The API sent an error during the reply: {etype}: {message}",
-            partial=self._partial(),
-            type=etype,
-            request_id=self.request_id,
-            hint=hint,
-        )

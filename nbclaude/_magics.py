@@ -104,7 +104,7 @@ def split_line(line: str) -> list[str]:
 
     Examples
     --------
-    >>> split_line('-s "Be terse." --prefill \'The answer is (\'')
+    >>> split_line("-s 'Be terse.' --prefill 'The answer is ('")
     ['-s', 'Be terse.', '--prefill', 'The answer is (']
     """
     try:

@@ -472,14 +472,14 @@ def test_close_while_blocked_in_a_read_wakes_the_reader(fake: FakeAnthropic, ser
     ],
 )
 def test_scan_json_accepts_what_json_loads_accepts(text: str, expected: Any) -> None:
-    from nbclaude._client import _scan_json
+    from nbclaude._message_stream import scan_json as _scan_json
 
     assert _scan_json(text) == expected == json.loads(text)
 
 
 @pytest.mark.parametrize("text", ['{"a": 1} trailing', "", "   ", '{"a": ', "nope"])
 def test_scan_json_rejects_what_json_loads_rejects(text: str) -> None:
-    from nbclaude._client import _scan_json
+    from nbclaude._message_stream import scan_json as _scan_json
 
     with pytest.raises(ValueError):
         _scan_json(text)
