@@ -254,9 +254,9 @@ def test_document_block_object(tmp_path: Path) -> None:
 
 
 def test_pdf_too_big(monkeypatch: pytest.MonkeyPatch) -> None:
-    from nbclaude import _content
+    from nbclaude import _documents
 
-    monkeypatch.setattr(_content, "LIMITS", {**_content.LIMITS, "max_body_bytes": 300})
+    monkeypatch.setattr(_documents, "LIMITS", {**_documents.LIMITS, "max_body_bytes": 300})
     with pytest.raises(ImageError, match="too big"):
         document(PDF)
 
