@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from conftest import KEY
 
+import nbclaude._batch_job as batch_job
 import nbclaude._batch_progress as batch_progress
 import nbclaude._batch_results as batch_results
 import nbclaude._batches as batches
@@ -284,7 +285,7 @@ def test_expired_requests_are_marked() -> None:
 def test_polls_back_off_from_1_to_30_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
     s, _ = make(per_poll=1)
     slept: list[float] = []
-    monkeypatch.setattr(batches.time, "sleep", slept.append)
+    monkeypatch.setattr(batch_job.time, "sleep", slept.append)
     s.batch(["a"] * 12)
     assert slept == pytest.approx(
         [1.0, 1.5, 2.25, 3.375, 5.0625, 7.59375, 11.390625, 17.0859375, 25.62890625, 30, 30, 30]
@@ -444,7 +445,7 @@ def test_a_second_interrupt_stops_waiting_for_the_cancel(
 
 
 def test_the_examples_run() -> None:
-    for module in (batches, batch_results, batch_progress):
+    for module in (batches, batch_job, batch_results, batch_progress):
         failures, tried = doctest.testmod(module)
         assert tried > 0 and failures == 0, module.__name__
     finder = doctest.DocTestFinder()
