@@ -3,39 +3,27 @@
 Every request goes through :meth:`FakeAnthropic.respond`, which checks the headers, routes,
 validates, consumes a script item and returns a :class:`Plan`: the status, the headers and the
 body as parts (bytes, pauses, a connection drop). The in-process transport and the loopback
-server (``_server.py``) only differ in how they play a plan.
+server (``_server.py``) only differ in how they play a plan. The request is read by
+``_incoming.py`` (:class:`RecordedRequest`); a script item becomes its plan in
+``_item_plans.py``.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
 from ._batches import FakeBatches
-from ._default import default_draft
+from ._incoming import Incoming, RecordedRequest, receive
 from ._inprocess import play, play_async, request_headers
+from ._item_plans import draft_for, plan_for
 from ._models import ModelRegistry
-from ._plans import (
-    CUT,
-    STATUS_OF_ERROR,
-    Part,
-    Plan,
-    chunks,
-    error_plan,
-    http_error_plan,
-    json_bytes,
-    json_plan,
-    raw_plan,
-    stream_plan,
-)
+from ._plans import Plan, error_plan, json_plan
 from ._request import FakeAPIError, ParsedRequest
 from ._script import (
     SSE,
@@ -54,7 +42,7 @@ from ._script import (
     ToolUse,
 )
 from ._validate import parse_request
-from ._wire import Draft, Pause, draft_from_item, encode_event, finish, stream_events
+from ._wire import Draft
 
 if TYPE_CHECKING:
     from ._server import FakeServer
@@ -64,56 +52,8 @@ __all__ = ["FakeAnthropic", "RecordedRequest"]
 API_VERSIONS = ("2023-06-01", "2026-10-21")
 ORGANIZATION_ID = "00000000-0000-4000-8000-00000000fa4e"
 
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request the fake received.
-
-    Attributes
-    ----------
-    method : str
-        ``"POST"``, ``"GET"``, ...
-    path : str
-        The URL path, without the query (``"/v1/messages"``).
-    query : dict
-        The query parameters (``{"beta": "true"}``).
-    headers : dict
-        Header names in lower case; repeated headers joined with ``", "``.
-    json : Any
-        The parsed JSON body, or ``None`` (no body, or not JSON).
-    body : bytes
-        The raw body.
-
-    Examples
-    --------
-    >>> r = RecordedRequest("GET", "/v1/models", {}, {"x-api-key": "k"}, None, b"")
-    >>> r.path
-    '/v1/models'
-    """
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    json: Any
-    body: bytes
-
-    def __repr__(self) -> str:  # never show credentials
-        return f"RecordedRequest({self.method} {self.path}, {len(self.body)} bytes)"
-
-
-@dataclass(frozen=True)
-class _Incoming:
-    path: str
-    query: Mapping[str, str]
-    headers: Mapping[str, str]
-    body: bytes
-    request_id: str
-    origin: str = ""  # "scheme://host" the request was sent to
-
-    @property
-    def beta(self) -> bool:
-        return self.query.get("beta") == "true" or bool(self.headers.get("anthropic-beta"))
+#: The name ``nbclaude.testing._batches`` knows the routed request by.
+_Incoming = Incoming
 
 
 class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -256,27 +196,15 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
         body : bytes
             The raw body.
         """
-        parts = urlsplit(target)
-        path = parts.path or "/"
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        try:
-            parsed_json = json.loads(body) if body else None
-        except (ValueError, UnicodeDecodeError):
-            parsed_json = None
+        record, origin = receive(method, target, headers, body)
         with self._lock:
-            self.requests.append(
-                RecordedRequest(method.upper(), path, query, dict(headers), parsed_json, body)
-            )
+            self.requests.append(record)
         request_id = self._next_id("req")
-        origin = (
-            f"{parts.scheme}://{parts.netloc}"
-            if parts.netloc
-            else f"http://{headers.get('host', '127.0.0.1')}"
-        )
         try:
             self._check_headers(headers)
-            handler = self._route(method.upper(), path)
-            plan = handler(_Incoming(path, query, headers, body, request_id, origin))
+            handler = self._route(record.method, record.path)
+            incoming = Incoming(record.path, record.query, headers, body, request_id, origin)
+            plan = handler(incoming)
         except FakeAPIError as exc:
             plan = error_plan(exc.status, exc.type, exc.message, request_id=request_id)
         present = {k.lower() for k, _ in plan.headers}
@@ -313,9 +241,9 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 f"use one of {', '.join(API_VERSIONS)}",
             )
 
-    def _route(self, method: str, path: str) -> Callable[[_Incoming], Plan]:
+    def _route(self, method: str, path: str) -> Callable[[Incoming], Plan]:
         batches = self.batches
-        routes: list[tuple[str, re.Pattern[str], Callable[[_Incoming], Plan]]] = [
+        routes: list[tuple[str, re.Pattern[str], Callable[[Incoming], Plan]]] = [
             ("POST", re.compile(r"/v1/messages/batches"), batches.create),
             ("GET", re.compile(r"/v1/messages/batches"), batches.list),
             ("GET", re.compile(r"/v1/messages/batches/[^/]+"), batches.retrieve),
@@ -334,17 +262,17 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
         raise FakeAPIError(404, "not_found_error", "Not found")  # CONSTRUCTED
 
     # -- endpoints -------------------------------------------------------------------------
-    def _messages(self, req: _Incoming) -> Plan:
+    def _messages(self, req: Incoming) -> Plan:
         parsed = parse_request("messages", req.body, self._registry, beta=req.beta)
         with self._lock:
             item = self._script.popleft() if self._script else None
-        return self._plan(item, parsed, req.request_id)
+        return plan_for(item, parsed, req.request_id, self._next_id)
 
-    def _count_tokens(self, req: _Incoming) -> Plan:
+    def _count_tokens(self, req: Incoming) -> Plan:
         parsed = parse_request("count_tokens", req.body, self._registry, beta=req.beta)
         return json_plan(200, {"input_tokens": parsed.input_tokens})
 
-    def _list_models(self, req: _Incoming) -> Plan:
+    def _list_models(self, req: Incoming) -> Plan:
         query = req.query
         raw_limit = query.get("limit", "20")
         try:
@@ -361,109 +289,16 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
         )
         return json_plan(200, page)
 
-    def _get_model(self, req: _Incoming) -> Plan:
+    def _get_model(self, req: Incoming) -> Plan:
         model_id = req.path.rstrip("/").rsplit("/", 1)[-1]
         entry = self._registry.get(model_id)
         if entry is None:
             raise FakeAPIError(404, "not_found_error", f"model: {model_id}")
         return json_plan(200, entry.info())
 
-    # -- plans -----------------------------------------------------------------------------
     def _draft(self, item: ReplyItem | None, parsed: ParsedRequest) -> Draft:
-        def tool_id() -> str:
-            return self._next_id("toolu")
-
-        if item is None:
-            return default_draft(parsed, tool_id)
-        return draft_from_item(item, tool_id)
-
-    def _plan(self, item: ScriptItem | None, parsed: ParsedRequest, request_id: str) -> Plan:
-        if isinstance(item, Delay):
-            plan = self._plan(item.reply, parsed, request_id)
-            plan.latency += item.seconds
-            return plan
-        if isinstance(item, HTTPError):
-            return http_error_plan(item, request_id)
-        if isinstance(item, SSE):
-            body = item.body.encode("utf-8") if isinstance(item.body, str) else bytes(item.body)
-            headers = {
-                "content-type": "text/event-stream; charset=utf-8",
-                "cache-control": "no-cache",
-            }
-            headers.update({k.lower(): v for k, v in (item.headers or {}).items()})
-            return Plan(
-                item.status,
-                list(headers.items()),
-                chunks(body, item.chunk_size, item.delay),
-                latency=item.latency,
-                chunked=True,
-                coalesce=not item.chunk_size,
-            )
-        if isinstance(item, RawResponse):
-            return raw_plan(item)
-        if isinstance(item, (StreamErrorEvent, Cut)):
-            return self._broken_plan(item, parsed, request_id)
-        draft = self._draft(item, parsed)
-        done = finish(draft, parsed, self._next_id("msg"))
-        extra = [(k.lower(), v) for k, v in (draft.headers or {}).items()]
-        if not parsed.stream:
-            plan = json_plan(200, done.message)
-        else:
-            events = stream_events(done)
-            plan = stream_plan([p if isinstance(p, Pause) else encode_event(p) for p in events])
-        plan.headers.extend(extra)
-        plan.latency = draft.latency
-        return plan
-
-    def _broken_plan(
-        self, item: StreamErrorEvent | Cut, parsed: ParsedRequest, request_id: str
-    ) -> Plan:
-        reply = Text(item.after) if isinstance(item.after, str) else item.reply
-        after = None if isinstance(item.after, str) else item.after
-        draft = self._draft(reply, parsed)
-        done = finish(draft, parsed, self._next_id("msg"))
-        if not parsed.stream:
-            if isinstance(item, StreamErrorEvent):
-                status = STATUS_OF_ERROR.get(item.type, 500)
-                return error_plan(status, item.type, item.message, request_id=request_id)
-            body = json_bytes(done.message)
-            plan = json_plan(200, done.message)
-            plan.parts = [body[: len(body) // 2], CUT]
-            plan.latency = item.latency
-            return plan
-        events = stream_events(done)
-        out: list[Part] = []
-        deltas = [
-            i
-            for i, ev in enumerate(events)
-            if not isinstance(ev, Pause) and ev["type"] == "content_block_delta"
-        ]
-        n = len(deltas) if after is None else min(after, len(deltas))
-        if after == 0:
-            cut_at = 1  # right after message_start
-        elif n:
-            cut_at = deltas[n - 1] + 1
-        else:  # a reply without deltas: everything up to message_delta
-            cut_at = next(
-                i
-                for i, ev in enumerate(events)
-                if not isinstance(ev, Pause) and ev["type"] == "message_delta"
-            )
-        for ev in events[:cut_at]:
-            out.append(ev if isinstance(ev, Pause) else encode_event(ev))
-        while out and isinstance(out[-1], float):
-            out.pop()
-        if isinstance(item, StreamErrorEvent):
-            out.append(
-                encode_event(
-                    {"type": "error", "error": {"type": item.type, "message": item.message}}
-                )
-            )
-        else:
-            out.append(CUT)
-        plan = stream_plan(out)
-        plan.latency = item.latency
-        return plan
+        """The reply ``item`` makes (used by the batch endpoints too)."""
+        return draft_for(item, parsed, self._next_id)
 
     # -- in process ------------------------------------------------------------------------
     def handle_request(self, request: httpx.Request) -> httpx.Response:
