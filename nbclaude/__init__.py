@@ -40,10 +40,10 @@ from ._exceptions import (
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._batch_job import BatchJob
     from ._batch_results import BatchReply, BatchResults, NotProcessed
-    from ._batches import BatchJob
     from ._client import Client, MessageStream
-    from ._content import document
+    from ._documents import document
     from ._images import image
     from ._reply import Reply
     from ._schema import StructuredOutputError
@@ -89,7 +89,7 @@ __all__ = [
 
 # Public name -> private module that defines it, imported on first use (PEP 562).
 _LAZY = {
-    "BatchJob": "_batches",
+    "BatchJob": "_batch_job",
     "BatchReply": "_batch_results",
     "BatchResults": "_batch_results",
     "NotProcessed": "_batch_results",
@@ -100,7 +100,7 @@ _LAZY = {
     "Session": "_session",
     "SessionStream": "_session",
     "StructuredOutputError": "_schema",
-    "document": "_content",
+    "document": "_documents",
     "get_session": "_session",
     "image": "_images",
 }

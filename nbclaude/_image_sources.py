@@ -2,7 +2,7 @@
 
 Also how a source is named in messages: :func:`short_source` never shows a URL's query string
 (signed URLs carry secrets there) or a ``user:pass@`` part, and :func:`source_error` makes the
-:class:`ImageError` that names it. :mod:`nbclaude._content` uses the same readers for PDFs and
+:class:`ImageError` that names it. :mod:`nbclaude._documents` uses the same readers for PDFs and
 text files.
 
 Only the standard library is imported here; httpx is imported by :func:`fetch_url` when it runs.

@@ -66,7 +66,8 @@ from ._plans import Plan, json_bytes, json_plan
 from ._request import FakeAPIError, bad
 
 if TYPE_CHECKING:
-    from ._fake import FakeAnthropic, _Incoming
+    from ._fake import FakeAnthropic
+    from ._incoming import Incoming
 
 __all__ = ["FakeBatches"]
 
@@ -309,7 +310,7 @@ class FakeBatches:
             "type": "message_batch",
         }
 
-    def _lookup(self, req: _Incoming, *, suffix: str = "") -> _Batch:
+    def _lookup(self, req: Incoming, *, suffix: str = "") -> _Batch:
         path = req.path.rstrip("/")
         if suffix:
             path = path[: -len(suffix)]
@@ -321,7 +322,7 @@ class FakeBatches:
         return batch
 
     # -- endpoints -----------------------------------------------------------------------------
-    def create(self, req: _Incoming) -> Plan:
+    def create(self, req: Incoming) -> Plan:
         """``POST /v1/messages/batches``."""
         items = parse_batch(req.body)
         fake = self._fake
@@ -337,7 +338,7 @@ class FakeBatches:
             self._batches[batch.id] = batch
             return json_plan(200, self._json(batch))
 
-    def list(self, req: _Incoming) -> Plan:
+    def list(self, req: Incoming) -> Plan:
         """``GET /v1/messages/batches``: newest first, paginated like ``/v1/models``."""
         query = req.query
         try:
@@ -376,14 +377,14 @@ class FakeBatches:
             },
         )
 
-    def retrieve(self, req: _Incoming) -> Plan:
+    def retrieve(self, req: Incoming) -> Plan:
         """``GET /v1/messages/batches/{id}``: a status poll (time passes)."""
         with self._lock:
             batch = self._lookup(req)
             self._tick(batch, poll=True)
             return json_plan(200, self._json(batch))
 
-    def cancel(self, req: _Incoming) -> Plan:
+    def cancel(self, req: Incoming) -> Plan:
         """``POST /v1/messages/batches/{id}/cancel``."""
         with self._lock:
             batch = self._lookup(req, suffix="/cancel")
@@ -397,7 +398,7 @@ class FakeBatches:
                 batch.cancel_initiated_at = _now()
             return json_plan(200, self._json(batch))
 
-    def delete(self, req: _Incoming) -> Plan:
+    def delete(self, req: Incoming) -> Plan:
         """``DELETE /v1/messages/batches/{id}``: only once the batch has ended."""
         with self._lock:
             batch = self._lookup(req)
@@ -413,7 +414,7 @@ class FakeBatches:
             del self._batches[batch.id]
         return json_plan(200, {"id": batch.id, "type": "message_batch_deleted"})
 
-    def results(self, req: _Incoming) -> Plan:
+    def results(self, req: Incoming) -> Plan:
         """``GET /v1/messages/batches/{id}/results``: JSON Lines, shuffled."""
         with self._lock:
             batch = self._lookup(req, suffix="/results")

@@ -53,7 +53,6 @@ API_VERSIONS = ("2023-06-01", "2026-10-21")
 ORGANIZATION_ID = "00000000-0000-4000-8000-00000000fa4e"
 
 #: The name ``nbclaude.testing._batches`` knows the routed request by.
-_Incoming = Incoming
 
 
 class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
