@@ -47,7 +47,8 @@ from typing import TYPE_CHECKING, Any
 from ._batch_job import BatchJob, check_interval, poll_intervals
 from ._batch_results import BATCH_DISCOUNT, BatchReply, BatchResults, NotProcessed, batch_cost
 from ._exceptions import InvalidRequestError
-from ._models_info import PREFILL_EXAMPLE_MODEL, supports_prefill
+from ._history import text_only
+from ._request import check_prefill
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -70,12 +71,6 @@ __all__ = [
 MAX_BATCH_REQUESTS = 100_000
 #: The largest batch body in bytes (PROTOCOL.md §6).
 MAX_BATCH_BYTES = 256 * 1024 * 1024
-
-
-def _text_only(blocks: list[dict[str, Any]]) -> str | None:
-    if len(blocks) == 1 and blocks[0].get("type") == "text" and set(blocks[0]) == {"type", "text"}:
-        return str(blocks[0]["text"])
-    return None
 
 
 def build_requests(
@@ -107,12 +102,8 @@ def build_requests(
         )
     model = params.get("model") or session.model
     prefill = prefill.rstrip() if prefill else None
-    if prefill and supports_prefill(model, session._models) is False:
-        raise InvalidRequestError(
-            f"{model} does not accept prefill (a final assistant message): models of the 4.6 "
-            "generation and later reject it. Say what you want in the system prompt instead, "
-            f"or use a model that accepts prefill, such as {PREFILL_EXAMPLE_MODEL}."
-        )
+    if prefill:
+        check_prefill(session, model)
     system = params.get("system", session.system)
     overhead = len(json.dumps(system, ensure_ascii=False)) if system else 0
     requests: list[dict[str, Any]] = []
@@ -122,7 +113,7 @@ def build_requests(
         blocks = to_blocks(*prompt) if isinstance(prompt, (list, tuple)) else to_blocks(prompt)
         if not blocks:
             raise InvalidRequestError(f"Prompt {i} is empty: nothing to send. Nothing was sent.")
-        text = _text_only(blocks)
+        text = text_only(blocks)
         messages: list[dict[str, Any]] = [
             {"role": "user", "content": text if text is not None else blocks}
         ]

@@ -22,7 +22,7 @@ from ._types import MessageParam
 if TYPE_CHECKING:
     from ._session import Session
 
-__all__ = ["COUNT_TOKENS_FIELDS", "build_turn", "request_body"]
+__all__ = ["COUNT_TOKENS_FIELDS", "build_turn", "check_prefill", "request_body"]
 
 #: The request fields ``/v1/messages/count_tokens`` accepts (PROTOCOL.md §7).
 COUNT_TOKENS_FIELDS = frozenset(
@@ -60,6 +60,21 @@ def request_body(
     return body
 
 
+def check_prefill(session: Session, model: str) -> None:
+    """Refuse prefill, before anything is sent, on a model that rejects it (the 4.6
+    generation and later), saying what to do instead."""
+    with session._state:
+        known = session._models
+    if supports_prefill(model, known) is False:
+        raise InvalidRequestError(
+            f"{model} does not accept prefill (a final assistant message): models of "
+            "the 4.6 generation and later reject it. Instead, say what you want in "
+            "the system prompt (e.g. 'Answer with the letter only'), ask for "
+            "structured output (schema=...), or use a model that accepts prefill, "
+            f"such as {PREFILL_EXAMPLE_MODEL}."
+        )
+
+
 def build_turn(
     session: Session,
     parts: Sequence[Any],
@@ -77,16 +92,7 @@ def build_turn(
         raise InvalidRequestError("Nothing to send: the message is empty.")
     model = params.get("model") or session._model
     if prefill:
-        with session._state:
-            known = session._models
-        if supports_prefill(model, known) is False:
-            raise InvalidRequestError(
-                f"{model} does not accept prefill (a final assistant message): models of "
-                "the 4.6 generation and later reject it. Instead, say what you want in "
-                "the system prompt (e.g. 'Answer with the letter only'), ask for "
-                "structured output (schema=...), or use a model that accepts prefill, "
-                f"such as {PREFILL_EXAMPLE_MODEL}."
-            )
+        check_prefill(session, model)
     text = text_only(blocks)
     user: MessageParam = {"role": "user", "content": text if text is not None else blocks}
     with session._state:
