@@ -62,6 +62,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from ._batch_request import Item, answer, parse_batch
+from ._paging import page_of
 from ._plans import Plan, json_bytes, json_plan
 from ._request import FakeAPIError, bad
 
@@ -354,18 +355,7 @@ class FakeBatches:
                 self._tick(batch)
             ids = [b.id for b in batches]
             after, before = query.get("after_id"), query.get("before_id")
-            if after is not None:
-                start = ids.index(after) + 1 if after in ids else len(ids)
-                chosen = batches[start : start + limit]
-                has_more = start + limit < len(ids)
-            elif before is not None:
-                stop = ids.index(before) if before in ids else 0
-                start = max(0, stop - limit)
-                chosen = batches[start:stop]
-                has_more = start > 0
-            else:
-                chosen = batches[:limit]
-                has_more = limit < len(ids)
+            chosen, has_more = page_of(batches, ids, limit, after_id=after, before_id=before)
             data = [self._json(b) for b in chosen]
         return json_plan(
             200,

@@ -13,6 +13,8 @@ from typing import Any
 
 from nbclaude._models_info import _TABLE, supports_prefill, thinking_mode
 
+from ._paging import page_of
+
 __all__ = ["ModelEntry", "ModelRegistry"]
 
 # Alias -> dated snapshot id: the API answers an alias with the resolved id (PROTOCOL.md §9).
@@ -192,18 +194,7 @@ class ModelRegistry:
         """One page of ``GET /v1/models``: newest first; an unknown id gives an empty page."""
         entries = self.entries
         ids = [e.id for e in entries]
-        if after_id is not None:
-            start = ids.index(after_id) + 1 if after_id in ids else len(ids)
-            chosen = entries[start : start + limit]
-            has_more = start + limit < len(ids)
-        elif before_id is not None:
-            stop = ids.index(before_id) if before_id in ids else 0
-            start = max(0, stop - limit)
-            chosen = entries[start:stop]
-            has_more = start > 0
-        else:
-            chosen = entries[:limit]
-            has_more = limit < len(ids)
+        chosen, has_more = page_of(entries, ids, limit, after_id=after_id, before_id=before_id)
         data = [e.info() for e in chosen]
         return {
             "data": data,
