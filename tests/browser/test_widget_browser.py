@@ -46,7 +46,8 @@ def reset(nb: Notebook) -> None:
 def test_send_with_enter_streams_and_lands_in_the_kernel(notebook: Notebook) -> None:
     nb = notebook
     reset(nb)
-    nb.run("fake.add(Text('Hello from the **fake** Claude. ' * 8, rate=60))")
+    # slow enough (about 2 s) that the live bubble is on screen long enough to be seen
+    nb.run("fake.add(Text('Hello from the **fake** Claude. ' * 8, rate=20))")
     widget = show_widget(nb)
     box = widget.get_by_role("textbox", name="Message Claude")
     box.fill("Hi, who are you?")
@@ -267,8 +268,10 @@ def test_xss_corpus_runs_nothing(notebook: Notebook, traffic: Traffic) -> None:
         "for item in corpus:\n"
         "    session.messages += [{'role': 'user', 'content': item['id']},\n"
         "                         {'role': 'assistant', 'content': item['markdown']}]\n"
-        # and the live path: the first 40 vectors streamed as one reply
-        "fake.add(Text('\\n\\n'.join(i['markdown'] for i in corpus[:40]), rate=300))"
+        # and the live path: the first 40 vectors streamed as one reply (109 deltas, about
+        # 5 s: after Enter the page re-renders a 268-message transcript first, and a stream
+        # much shorter than that could come and go before the live bubble is ever shown)
+        "fake.add(Text('\\n\\n'.join(i['markdown'] for i in corpus[:40]), rate=20))"
     )
     before_dialogs = len(traffic.dialogs)
     widget = show_widget(nb)
