@@ -1,5 +1,5 @@
-// Bundle the widget: js/widget.js -> nbclaude/static/widget.js and js/widget.css (with KaTeX's
-// CSS and its woff2 fonts inlined as data URLs, so math works offline) -> nbclaude/static/widget.css.
+// Bundle the widget: js/widget.js -> nbclaude/_widget/static/widget.js and js/widget.css (with KaTeX's
+// CSS and its woff2 fonts inlined as data URLs, so math works offline) -> nbclaude/_widget/static/widget.css.
 // `npm run build` once; `npm run dev` watches (use with ANYWIDGET_HMR=1 for live reload).
 
 import { mkdir } from "node:fs/promises";
@@ -9,7 +9,7 @@ import * as esbuild from "esbuild";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const watch = process.argv.includes("--watch");
-const outdir = resolve(root, "nbclaude/static");
+const outdir = resolve(root, "nbclaude/_widget/static");
 await mkdir(outdir, { recursive: true });
 
 /** Drop the .woff/.ttf fallbacks from KaTeX's @font-face rules: every browser reads woff2. */
@@ -40,13 +40,13 @@ const contexts = [
   await esbuild.context({
     ...common,
     entryPoints: ["js/widget.js"],
-    outfile: "nbclaude/static/widget.js",
+    outfile: "nbclaude/_widget/static/widget.js",
     format: "esm",
   }),
   await esbuild.context({
     ...common,
     entryPoints: ["js/widget.css"],
-    outfile: "nbclaude/static/widget.css",
+    outfile: "nbclaude/_widget/static/widget.css",
     loader: { ".woff2": "dataurl" },
     plugins: [woff2Only],
   }),

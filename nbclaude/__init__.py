@@ -40,15 +40,15 @@ from ._exceptions import (
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._batch_job import BatchJob
-    from ._batch_results import BatchReply, BatchResults, NotProcessed
-    from ._client import Client, MessageStream
-    from ._documents import document
-    from ._images import image
-    from ._reply import Reply
+    from ._client.client import Client, MessageStream
+    from ._content.documents import document
+    from ._content.images.image import image
     from ._schema import StructuredOutputError
-    from ._session import Session, SessionStream, get_session
-    from ._widget import ChatWidget
+    from ._session.batches.job import BatchJob
+    from ._session.batches.results import BatchReply, BatchResults, NotProcessed
+    from ._session.reply import Reply
+    from ._session.session import Session, SessionStream, get_session
+    from ._widget.widget import ChatWidget
 
 __all__ = [
     "APIConnectionError",
@@ -89,20 +89,20 @@ __all__ = [
 
 # Public name -> private module that defines it, imported on first use (PEP 562).
 _LAZY = {
-    "BatchJob": "_batch_job",
-    "BatchReply": "_batch_results",
-    "BatchResults": "_batch_results",
-    "NotProcessed": "_batch_results",
-    "ChatWidget": "_widget",
-    "Client": "_client",
-    "MessageStream": "_client",
-    "Reply": "_reply",
-    "Session": "_session",
-    "SessionStream": "_session",
+    "BatchJob": "_session.batches.job",
+    "BatchReply": "_session.batches.results",
+    "BatchResults": "_session.batches.results",
+    "NotProcessed": "_session.batches.results",
+    "ChatWidget": "_widget.widget",
+    "Client": "_client.client",
+    "MessageStream": "_client.client",
+    "Reply": "_session.reply",
+    "Session": "_session.session",
+    "SessionStream": "_session.session",
     "StructuredOutputError": "_schema",
-    "document": "_documents",
-    "get_session": "_session",
-    "image": "_images",
+    "document": "_content.documents",
+    "get_session": "_session.session",
+    "image": "_content.images.image",
 }
 
 
@@ -121,13 +121,13 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register ``%%claude`` and ``%claude`` (called by ``%load_ext nbclaude``)."""
-    from ._magics import load_ipython_extension as load
+    from ._ipython.magics import load_ipython_extension as load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """Remove what :func:`load_ipython_extension` registered (``%unload_ext nbclaude``)."""
-    from ._magics import unload_ipython_extension as unload
+    from ._ipython.magics import unload_ipython_extension as unload
 
     unload(ipython)

@@ -1,4 +1,4 @@
-"""Session.batch and nbclaude._batches against the fake API (in process and over loopback):
+"""Session.batch and nbclaude._session.batches.submit against the fake API (in process and over loopback):
 request bodies, results in input order, errors per item, cancel, interrupts, progress, price."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from conftest import KEY
 
-import nbclaude._batch_job as batch_job
-import nbclaude._batch_progress as batch_progress
-import nbclaude._batch_results as batch_results
-import nbclaude._batches as batches
+import nbclaude._session.batches.job as batch_job
+import nbclaude._session.batches.progress as batch_progress
+import nbclaude._session.batches.results as batch_results
+import nbclaude._session.batches.submit as batches
 from nbclaude import (
     BadRequestError,
     Client,
@@ -25,8 +25,8 @@ from nbclaude import (
     Reply,
     Session,
 )
-from nbclaude._batches import BatchJob, BatchReply, BatchResults, NotProcessed
-from nbclaude._models_info import cost
+from nbclaude._api.models import cost
+from nbclaude._session.batches.submit import BatchJob, BatchReply, BatchResults, NotProcessed
 from nbclaude.testing import FakeAnthropic, HTTPError, Text
 
 MODEL = "claude-haiku-4-5"

@@ -15,7 +15,7 @@ from sdk_oracle import comparable, exchange_fixtures, sse_fixtures
 
 import nbclaude
 from nbclaude import Client
-from nbclaude._client import retry_delay
+from nbclaude._client.client import retry_delay
 from nbclaude.testing import (
     SSE,
     Cut,
@@ -472,14 +472,14 @@ def test_close_while_blocked_in_a_read_wakes_the_reader(fake: FakeAnthropic, ser
     ],
 )
 def test_scan_json_accepts_what_json_loads_accepts(text: str, expected: Any) -> None:
-    from nbclaude._message_stream import scan_json as _scan_json
+    from nbclaude._client.stream import scan_json as _scan_json
 
     assert _scan_json(text) == expected == json.loads(text)
 
 
 @pytest.mark.parametrize("text", ['{"a": 1} trailing', "", "   ", '{"a": ', "nope"])
 def test_scan_json_rejects_what_json_loads_rejects(text: str) -> None:
-    from nbclaude._message_stream import scan_json as _scan_json
+    from nbclaude._client.stream import scan_json as _scan_json
 
     with pytest.raises(ValueError):
         _scan_json(text)

@@ -1,4 +1,4 @@
-"""Tests of nbclaude._content: to_blocks, nbclaude.document and the request guard rail."""
+"""Tests of nbclaude._content.blocks: to_blocks, nbclaude.document and the request guard rail."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from PIL import Image
 
 import nbclaude
 from nbclaude import ImageError, InvalidRequestError
-from nbclaude._content import DocumentBlock, document, fit_messages, to_blocks
-from nbclaude._images import MAX_BASE64, ImageBlock, image, image_info
+from nbclaude._content.blocks import DocumentBlock, document, fit_messages, to_blocks
+from nbclaude._content.images.image import MAX_BASE64, ImageBlock, image, image_info
 
 # A minimal two-page PDF (uncompressed objects, so the page count is readable).
 PDF = (
@@ -254,7 +254,7 @@ def test_document_block_object(tmp_path: Path) -> None:
 
 
 def test_pdf_too_big(monkeypatch: pytest.MonkeyPatch) -> None:
-    from nbclaude import _documents
+    from nbclaude._content import documents as _documents
 
     monkeypatch.setattr(_documents, "LIMITS", {**_documents.LIMITS, "max_body_bytes": 300})
     with pytest.raises(ImageError, match="too big"):

@@ -75,8 +75,8 @@ def test_import_loads_nothing_heavy() -> None:
         "matplotlib",
         "markdown_it",
         "IPython",
-        "nbclaude._session",
-        "nbclaude._widget",
+        "nbclaude._session.session",
+        "nbclaude._widget.widget",
     ]
     code = f"import sys, nbclaude\nprint([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)

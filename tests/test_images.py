@@ -1,4 +1,4 @@
-"""Tests of nbclaude._images: nbclaude.image, thumbnails, image_info, is_image_like."""
+"""Tests of nbclaude._content.images.image: nbclaude.image, thumbnails, image_info, is_image_like."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from PIL import Image, ImageOps
 
 import nbclaude
 from nbclaude import ImageError
-from nbclaude._images import (
+from nbclaude._content.images.image import (
     MAX_BASE64,
     ImageBlock,
     estimate_tokens,
@@ -239,7 +239,7 @@ def test_exif_orientation_applied(orientation: int) -> None:
     assert oracle.size == out.size
     if orientation == 1:
         # nothing to change: the original bytes, minus their metadata (EXIF)
-        from nbclaude._image_bytes import strip_metadata
+        from nbclaude._content.images.bytes import strip_metadata
 
         assert raw(block) == strip_metadata(data) != data
 
@@ -1132,7 +1132,7 @@ def test_is_image_like() -> None:
 def test_imports_are_light() -> None:
     code = (
         "import sys\n"
-        "import nbclaude._images as m, nbclaude._content\n"
+        "import nbclaude._content.images.image as m, nbclaude._content.blocks\n"
         "class Fake: pass\n"
         "m.is_image_like(Fake()); m.is_image_like(b'\\x89PNG\\r\\n\\x1a\\nxxxx')\n"
         "m.image('https://example.com/a.png')\n"
@@ -1234,7 +1234,7 @@ def test_the_fast_path_drops_metadata_but_not_pixels(tmp_path: Path, fmt: str) -
 
 
 def test_strip_metadata_leaves_what_it_does_not_understand() -> None:
-    from nbclaude._image_bytes import strip_metadata
+    from nbclaude._content.images.bytes import strip_metadata
 
     for data in [b"GIF89a...", b"\xff\xd8\xff\xe1\x99\x99 truncated", b"\x89PNG\r\n\x1a\n\x00"]:
         assert strip_metadata(data) == data

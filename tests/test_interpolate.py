@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import nbclaude
-from nbclaude._interpolate import interpolate
+from nbclaude._ipython.interpolate import interpolate
 
 
 def run(template: str, **ns: Any) -> tuple[list[Any], list[str]]:

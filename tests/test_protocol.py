@@ -7,8 +7,8 @@ import json
 import re
 from pathlib import Path
 
-from nbclaude import _protocol as proto
-from nbclaude import _widget_transcript as wt
+from nbclaude._widget import protocol as proto
+from nbclaude._widget import transcript as wt
 
 JS = (Path(__file__).parent.parent / "js" / "protocol.js").read_text(encoding="utf-8")
 
@@ -68,7 +68,7 @@ def test_banner_never_carries_secrets() -> None:
 
 
 def test_declined_text_matches_the_tool_runner() -> None:
-    from nbclaude._tool_run import _DECLINED
+    from nbclaude._tools.run import _DECLINED
 
     assert wt._DECLINED == _DECLINED
 
@@ -216,7 +216,9 @@ def test_approval_is_json_text() -> None:
 def test_the_examples_run() -> None:
     import doctest
 
-    from nbclaude import _widget_images, _widget_live, _widget_tools
+    from nbclaude._widget import images as _widget_images
+    from nbclaude._widget import live as _widget_live
+    from nbclaude._widget import tools as _widget_tools
 
     for module in (proto, wt, _widget_live, _widget_tools, _widget_images):
         failures, tried = doctest.testmod(module)

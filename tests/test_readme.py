@@ -140,7 +140,7 @@ def test_screenshot_and_every_notebook_are_linked() -> None:
 
 
 def test_options_table_is_the_parser() -> None:
-    from nbclaude._magics import ClaudeMagics
+    from nbclaude._ipython.magics import ClaudeMagics
 
     parser: Any = ClaudeMagics.claude_cell.parser  # type: ignore[attr-defined]
     in_code = {s for a in parser._actions for s in a.option_strings} - {"-h", "--help"}
@@ -151,7 +151,7 @@ def test_options_table_is_the_parser() -> None:
 
 
 def test_commands_table_is_the_command_list() -> None:
-    from nbclaude._commands import COMMANDS
+    from nbclaude._ipython.commands import COMMANDS
 
     in_readme = set()
     for row in table_rows("| command | what it does |"):
@@ -161,7 +161,7 @@ def test_commands_table_is_the_command_list() -> None:
 
 
 def test_config_table_is_the_traits() -> None:
-    from nbclaude._magics import ClaudeMagics
+    from nbclaude._ipython.magics import ClaudeMagics
 
     traits = ClaudeMagics.class_traits(config=True)
     rows = table_rows("| setting | default | meaning |")
@@ -180,7 +180,7 @@ def test_environment_variables_are_read_by_the_code() -> None:
         "NBCLAUDE_MODEL",
         "NBCLAUDE_OFFLINE",
     ]
-    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "nbclaude").glob("*.py"))
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "nbclaude").rglob("*.py"))
     for name in names:
         assert f'"{name}"' in source, name
 
@@ -366,7 +366,7 @@ def _npm_build(command: str) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     for name in ("widget.js", "widget.css"):
-        assert (ROOT / "nbclaude" / "static" / name).stat().st_size > 1000
+        assert (ROOT / "nbclaude" / "_widget" / "static" / name).stat().st_size > 1000
 
 
 def _fake_server(command: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nbclaude import Reply
-from nbclaude._reply import citation_label, footer_text
+from nbclaude._session.reply import citation_label, footer_text
 
 
 def message(content: list[dict[str, Any]], **extra: Any) -> Any:

@@ -509,7 +509,7 @@ def test_many_big_images_are_downscaled_in_the_request_and_the_history() -> None
     )
     s.send("one big", big)
     s.send("now many", *[nbclaude.image(Image.new("RGB", (16, 16)))] * 21)
-    from nbclaude._images import image_info
+    from nbclaude._content.images.image import image_info
 
     sent = fake.requests[1].json["messages"][0]["content"]
     first = next(b for b in sent if b["type"] == "image")
@@ -525,7 +525,7 @@ def test_many_big_images_are_downscaled_in_the_request_and_the_history() -> None
 def test_get_session_is_shared_and_offline_mode_needs_no_key(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import nbclaude._session as mod
+    import nbclaude._session.session as mod
 
     monkeypatch.setattr(mod, "_default", None)
     monkeypatch.setenv("NBCLAUDE_OFFLINE", "1")

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sdk_oracle import sse_fixtures
 
-from nbclaude._sse import ServerSentEvent, SSEDecoder, iter_sse
+from nbclaude._api.sse import ServerSentEvent, SSEDecoder, iter_sse
 
 
 def decode(*chunks: bytes) -> list[ServerSentEvent]:

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sdk_oracle import comparable, sdk_final_message, sse_fixtures
 
-from nbclaude._sse import iter_sse
-from nbclaude._streaming import MessageAccumulator, accumulate, parse_partial_json
+from nbclaude._api.accumulate import MessageAccumulator, accumulate, parse_partial_json
+from nbclaude._api.sse import iter_sse
 
 
 def events_of(body: str) -> list[dict[str, Any]]:

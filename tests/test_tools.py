@@ -712,7 +712,7 @@ def test_round_trip_through_the_fake_api() -> None:
     pytest.importorskip("httpx")
     from PIL import Image
 
-    from nbclaude._client import Client
+    from nbclaude._client.client import Client
     from nbclaude.testing import FakeAnthropic, Reply, Text, ToolUse
 
     def chart(title: str) -> Any:
@@ -785,8 +785,8 @@ def test_hand_written_schema_for_a_builtin_and_a_class_as_tool() -> None:
 
 def test_ready_made_blocks_are_kept() -> None:
     pytest.importorskip("PIL")
-    from nbclaude._content import document
-    from nbclaude._images import ImageBlock, image
+    from nbclaude._content.blocks import document
+    from nbclaude._content.images.image import ImageBlock, image
 
     np = pytest.importorskip("numpy")
     picture = image(np.zeros((8, 8, 3), dtype=np.uint8))

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 import nbclaude
-from nbclaude import _protocol as proto
-from nbclaude._widget import ChatWidget
-from nbclaude._widget_transcript import transcript
+from nbclaude._widget import protocol as proto
+from nbclaude._widget.transcript import transcript
+from nbclaude._widget.widget import ChatWidget
 from nbclaude.testing import (
     FakeAnthropic,
     HTTPError,
@@ -182,7 +182,7 @@ def test_rejects_a_non_session() -> None:
 
 
 def test_missing_bundle_says_how_to_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    from nbclaude import _widget
+    from nbclaude._widget import widget as _widget
 
     monkeypatch.setattr(_widget, "_STATIC", tmp_path)
     with pytest.raises(nbclaude.NbClaudeError, match="front end is missing") as info:
@@ -192,7 +192,7 @@ def test_missing_bundle_says_how_to_build(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 def test_model_list_falls_back_without_a_key(widgets: list[ChatWidget]) -> None:
     fe = open_widget(nbclaude.Session(), widgets)  # no key, not offline
-    from nbclaude._models_info import FALLBACK_MODELS
+    from nbclaude._api.models import FALLBACK_MODELS
 
     assert [m["id"] for m in fe.widget.models] == list(FALLBACK_MODELS)
     assert fe.widget.error is None  # a missing key is reported when sending, not before
@@ -396,7 +396,7 @@ def test_images_arrive_as_buffers_and_are_downscaled(widgets: list[ChatWidget]) 
     _wait_idle(fe.widget)
     content = posts(fake)[-1]["messages"][0]["content"]
     assert [b["type"] for b in content] == ["image", "text"]
-    from nbclaude._images import image_info
+    from nbclaude._content.images.image import image_info
 
     info = image_info(content[0])
     assert info is not None and max(info.width or 0, info.height or 0) <= 1568
@@ -670,7 +670,7 @@ def test_run_tool_round_trip(widgets: list[ChatWidget]) -> None:
 
 
 def _metas(fe: FrontEnd) -> dict[int, Any]:
-    from nbclaude._widget_transcript import metas_for
+    from nbclaude._widget.transcript import metas_for
 
     return metas_for(fe.widget.session.messages)
 

@@ -181,8 +181,8 @@ def _from_raw(item: RawResponse) -> dict[str, Any]:
 
 
 def _from_sse(raw: str | bytes) -> dict[str, Any]:
-    from nbclaude._sse import iter_sse
-    from nbclaude._streaming import MessageAccumulator
+    from nbclaude._api.accumulate import MessageAccumulator
+    from nbclaude._api.sse import iter_sse
 
     data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
     acc = MessageAccumulator()

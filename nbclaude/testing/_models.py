@@ -1,6 +1,6 @@
 """The models the fake knows: resolution of aliases, limits, and ``GET /v1/models`` data.
 
-Built from ``nbclaude._models_info`` (one table for all of nbclaude) plus the dated snapshot
+Built from ``nbclaude._api.models`` (one table for all of nbclaude) plus the dated snapshot
 ids of the models that have them, plus whatever a test passes as ``FakeAnthropic(models=...)``.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from nbclaude._models_info import _TABLE, supports_prefill, thinking_mode
+from nbclaude._api.models import _TABLE, supports_prefill, thinking_mode
 
 from ._paging import page_of
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import time
@@ -16,13 +15,6 @@ from .conftest import ARTIFACTS, BROWSER_KEY, Notebook, Traffic
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
-HAVE_MAGIC = all(
-    importlib.util.find_spec(f"nbclaude.{name}") is not None
-    for name in ("_magics", "_display", "_render")
-)
-needs_magic = pytest.mark.xfail(
-    not HAVE_MAGIC, reason="the %%claude magic is not complete in this tree yet", strict=False
-)
 
 LIVE = ".nbc-live"
 ARTICLES = "article.nbc-msg:not(.nbc-live)"
@@ -102,7 +94,6 @@ def test_stop_appears_while_streaming_and_stops(notebook: Notebook) -> None:
     assert nb.value("session.busy") is False
 
 
-@needs_magic
 def test_claude_magic_turns_show_live_in_the_widget(notebook: Notebook) -> None:
     nb = notebook
     reset(nb)
@@ -213,7 +204,7 @@ def test_attach_an_image_with_the_file_picker(notebook: Notebook, tmp_path: Path
     )
     assert sent == [["image", "image/png"], ["text", None]]
     size = nb.value(
-        "__import__('nbclaude._images', fromlist=['x']).image_info("
+        "__import__('nbclaude._content.images.image', fromlist=['x']).image_info("
         "posts()[-1]['messages'][0]['content'][0])[1:3]"
     )
     assert max(size) <= 1568  # went through nbclaude.image: downscaled to the API's limit

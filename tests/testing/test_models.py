@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from nbclaude._models_info import _TABLE
+from nbclaude._api.models import _TABLE
 from nbclaude.testing import FakeAnthropic
 
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}

@@ -236,13 +236,21 @@ def test_sdk_and_a_cut_connection(fake: FakeAnthropic, sdk: Any) -> None:
     httpx2 = pytest.importorskip("httpx2")
     fake.add(Cut(after="Half a sent"))
     got = []
+    # SDK 2.16 lets httpx2's error through; 2.17 wraps it in APIConnectionError (from it).
     with (
-        pytest.raises(httpx2.RemoteProtocolError, match="incomplete chunked read"),
+        pytest.raises(
+            (httpx2.RemoteProtocolError, anthropic.APIConnectionError),
+            match="incomplete chunked read",
+        ) as info,
         sdk.messages.stream(**BODY) as st,
     ):
         for text in st.text_stream:
             got.append(text)
     assert "".join(got) == "Half a sent"
+    cause = (
+        info.value if isinstance(info.value, httpx2.RemoteProtocolError) else info.value.__cause__
+    )
+    assert isinstance(cause, httpx2.RemoteProtocolError)
 
 
 def test_sdk_models_auto_pagination(sdk: Any, fake: FakeAnthropic) -> None:

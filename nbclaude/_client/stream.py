@@ -1,0 +1,228 @@
+"""``MessageStream``: a streaming reply over HTTP, decoded and accumulated as it arrives.
+
+A stream that breaks after the 200 (an SSE ``error`` event, or the connection ending before
+``message_stop``) raises :class:`~nbclaude.StreamError` with the partial Message; ``close()``
+ends it at once from any thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from nbclaude._api.accumulate import MessageAccumulator
+from nbclaude._api.sse import SSEDecoder
+from nbclaude._exceptions import StreamError
+from nbclaude._types import Message, StreamEvent
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .client import Client
+
+__all__ = ["MessageStream", "scan_json"]
+
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def scan_json(text: str) -> Any:
+    """``json.loads`` for one SSE ``data`` payload, calling the C scanner directly (this is
+    the hot path of streaming); anything unusual goes through ``json.loads`` for its checks."""
+    try:
+        value, end = _SCAN(text, 0)
+    except StopIteration:
+        return json.loads(text)
+    if end != len(text) and text[end:].strip():
+        return json.loads(text)  # raises: trailing garbage
+    return value
+
+
+class MessageStream:
+    """A streaming reply. Use it as a context manager and iterate it.
+
+    Iterating yields every event dict as it arrives; :attr:`text_stream` yields just the text;
+    :meth:`get_final_message` returns the accumulated Message. A stream that breaks after the
+    200 (an SSE ``error`` event, or the connection ending before ``message_stop``) raises
+    :class:`~nbclaude.StreamError` from the iteration, with the partial Message attached.
+    :meth:`close` ends the HTTP stream at once, from any thread; the iteration then simply stops
+    and :attr:`closed` is ``True``.
+
+    Examples
+    --------
+    >>> from nbclaude import Client
+    >>> from nbclaude.testing import FakeAnthropic, Text
+    >>> c = Client(api_key="sk-ant-example", transport=FakeAnthropic([Text("one two")]))
+    >>> with c.stream(model="claude-haiku-4-5", max_tokens=10,
+    ...               messages=[{"role": "user", "content": "Count"}]) as st:
+    ...     types = [event["type"] for event in st]
+    >>> types[0], types[-1]
+    ('message_start', 'message_stop')
+    """
+
+    def __init__(self, client: Client, body: Mapping[str, Any]) -> None:
+        self._client = client
+        self._body = {**body, "stream": True}
+        self._response: httpx.Response | None = None
+        self._acc = MessageAccumulator()
+        self._cancel = threading.Event()
+        self._events: Iterator[StreamEvent] | None = None
+        self._finished = False
+        self._open_lock = threading.Lock()
+        #: The ``request-id`` response header, once the response has arrived.
+        self.request_id: str | None = None
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else ("done" if self._finished else "open")
+        return f"<MessageStream {state} request_id={self.request_id!r}>"
+
+    # -- context manager ----------------------------------------------------------------------
+
+    def __enter__(self) -> MessageStream:
+        self._open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._release()
+
+    # -- iteration ----------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[StreamEvent]:
+        if self._events is None:
+            self._events = self._iter_events()
+        return self._events
+
+    @property
+    def text_stream(self) -> Iterator[str]:
+        """Iterate over the text deltas only."""
+        for event in self:
+            if event.get("type") == "content_block_delta":
+                delta = event["delta"]
+                if delta.get("type") == "text_delta":
+                    yield delta["text"]
+
+    def get_final_message(self) -> Message:
+        """Read the stream to its end and return the Message.
+
+        After :meth:`close` this is the partial Message (``stop_reason`` ``None``).
+        """
+        for _ in self:
+            pass
+        return self._acc.final()
+
+    @property
+    def current_message(self) -> Message | None:
+        """The Message as accumulated so far (``None`` before ``message_start``)."""
+        return self._acc.snapshot() if self._acc.started else None
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called before the stream finished."""
+        return self._cancel.is_set() and not self._finished
+
+    def close(self) -> None:
+        """End the HTTP stream now (safe from any thread, e.g. a Stop button)."""
+        self._cancel.set()
+        self._release()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _open(self) -> httpx.Response:
+        with self._open_lock:
+            if self._response is None:
+                if self._cancel.is_set():
+                    raise StreamError("The stream was closed before it started.")
+                self._response = self._client._send(
+                    "POST", "/v1/messages", body=self._body, stream=True, cancel=self._cancel
+                )
+                self.request_id = self._response.headers.get("request-id")
+                if self._cancel.is_set():
+                    self._release()
+            return self._response
+
+    def _release(self) -> None:
+        response = self._response
+        if response is None:
+            return
+        # Shut the socket down first: a plain close() from another thread does not wake a
+        # thread blocked reading it, shutdown() does.
+        stream = response.extensions.get("network_stream")
+        if stream is not None:
+            sock = stream.get_extra_info("socket")
+            if sock is not None:
+                import socket
+
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(Exception):
+            response.close()
+
+    def _iter_events(self) -> Iterator[StreamEvent]:
+        import httpx
+
+        response = self._open()
+        decoder = SSEDecoder()
+        feed = self._acc.feed
+        try:
+            for chunk in response.iter_bytes():
+                for sse in decoder.feed(chunk):
+                    try:
+                        event = scan_json(sse.data)
+                    except ValueError:
+                        if sse.event in ("message", "ping"):
+                            continue
+                        raise self._broken(f"invalid JSON in {sse.event!r} event") from None
+                    if sse.event == "error" or (
+                        sse.event == "message" and event.get("type") == "error"
+                    ):
+                        raise self._error_event(event)
+                    feed(event)
+                    yield event
+        except (httpx.TransportError, httpx.StreamError, OSError) as exc:
+            if self._cancel.is_set():
+                return
+            raise self._broken(
+                f"the connection broke ({type(exc).__name__}) before the reply finished"
+            ) from None
+        finally:
+            self._release()
+        if self._cancel.is_set() and not self._acc.stopped:
+            return
+        if not self._acc.stopped:
+            raise self._broken("the stream ended before message_stop")
+        self._finished = True
+
+    def _partial(self) -> Message | None:
+        return self._acc.snapshot() if self._acc.started else None
+
+    def _broken(self, why: str) -> StreamError:
+        return StreamError(
+            f"The reply stream broke: {why}.",
+            partial=self._partial(),
+            request_id=self.request_id,
+        )
+
+    def _error_event(self, event: Mapping[str, Any]) -> StreamError:
+        err = event.get("error")
+        if not isinstance(err, dict):
+            err = {}
+        etype = err.get("type") if isinstance(err.get("type"), str) else None
+        message = self._client._scrub(str(err.get("message") or "error event"))
+        hint = None
+        if etype == "overloaded_error":
+            hint = "The API is overloaded; try again in a minute."
+        return StreamError(
+            f"The API sent an error during the reply: {etype}: {message}",
+            partial=self._partial(),
+            type=etype,
+            request_id=self.request_id,
+            hint=hint,
+        )

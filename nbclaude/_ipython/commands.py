@@ -1,0 +1,305 @@
+"""The ``%claude`` line commands (status, reset, undo, history, usage, models, ...)."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from IPython import display as _ipd
+from IPython.core.error import UsageError
+
+from nbclaude._exceptions import InvalidRequestError
+from nbclaude._session.backend import default_client, offline_client
+from nbclaude._session.session import Session, get_session
+
+if TYPE_CHECKING:
+    from .magics import ClaudeMagics
+
+__all__ = ["COMMANDS", "run"]
+
+
+def _md(text: str) -> None:
+    show: Any = _ipd.display  # untyped in IPython
+    show({"text/markdown": text, "text/plain": text}, raw=True)
+
+
+def _esc(text: str) -> str:
+    from nbclaude._markdown.render import escape_text
+
+    return escape_text(text)
+
+
+def _tokens(usage: dict[str, int]) -> str:
+    cached = usage.get("cache_read_input_tokens", 0)
+    writes = usage.get("cache_creation_input_tokens", 0)
+    text = f"{usage.get('input_tokens', 0):,} in / {usage.get('output_tokens', 0):,} out"
+    if cached or writes:
+        text += f" (cache: {writes:,} written, {cached:,} read)"
+    return text
+
+
+def _cost(value: float | None) -> str:
+    return "unknown (no price for this model)" if value is None else f"${value:.4f}"
+
+
+def status(m: ClaudeMagics, args: list[str]) -> None:
+    """Model, turns, tokens, cost and backend of the shared session."""
+    s = get_session()
+    turns = sum(1 for msg in s.messages if msg.get("role") == "user")
+    backend = s.backend
+    key = (
+        "offline, no key needed"
+        if backend == "offline fake"
+        else (
+            "set"
+            if s.client.has_credentials
+            else "MISSING (set ANTHROPIC_API_KEY or %claude offline)"
+        )
+    )
+    system = s.system if isinstance(s.system, str) else ("(blocks)" if s.system else "none")
+    if len(system) > 80:
+        system = system[:77] + "..."
+    lines = [
+        f"**model** {_esc(s.model)} · **max_tokens** {s.max_tokens:,}",
+        f"**turns** {turns} · **tokens** {_tokens(s.usage)} · **cost** {_cost(s.cost)}",
+        f"**backend** {_esc(backend)} · **key** {key}",
+        f"**system** {_esc(system)}",
+    ]
+    _md("  \n".join(lines))
+
+
+def reset(m: ClaudeMagics, args: list[str]) -> None:
+    """Forget the conversation."""
+    get_session().reset()
+    print("Conversation cleared.")
+
+
+def undo(m: ClaudeMagics, args: list[str]) -> None:
+    """Remove the last exchange."""
+    s = get_session()
+    before = len(s.messages)
+    s.undo()
+    removed = before - len(s.messages)
+    print(f"Removed {removed} message(s)." if removed else "Nothing to undo.")
+
+
+def history(m: ClaudeMagics, args: list[str]) -> None:
+    """Show the conversation, rendered safely."""
+    from nbclaude._markdown.render import safe_markdown
+
+    s = get_session()
+    if not s.messages:
+        print("The conversation is empty.")
+        return
+    _md(safe_markdown(s.to_markdown()))
+
+
+def usage(m: ClaudeMagics, args: list[str]) -> None:
+    """Token totals and cost."""
+    s = get_session()
+    print(f"{_tokens(s.usage)} tokens · cost {_cost(s.cost)}")
+
+
+def models(m: ClaudeMagics, args: list[str]) -> None:
+    """The models your key can use, with what nbclaude knows about them."""
+    from nbclaude._api.models import model_spec, supports_prefill
+
+    s = get_session()
+    infos = s.models(refresh=True)
+    rows = [
+        "| model | name | context | max output | prefill | can do | price in/out per MTok |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for info in infos:
+        mid = str(info.get("id", ""))
+        spec = model_spec(mid)
+        price = (
+            f"${spec.input_price:g} / ${spec.output_price:g}"
+            if spec and spec.input_price is not None and spec.output_price is not None
+            else "—"
+        )
+        prefill = {True: "yes", False: "no", None: "?"}[supports_prefill(mid, infos)]
+        context = info.get("max_input_tokens") or (spec.context if spec else None)
+        output = info.get("max_tokens") or (spec.max_tokens if spec else None)
+        current = " ◀" if mid == s.model else ""
+        rows.append(
+            f"| `{_esc(mid)}`{current} | {_esc(str(info.get('display_name', '')))} | "
+            f"{f'{context:,}' if context else '—'} | {f'{output:,}' if output else '—'} | "
+            f"{prefill} | {_capabilities(dict(info))} | {price} |"
+        )
+    _md("\n".join(rows))
+
+
+def tokens(m: ClaudeMagics, args: list[str]) -> None:
+    """Count the input tokens of the conversation (plus TEXT, if given) — free, nothing sent
+    to the model."""
+    from nbclaude._api.models import model_spec
+
+    s = get_session()
+    n = s.count_tokens(" ".join(args)) if args else s.count_tokens()
+    spec = model_spec(s.model)
+    price = ""
+    if spec is not None and spec.input_price is not None:
+        price = f" (≈ ${n * spec.input_price / 1e6:.4f} as input to {s.model})"
+    what = "The conversation plus your text" if args else "The conversation"
+    print(f"{what}: {n:,} input tokens{price}.")
+
+
+_CAPABILITIES = (
+    ("image_input", "vision"),
+    ("pdf_input", "PDF"),
+    ("thinking", "thinking"),
+    ("structured_outputs", "JSON"),
+    ("citations", "citations"),
+    ("batch", "batch"),
+)
+
+
+def _capabilities(info: dict[str, Any]) -> str:
+    caps = info.get("capabilities")
+    if not isinstance(caps, dict):
+        return "—"
+
+    def on(value: Any) -> bool:
+        return bool(value.get("supported")) if isinstance(value, dict) else bool(value)
+
+    names = [label for key, label in _CAPABILITIES if on(caps.get(key))]
+    return ", ".join(names) or "—"
+
+
+def model(m: ClaudeMagics, args: list[str]) -> None:
+    """Switch the session's model (no name: show it)."""
+    s = get_session()
+    if not args:
+        print(s.model)
+        return
+    s.model = args[0]
+    print(f"Model: {s.model}")
+
+
+def system(m: ClaudeMagics, args: list[str]) -> None:
+    """Set the system prompt (``""`` clears it; no text shows it)."""
+    s = get_session()
+    if not args:
+        print(s.system if s.system else "(no system prompt)")
+        return
+    s.system = " ".join(args) or None
+    print("System prompt set." if s.system else "System prompt cleared.")
+
+
+def save(m: ClaudeMagics, args: list[str]) -> None:
+    """Save the conversation to a JSON file (the key is never saved)."""
+    if len(args) != 1:
+        raise UsageError("%claude save PATH")
+    get_session().save(args[0])
+    print(f"Saved to {args[0]}.")
+
+
+def load(m: ClaudeMagics, args: list[str]) -> None:
+    """Load a conversation saved with ``%claude save``."""
+    if len(args) != 1:
+        raise UsageError("%claude load PATH")
+    loaded = Session.load(args[0])
+    get_session().replace(loaded)
+    turns = sum(1 for msg in loaded.messages if msg.get("role") == "user")
+    print(f"Loaded {turns} turn(s) from {args[0]}.")
+
+
+def widget(m: ClaudeMagics, args: list[str]) -> Any:
+    """Open the chat widget on the shared session."""
+    import importlib
+
+    # _magics and _widget never import each other; they meet in the session.
+    chat_widget = importlib.import_module("nbclaude").ChatWidget
+    return chat_widget(session=get_session())
+
+
+def offline(m: ClaudeMagics, args: list[str]) -> None:
+    """Use the offline fake API: no key, no network, deterministic replies (sessions made
+    afterwards too: it sets ``NBCLAUDE_OFFLINE=1``)."""
+    import os
+
+    os.environ["NBCLAUDE_OFFLINE"] = "1"
+    get_session().client = offline_client()
+    print("Offline: replies now come from nbclaude's fake API (no model is called).")
+
+
+def online(m: ClaudeMagics, args: list[str]) -> None:
+    """Use the real API again (needs ANTHROPIC_API_KEY)."""
+    import os
+
+    os.environ.pop("NBCLAUDE_OFFLINE", None)
+    s = get_session()
+    s.client = default_client()
+    note = "" if s.client.has_credentials else " No API key is set yet: see the README."
+    print(f"Online: requests go to {s.client.base_url}.{note}")
+
+
+def fix(m: ClaudeMagics, args: list[str]) -> None:
+    """Ask Claude to explain the last error, with its traceback and that cell's source."""
+    from .magics import secrets_of
+
+    exc = getattr(sys, "last_value", None)
+    if exc is None:
+        raise InvalidRequestError("There is no error to explain yet: run the failing cell first.")
+    shell = m._ip
+    source = _failing_cell_source(shell, exc)
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    prompt = (
+        "This cell in my Jupyter notebook raised an error. Explain in plain words what went "
+        "wrong and how to fix it, with corrected code.\n\n"
+        f"The cell:\n```python\n{source.rstrip()}\n```\n\n"
+        f"The error:\n```\n{tb.rstrip()}\n```"
+    )
+    for secret in secrets_of(get_session()):
+        prompt = prompt.replace(secret, "<redacted>")
+    shell.run_cell_magic("claude", "--no-interpolate", prompt)
+
+
+def _failing_cell_source(shell: Any, exc: BaseException) -> str:
+    """The source of the cell that raised ``exc``: found from the traceback's frames (the
+    cell's code object file name), else the cell before this one."""
+    cells = shell.user_ns.get("In") or []
+    filename_map = getattr(getattr(shell, "compile", None), "_filename_map", {}) or {}
+    tb = exc.__traceback__
+    found: int | None = None
+    while tb is not None:
+        number = filename_map.get(tb.tb_frame.f_code.co_filename)
+        if isinstance(number, int):
+            found = number
+        tb = tb.tb_next
+    if found is not None and 0 <= found < len(cells):
+        return str(cells[found])
+    return str(cells[-2]) if len(cells) >= 2 else ""
+
+
+COMMANDS: dict[str, Callable[[ClaudeMagics, list[str]], Any]] = {
+    "reset": reset,
+    "undo": undo,
+    "history": history,
+    "usage": usage,
+    "models": models,
+    "model": model,
+    "tokens": tokens,
+    "system": system,
+    "save": save,
+    "load": load,
+    "widget": widget,
+    "offline": offline,
+    "online": online,
+    "fix": fix,
+}
+
+
+def run(m: ClaudeMagics, words: list[str]) -> Any:
+    """Run ``%claude WORDS``."""
+    if not words:
+        return status(m, [])
+    name, args = words[0], words[1:]
+    command = COMMANDS.get(name)
+    if command is None:
+        known = ", ".join(sorted(COMMANDS))
+        raise UsageError(f"%claude {name}: unknown command. Known: {known} (no argument: status)")
+    return command(m, args)

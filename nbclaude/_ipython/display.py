@@ -1,0 +1,242 @@
+"""The live cell output of ``%%claude``: bytes sent grow linearly with the reply.
+
+The Jupyter protocol has no "append": re-sending the whole reply on every token costs O(n²)
+bytes and browser work. Instead (DESIGN.md §3):
+
+- the output is a sequence of display areas; completed top-level Markdown blocks are published
+  once, in the area that was the live tail, and a new tail area opens after them;
+- only the live tail (the block still being written) is re-sent, at most every ``interval``
+  seconds (0.1 s by default);
+- a fenced code block that keeps growing is committed line by line (as consecutive code
+  blocks), so even a reply that is one long code block stays linear;
+- when the reply ends, the cell is replaced by one clean final output (the reply, thumbnails of
+  the images sent, a one-line footer), sent once.
+
+Only ``IPython.display`` (``display``, ``update_display``, ``clear_output``) is used, so it works
+in JupyterLab, Notebook 7, VS Code and Colab without a front-end extension.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+__all__ = ["LiveMarkdown", "final_bundle", "thumbnails_html"]
+
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})([^\n]*)\n")
+_COMMIT_LINES = 12  # commit an open code fence once it has this many complete new lines
+
+
+class _Markdown:
+    """A minimal display object: a ready mime bundle (avoids re-parsing by IPython)."""
+
+    __slots__ = ("bundle",)
+
+    def __init__(self, bundle: dict[str, str]) -> None:
+        self.bundle = bundle
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return self.bundle
+
+
+def _md(markdown: str, plain: str | None = None) -> _Markdown:
+    return _Markdown(
+        {"text/markdown": markdown, "text/plain": markdown if plain is None else plain}
+    )
+
+
+class LiveMarkdown:
+    """A streaming Markdown output in the current cell.
+
+    Parameters
+    ----------
+    interval : float
+        The least time between two updates of the live tail.
+    render : callable
+        Turns model Markdown into safe Markdown (``nbclaude._markdown.render.safe_markdown``).
+    placeholder : str
+        What the tail shows before the first text arrives.
+
+    Examples
+    --------
+    >>> live = LiveMarkdown()          # doctest: +SKIP
+    >>> for piece in ["# Title\\n\\n", "Some ", "text"]:   # doctest: +SKIP
+    ...     live.feed(piece)
+    >>> live.finish({"text/markdown": "...", "text/plain": "..."})  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        interval: float = 0.1,
+        render: Callable[[str], str] | None = None,
+        placeholder: str = "*…*",
+        plain: bool = False,
+    ) -> None:
+        from IPython import display as ipd
+
+        if render is None:
+            from nbclaude._markdown.render import safe_markdown
+
+            render = safe_markdown
+        show: Any = ipd.display  # untyped in IPython
+        self._display = show
+        self._render = render
+        self._interval = interval
+        self._plain = plain
+        self._pending = ""
+        self._shown_tail: str | None = None
+        self._last = 0.0
+        self._dirty = False
+        self._handle = self._display(self._bundle(placeholder, raw=True), display_id=True)
+
+    def _bundle(self, text: str, *, raw: bool = False) -> _Markdown:
+        if self._plain:
+            return _Markdown({"text/plain": text})
+        return _md(text if raw else self._render(text), text)
+
+    def feed(self, text: str) -> None:
+        """Add streamed text; publishes when ``interval`` has passed since the last update."""
+        if not text:
+            return
+        self._pending += text
+        self._dirty = True
+        now = time.monotonic()
+        if now - self._last >= self._interval:
+            self._last = now
+            self.flush()
+
+    def flush(self) -> None:
+        """Publish completed blocks and the current tail now."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        if self._plain:
+            done, tail = _split_lines(self._pending)
+        else:
+            from nbclaude._markdown.render import split_blocks
+
+            blocks, tail = split_blocks(self._pending)
+            done = "".join(blocks)
+            more, tail = _commit_fence_lines(tail)
+            done += more
+        if done:
+            self._handle.update(self._bundle(done))
+            self._handle = self._display(self._bundle(tail), display_id=True)
+            self._shown_tail = tail
+        elif tail != self._shown_tail:
+            self._handle.update(self._bundle(tail))
+            self._shown_tail = tail
+        self._pending = tail
+
+    def clear(self) -> None:
+        """Remove what this output showed (before an error line is shown instead)."""
+        from IPython import display as ipd
+
+        clear: Any = ipd.clear_output
+        clear()
+
+    def note(self, markdown: str) -> None:
+        """Commit everything pending, then show ``markdown`` (already safe) as its own block
+        (a tool call, as it happens)."""
+        if self._pending:
+            self._handle.update(self._bundle(self._pending))
+            self._handle = self._display(_md(markdown), display_id=True)
+        else:
+            self._handle.update(_md(markdown))
+        self._pending = ""
+        self._dirty = False
+        self._shown_tail = ""
+        self._handle = self._display(_md(""), display_id=True)
+
+    def finish(self, bundle: Mapping[str, Any]) -> None:
+        """Replace everything this output showed by one final output (sent once)."""
+        from IPython import display as ipd
+
+        clear: Any = ipd.clear_output
+        clear(wait=True)
+        self._display(dict(bundle), raw=True)
+
+
+def _split_lines(text: str) -> tuple[str, str]:
+    cut = text.rfind("\n") + 1
+    return text[:cut], text[cut:]
+
+
+def _commit_fence_lines(tail: str) -> tuple[str, str]:
+    """Split an open, long fenced code block into a closed part (to commit) and the rest.
+
+    ``"```py\\na\\nb\\n...\\npart"`` -> (``"```py\\na\\nb\\n...\\n```\\n"``, ``"```py\\npart"``).
+    """
+    m = _FENCE_OPEN.match(tail)
+    if m is None:
+        return "", tail
+    body = tail[m.end() :]
+    lines = body.split("\n")
+    complete, partial = lines[:-1], lines[-1]
+    if len(complete) < _COMMIT_LINES:
+        return "", tail
+    fence, info = m.group(1), m.group(2)
+    closer = fence[0] * len(fence)
+    for line in complete:  # a closing fence inside means the splitter would have committed it
+        if line.strip().startswith(closer):
+            return "", tail
+    done = f"{fence}{info}\n" + "\n".join(complete) + f"\n{closer}\n\n"
+    return done, f"{fence}{info}\n{partial}"
+
+
+def thumbnails_html(blocks: Sequence[Mapping[str, Any]], *, size: int = 96) -> str:
+    """HTML for small thumbnails of the image blocks we sent (our own ``data:`` images only;
+    URL images are shown as plain text, never loaded)."""
+    from nbclaude._content.images.image import thumbnail
+
+    items: list[str] = []
+    for i, block in enumerate(blocks, 1):
+        source = block.get("source") or {}
+        if source.get("type") == "url":
+            url = html.escape(str(source.get("url", "")), quote=True)
+            items.append(f"<code>image {i}: {url}</code>")
+            continue
+        thumb = thumbnail(block, max_edge=size * 2)
+        if thumb is None:
+            continue
+        mime, data = thumb
+        b64 = base64.b64encode(data).decode()
+        items.append(
+            f'<img src="data:{html.escape(mime)};base64,{b64}" alt="image {i}" '
+            f'style="max-height:{size}px;max-width:{size * 2}px;margin-right:4px">'
+        )
+    return " ".join(items)
+
+
+def final_bundle(
+    *,
+    markdown: str,
+    plain: str,
+    footer: str,
+    images: Sequence[Mapping[str, Any]] = (),
+    warnings: Sequence[str] = (),
+    fmt: str = "markdown",
+) -> dict[str, Any]:
+    """The one clean output left in the cell when a reply ends.
+
+    ``markdown`` must already be safe (``Reply._display_markdown()``, or a fenced block);
+    ``fmt="text"`` shows ``plain`` only.
+    """
+    from nbclaude._markdown.render import escape_text
+
+    if fmt == "text":
+        return {"text/plain": "\n".join([*warnings, plain, "", f"[{footer}]"])}
+    parts: list[str] = [f"> ⚠ {escape_text(w)}" for w in warnings]
+    thumbs = thumbnails_html(images)
+    if thumbs:
+        parts.append(thumbs)
+    if markdown.strip():
+        parts.append(markdown)
+    parts.append(f"<sub>{escape_text(footer)}</sub>")
+    text = "\n".join([*warnings, plain, "", f"[{footer}]"])
+    return {"text/markdown": "\n\n".join(parts), "text/plain": text}

@@ -1,0 +1,153 @@
+"""``{name}`` interpolation for ``%%claude`` cells: one pass, names only, never evaluated.
+
+Rules (DESIGN.md §1):
+
+- ``{name}`` inserts the notebook variable ``name``: text for str, numbers and other objects
+  (``str(value)``), an image block *at that position* for image-like values (PIL images, numpy
+  arrays, matplotlib figures, ``nbclaude.image(...)`` blocks, ``IPython.display.Image``), and
+  a document block for ``nbclaude.document(...)``.
+- ``{In[3]}`` / ``{Out[3]}`` insert a cell's input / output (negative indices count back).
+- ``{{`` and ``}}`` are literal braces.
+- Anything else in braces stays exactly as written: code such as ``{k: v for k in d}``,
+  ``{os.environ}``, ``{x.attr}``, ``{x[0]}``, ``{x:>10}``. No attribute, index or format
+  expression is ever evaluated (that is how other tools leak secrets).
+- An unknown ``{name}`` stays literal, with a warning.
+- Inserted values are never expanded again, even if they contain braces.
+- A value that contains the API key is refused: the key must never be sent to a model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from nbclaude._exceptions import InvalidRequestError
+
+__all__ = ["interpolate"]
+
+_TOKEN = re.compile(
+    r"\{\{|\}\}|\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}|\{(?P<hist>In|Out)\[(?P<n>-?\d+)\]\}"
+)
+
+
+def interpolate(
+    template: str,
+    namespace: Mapping[str, Any],
+    *,
+    secrets: Collection[str] = (),
+) -> tuple[list[Any], list[str]]:
+    """Split ``template`` into prompt parts, inserting variables.
+
+    Parameters
+    ----------
+    template : str
+        The cell body.
+    namespace : Mapping
+        The user namespace (``shell.user_ns``); ``In`` and ``Out`` are read from it.
+    secrets : collection of str
+        Strings that must never be sent (the API key); a value containing one is refused.
+
+    Returns
+    -------
+    parts : list
+        Strings and image blocks, in order (adjacent text merged).
+    warnings : list of str
+        One line per unknown name or missing ``In``/``Out`` entry.
+
+    Raises
+    ------
+    InvalidRequestError
+        When an inserted value contains a secret.
+
+    Examples
+    --------
+    >>> parts, warnings = interpolate("Name: {who}. Code: {k: v} {{literal}} {nope}",
+    ...                               {"who": "Ada"})
+    >>> parts
+    ['Name: Ada. Code: {k: v} {literal} {nope}']
+    >>> warnings
+    ['{nope} is not defined, so it was sent as written (write {{nope}} to silence this).']
+    """
+    from nbclaude._content.images.image import image, is_image_like
+
+    parts: list[Any] = []
+    warnings: list[str] = []
+    text: list[str] = []
+    pos = 0
+
+    def flush_text() -> None:
+        joined = "".join(text)
+        text.clear()
+        if joined:
+            parts.append(joined)
+
+    def insert(value: Any, label: str) -> None:
+        if _is_block(value):  # nbclaude.image(...) / nbclaude.document(...) blocks
+            flush_text()
+            parts.append(value)
+            return
+        if is_image_like(value):
+            flush_text()
+            parts.append(image(value))
+            return
+        rendered = value if isinstance(value, str) else str(value)
+        for secret in secrets:
+            if secret and secret in rendered:
+                raise InvalidRequestError(
+                    f"{label} contains your API key; nbclaude will not send it to the model. "
+                    "Nothing was sent."
+                )
+        text.append(rendered)
+
+    for m in _TOKEN.finditer(template):
+        text.append(template[pos : m.start()])
+        pos = m.end()
+        token = m.group()
+        if token == "{{":
+            text.append("{")
+        elif token == "}}":
+            text.append("}")
+        elif m.group("name"):
+            name = m.group("name")
+            if name in namespace:
+                insert(namespace[name], "{" + name + "}")
+            else:
+                text.append(token)
+                warnings.append(
+                    f"{{{name}}} is not defined, so it was sent as written "
+                    f"(write {{{{{name}}}}} to silence this)."
+                )
+        else:
+            kind, n = m.group("hist"), int(m.group("n"))
+            found, value = _history(namespace, kind, n)
+            if found:
+                insert(value, token)
+            else:
+                text.append(token)
+                warnings.append(f"{token} does not exist, so it was sent as written.")
+    text.append(template[pos:])
+    flush_text()
+    return parts, warnings
+
+
+def _is_block(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get("type") in ("image", "document")
+
+
+def _history(namespace: Mapping[str, Any], kind: str, n: int) -> tuple[bool, Any]:
+    store = namespace.get(kind)
+    if kind == "In" and isinstance(store, Sequence):
+        try:
+            return True, store[n]
+        except IndexError:
+            return False, None
+    if kind == "Out" and isinstance(store, Mapping):
+        if n < 0:
+            keys = sorted(k for k in store if isinstance(k, int))
+            if -n > len(keys):
+                return False, None
+            n = keys[n]
+        if n in store:
+            return True, store[n]
+    return False, None

@@ -1,0 +1,199 @@
+"""Message Batches: many independent requests at half price, answered in input order.
+
+``Session.batch(prompts, **params)`` is for bulk work where every prompt stands alone, such as
+grading each student's answer with the same instructions. So each prompt becomes its own
+request with the session's settings (model, system prompt, ``max_tokens``, ``params``, plus
+the ``**params`` given) but **without the session's history**: the conversation would add the
+same tokens to every request, and answers must not leak into one another. Nothing is recorded
+in ``Session.messages``.
+
+This module builds and submits the batch (:func:`build_requests`, :func:`submit`); the
+waiting, the interrupt and the accounting belong to :class:`BatchJob`
+(:mod:`nbclaude._session.batches.job`).
+
+Decisions (each is tested):
+
+- **Order.** The API returns results in any order; they are matched by ``custom_id``
+  (``item-0``, ``item-1``, ...) and returned in input order as :class:`BatchResults`. Each
+  entry is a :class:`BatchReply` (succeeded), the API's error as the matching
+  :class:`~nbclaude.APIStatusError` subclass (errored: an invalid request fails alone, not the
+  batch), or a :class:`NotProcessed` marker (canceled or expired).
+- **Prefill** (``prefill=``) is supported as in ``Session.send``: sent as each request's final
+  assistant message, refused on models that reject it; ``BatchReply.text`` is the generated
+  part.
+- **Structured output and tools.** ``schema=`` works as in ``Session.send``
+  (:attr:`BatchReply.data`). ``tools=`` are sent as definitions (functions become their
+  schemas), but a batch cannot run tools: tool calls come back in the replies. The session's
+  own ``Session.tools`` are not sent.
+- **Waiting.** ``wait=True`` polls the batch (every 1 s, growing by half each time up to 30 s;
+  ``poll_interval=`` sets a fixed interval) and shows an ipywidgets progress bar when running
+  in a kernel. ``wait=False`` returns a :class:`BatchJob` at once, so the notebook can go on.
+- **Interrupt.** A kernel interrupt (Ctrl-C) while waiting cancels the batch, waits for the
+  cancel to finish and returns what finished, with ``results.interrupted`` set and the
+  canceled requests marked: nothing is raised. A second interrupt stops that wait and is
+  raised; the batch still ends on its own, and ``BatchJob.attach(batch_id)`` fetches it later.
+- **Price and usage.** Batches cost half the standard price: :attr:`BatchReply.cost` and
+  :attr:`BatchResults.cost` show the batch price. When the results are fetched, their tokens
+  and batch-price cost are added to the session's ``usage`` and ``cost`` (once per batch),
+  because those totals are what the session spent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from nbclaude._exceptions import InvalidRequestError
+from nbclaude._session.history import text_only
+from nbclaude._session.request import check_prefill
+
+from .job import BatchJob, check_interval, poll_intervals
+from .results import BATCH_DISCOUNT, BatchReply, BatchResults, NotProcessed, batch_cost
+
+if TYPE_CHECKING:
+    from nbclaude._session.session import Session
+
+__all__ = [
+    "BATCH_DISCOUNT",
+    "MAX_BATCH_BYTES",
+    "MAX_BATCH_REQUESTS",
+    "BatchJob",
+    "BatchReply",
+    "BatchResults",
+    "NotProcessed",
+    "batch_cost",
+    "build_requests",
+    "poll_intervals",
+    "submit",
+]
+
+#: The most requests one batch may hold (PROTOCOL.md §7).
+MAX_BATCH_REQUESTS = 100_000
+#: The largest batch body in bytes (PROTOCOL.md §6).
+MAX_BATCH_BYTES = 256 * 1024 * 1024
+
+
+def build_requests(
+    session: Session,
+    prompts: Iterable[Any],
+    *,
+    prefill: str | None,
+    params: Mapping[str, Any],
+) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+    """The batch's ``requests`` (one standalone request per prompt) and each one's images."""
+    from nbclaude._content.blocks import fit_messages, to_blocks
+
+    if isinstance(prompts, (str, bytes, Mapping)) or not isinstance(prompts, Iterable):
+        raise TypeError(
+            "prompts must be a list of prompts (each a str, or a list of parts such as text "
+            f"and images), not {type(prompts).__name__}; for a single prompt use session.send()"
+        )
+    for key in ("messages", "stream"):
+        if key in params:
+            raise TypeError(f"{key!r} cannot be set for a batch")
+    params = _with_tools_and_schema(session, params)
+    items = list(prompts)
+    if not items:
+        raise InvalidRequestError("Nothing to send: the list of prompts is empty.")
+    if len(items) > MAX_BATCH_REQUESTS:
+        raise InvalidRequestError(
+            f"{len(items):,} prompts: a batch holds at most {MAX_BATCH_REQUESTS:,} requests. "
+            "Nothing was sent; split the prompts into several batches."
+        )
+    model = params.get("model") or session.model
+    prefill = prefill.rstrip() if prefill else None
+    if prefill:
+        check_prefill(session, model)
+    system = params.get("system", session.system)
+    overhead = len(json.dumps(system, ensure_ascii=False)) if system else 0
+    requests: list[dict[str, Any]] = []
+    images: list[list[dict[str, Any]]] = []
+    size = 0
+    for i, prompt in enumerate(items):
+        blocks = to_blocks(*prompt) if isinstance(prompt, (list, tuple)) else to_blocks(prompt)
+        if not blocks:
+            raise InvalidRequestError(f"Prompt {i} is empty: nothing to send. Nothing was sent.")
+        text = text_only(blocks)
+        messages: list[dict[str, Any]] = [
+            {"role": "user", "content": text if text is not None else blocks}
+        ]
+        if prefill:
+            messages.append({"role": "assistant", "content": prefill})
+        messages = fit_messages(messages, overhead=overhead)
+        body = session._request_body(messages, params)  # type: ignore[arg-type]
+        request = {"custom_id": f"item-{i}", "params": body}
+        size += len(json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode())
+        requests.append(request)
+        images.append([b for b in blocks if b.get("type") == "image"])
+    if size > MAX_BATCH_BYTES:
+        raise InvalidRequestError(
+            f"This batch would be {size / 2**20:,.0f} MB; the API accepts at most 256 MB per "
+            "batch. Nothing was sent; split the prompts into several batches or use smaller "
+            "images."
+        )
+    return requests, images
+
+
+def _with_tools_and_schema(session: Session, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``tools=`` (functions become definitions) and ``schema=`` (``output_config.format``)
+    as ``Session.send`` sends them. A batch cannot run tools: tool calls come back in the
+    replies, and the session's own :attr:`Session.tools` are not sent."""
+    out = dict(params)
+    schema = out.pop("schema", None)
+    tools = out.get("tools")
+    if tools is not None and not isinstance(tools, (str, bytes, Mapping)):
+        runnable = [t for t in tools if not isinstance(t, Mapping)]
+        if runnable:
+            from nbclaude._tools import ToolBox
+
+            specs = iter(ToolBox(runnable).specs())
+            out["tools"] = [dict(t) if isinstance(t, Mapping) else next(specs) for t in tools]
+    if schema is not None:
+        from nbclaude._schema import output_format
+
+        config = dict(out.get("output_config") or session.params.get("output_config") or {})
+        config["format"] = output_format(schema)
+        out["output_config"] = config
+    return out
+
+
+def submit(
+    session: Session,
+    prompts: Iterable[Any],
+    *,
+    wait: bool = True,
+    prefill: str | None = None,
+    poll_interval: float | None = None,
+    progress: bool | None = None,
+    params: Mapping[str, Any],
+) -> BatchResults | BatchJob:
+    """Create a batch for ``session`` (what :meth:`Session.batch` does), and wait for it unless
+    ``wait=False``.
+
+    Examples
+    --------
+    >>> from nbclaude import Client, Session
+    >>> from nbclaude.testing import FakeAnthropic, Text
+    >>> fake = FakeAnthropic([Text("4"), Text("9")])
+    >>> s = Session(model="claude-haiku-4-5", client=Client(api_key="k", transport=fake))
+    >>> submit(s, ["2+2?", "3*3?"], poll_interval=0, params={}).texts
+    ['4', '9']
+    """
+    check_interval(poll_interval)
+    requests, images = build_requests(session, prompts, prefill=prefill, params=params)
+    schema = params.get("schema")
+    client = session.client
+    batch = client.request("POST", "/v1/messages/batches", body={"requests": requests})
+    job = BatchJob(
+        client,
+        batch,
+        custom_ids=[r["custom_id"] for r in requests],
+        prefill=prefill.rstrip() if prefill else None,
+        images=images,
+        session=session,
+        schema=schema,
+    )
+    if not wait:
+        return job
+    return job.wait(poll_interval=poll_interval, progress=progress)
