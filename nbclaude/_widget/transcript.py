@@ -66,7 +66,7 @@ def _document_label(block: Mapping[str, Any]) -> str:
 
 
 #: What ``run_tool_call`` answers for a declined call (``nbclaude._tools.run._DECLINED``;
-#: tests/test_protocol.py checks they agree). Matched for results loaded from a saved
+#: tests/widget/test_protocol.py checks they agree). Matched for results loaded from a saved
 #: session, whose ``ToolResult`` attributes are gone.
 _DECLINED = "The user declined to run this tool."
 

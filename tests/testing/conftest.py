@@ -1,4 +1,5 @@
-"""Fixtures for the fake API's tests: a fresh fake, a raw httpx client on it, no leaked threads."""
+"""Fixtures for the fake API's tests: a fresh fake, raw httpx on it (in process, and ``http``:
+in process and over loopback), no leaked threads."""
 
 from __future__ import annotations
 
@@ -23,6 +24,22 @@ def client(fake: FakeAnthropic) -> Iterator[httpx.Client]:
     """Raw httpx on the fake, in process."""
     with httpx.Client(transport=fake, base_url="https://api.anthropic.com", headers=HEADERS) as c:
         yield c
+
+
+@pytest.fixture(params=["in-process", "loopback"])
+def http(request: pytest.FixtureRequest, fake: FakeAnthropic) -> Iterator[httpx.Client]:
+    """Raw httpx on the fake twice: in process (as a transport) and over loopback HTTP."""
+    if request.param == "in-process":
+        with httpx.Client(
+            transport=fake, base_url="https://api.anthropic.com", headers=HEADERS
+        ) as c:
+            yield c
+    else:
+        with (
+            fake.serve() as server,
+            httpx.Client(base_url=server.url, headers=HEADERS, timeout=10) as c,
+        ):
+            yield c
 
 
 @pytest.fixture(autouse=True)

@@ -46,19 +46,6 @@ def parse_sse(raw: str) -> list[dict[str, Any]]:
     return out
 
 
-@pytest.fixture(params=["in-process", "loopback"])
-def http(request: pytest.FixtureRequest, fake: FakeAnthropic) -> Any:
-    if request.param == "in-process":
-        with httpx.Client(transport=fake, base_url="https://x", headers=HEADERS) as c:
-            yield c
-    else:
-        with (
-            fake.serve() as server,
-            httpx.Client(base_url=server.url, headers=HEADERS, timeout=10) as c,
-        ):
-            yield c
-
-
 def stream(http: httpx.Client, **extra: Any) -> list[dict[str, Any]]:
     with http.stream("POST", "/v1/messages", json=body(stream=True, **extra)) as r:
         assert r.status_code == 200, r.read()

@@ -40,19 +40,6 @@ def timed_deltas(client: httpx.Client) -> tuple[list[float], float]:
     return times, head
 
 
-@pytest.fixture(params=["in-process", "loopback"])
-def http(request: pytest.FixtureRequest, fake: FakeAnthropic) -> Any:
-    if request.param == "in-process":
-        with httpx.Client(transport=fake, base_url="https://x", headers=HEADERS) as c:
-            yield c
-    else:
-        with (
-            fake.serve() as server,
-            httpx.Client(base_url=server.url, headers=HEADERS, timeout=10) as c,
-        ):
-            yield c
-
-
 def test_rate(http: httpx.Client, fake: FakeAnthropic) -> None:
     fake.add(Text("a b c d e f g h i j k", rate=50))  # 11 deltas, 10 gaps of 20 ms
     times, _ = timed_deltas(http)

@@ -44,21 +44,6 @@ def events(raw: str) -> list[dict[str, Any]]:
     return out
 
 
-@pytest.fixture(params=["in-process", "loopback"])
-def http(request: pytest.FixtureRequest, fake: FakeAnthropic) -> Any:
-    if request.param == "in-process":
-        with httpx.Client(
-            transport=fake, base_url="https://api.anthropic.com", headers=HEADERS
-        ) as c:
-            yield c
-    else:
-        with (
-            fake.serve() as server,
-            httpx.Client(base_url=server.url, headers=HEADERS, timeout=10) as c,
-        ):
-            yield c
-
-
 def test_text_reply_json(http: httpx.Client, fake: FakeAnthropic) -> None:
     fake.add(Text("Hello there!"))
     r = http.post("/v1/messages", json=body())

@@ -30,7 +30,7 @@ pytest.importorskip("nbclient")
 from nbclaude.testing import MARKER, FakeAnthropic, FakeServer  # noqa: E402
 from nbclaude.testing.notebook import check_outputs, execute  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 NAMES = [
     "01-quickstart",

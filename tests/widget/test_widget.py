@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import KEY
 
 import nbclaude
 from nbclaude._widget import protocol as proto
@@ -29,8 +30,6 @@ from nbclaude.testing import (
     Thinking,
     ToolUse,
 )
-
-from .conftest import KEY
 
 comm = pytest.importorskip("comm")
 from comm.base_comm import BaseComm  # noqa: E402

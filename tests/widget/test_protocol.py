@@ -10,7 +10,7 @@ from pathlib import Path
 from nbclaude._widget import protocol as proto
 from nbclaude._widget import transcript as wt
 
-JS = (Path(__file__).parent.parent / "js" / "protocol.js").read_text(encoding="utf-8")
+JS = (Path(__file__).parents[2] / "js" / "protocol.js").read_text(encoding="utf-8")
 
 
 def js_table(name: str) -> dict[str, str]:

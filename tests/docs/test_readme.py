@@ -34,7 +34,7 @@ from markdown_it import MarkdownIt
 
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 MARKER = re.compile(r"^<!--\s*readme-test:\s*(?P<kind>[a-z_]+)\s*(?:\((?P<why>[^)]*)\))?\s*-->$")
 KINDS = {"skip", "error", "ipython_config"}

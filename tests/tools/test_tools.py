@@ -27,7 +27,7 @@ from nbclaude._tools import (
     tool_spec,
 )
 
-RECORDED = Path(__file__).parent / "fixtures" / "recorded"
+RECORDED = Path(__file__).parents[1] / "fixtures" / "recorded"
 KEY = "sk-ant-test-N0tAR3alK3y-but-secret-0123456789"
 
 

@@ -37,7 +37,7 @@ from nbclaude._schema import (
     validate,
 )
 
-RECORDED = Path(__file__).parent / "fixtures" / "recorded" / "anthropic-sdk-python"
+RECORDED = Path(__file__).parents[1] / "fixtures" / "recorded" / "anthropic-sdk-python"
 
 
 def recorded_request(name: str, index: int = 0) -> dict[str, Any]:
