@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from ._session.batches.results import BatchReply, BatchResults, NotProcessed
     from ._session.reply import Reply
     from ._session.session import Session, SessionStream, get_session
+    from ._tools.define import Tool
     from ._widget.widget import ChatWidget
 
 __all__ = [
@@ -79,6 +80,7 @@ __all__ = [
     "SessionStream",
     "StreamError",
     "StructuredOutputError",
+    "Tool",
     "__version__",
     "document",
     "get_session",
@@ -100,6 +102,7 @@ _LAZY = {
     "Session": "_session.session",
     "SessionStream": "_session.session",
     "StructuredOutputError": "_schema",
+    "Tool": "_tools.define",
     "document": "_content.documents",
     "get_session": "_session.session",
     "image": "_content.images.image",

@@ -54,8 +54,18 @@ def test_design_names_are_there() -> None:
         "StreamError",
         "MissingAPIKeyError",
         "ImageError",
+        "Tool",
     ]:
         assert name in nbclaude.__all__, name
+
+
+def test_tool_is_public() -> None:
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    tool = nbclaude.Tool(add)
+    assert tool.name == "add" and tool.spec["input_schema"]["required"] == ["a", "b"]
 
 
 def test_unknown_attribute_is_an_attribute_error() -> None:
