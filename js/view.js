@@ -322,11 +322,11 @@ export class ChatView {
       this.bannerText.replaceChildren();
       return;
     }
-    this.bannerText.replaceChildren(
-      h("strong", { text: error.message || "Something went wrong." }),
-      error.hint ? h("div", { class: "nbc-hint", text: error.hint }) : null,
-      error.request_id ? h("div", { class: "nbc-hint", text: `Request id: ${error.request_id}` }) : null,
-    );
+    // replaceChildren would show a null as the text "null": leave the missing parts out
+    const parts = [h("strong", { text: error.message || "Something went wrong." })];
+    if (error.hint) parts.push(h("div", { class: "nbc-hint", text: error.hint }));
+    if (error.request_id) parts.push(h("div", { class: "nbc-hint", text: `Request id: ${error.request_id}` }));
+    this.bannerText.replaceChildren(...parts);
     this.retryButton.hidden = !error.retry;
     this.banner.hidden = false;
   }

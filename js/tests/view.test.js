@@ -381,6 +381,7 @@ describe("toolbar, settings, banner", () => {
     expect(model.sent.map((m) => m.content.type)).toEqual(["retry", "dismiss"]);
     model.update("error", { message: "No API key", retry: false });
     expect(button("Retry").hidden).toBe(true);
+    expect(alert.querySelector(".nbc-banner-text").textContent).toBe("No API key");
   });
 });
 
