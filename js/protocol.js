@@ -1,4 +1,4 @@
-// The ChatWidget protocol, front-end side. The Python side is nbclaude/_protocol.py: the same
+// The ChatWidget protocol, front-end side. The Python side is nbclaude/_widget/protocol.py: the same
 // names, the same values. Change both together (tests/test_protocol.py compares them).
 //
 // Durable state lives in traits (Python owns them; the front end only writes the settings):
