@@ -1,5 +1,5 @@
 // The ChatWidget protocol, front-end side. The Python side is nbclaude/_widget/protocol.py: the same
-// names, the same values. Change both together (tests/test_protocol.py compares them).
+// names, the same values. Change both together (tests/widget/test_protocol.py compares them).
 //
 // Durable state lives in traits (Python owns them; the front end only writes the settings):
 //   transcript  Entry[]        every message of the session, ready to show
