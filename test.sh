@@ -18,6 +18,7 @@ echo "==> installing nbclaude with its test dependencies (builds the widget bund
 echo "==> front end: npm ci + vitest"
 npm ci --no-audit --no-fund --loglevel=error
 npm test
+npm run typecheck
 
 echo "==> ruff, mypy"
 "$PY" -m ruff check .

@@ -6,7 +6,8 @@ import { FROM_VIEW, MAX_UPLOAD_BYTES } from "./protocol.js";
 
 /**
  * @typedef {object} ComposerHost
- * @property {(content: object, buffers?: ArrayBuffer[]) => void} send  a custom message to Python
+ * @property {(content: import("./protocol.js").FromViewMsg, buffers?: ArrayBuffer[]) => void} send
+ *   a custom message to Python
  * @property {() => boolean} isBusy
  */
 

@@ -82,7 +82,7 @@ function createMarkdown() {
 
   md.renderer.rules.image = (tokens, idx) => {
     const token = tokens[idx];
-    const src = token.attrGet("src") || "";
+    const src = String(token.attrGet("src") || "");
     const alt = token.content || "image";
     if (/^https?:\/\//i.test(src)) {
       return (

@@ -8,7 +8,7 @@
 
 import katex from "katex";
 
-/** @typedef {import("markdown-it").default} MarkdownIt */
+/** @typedef {import("markdown-it").MarkdownIt} MarkdownIt */
 
 /** @type {import("katex").KatexOptions} */
 const KATEX_OPTIONS = {

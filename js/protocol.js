@@ -1,5 +1,5 @@
-// The ChatWidget protocol, front-end side. The Python side is nbclaude/_protocol.py: the same
-// names, the same values. Change both together (tests/test_protocol.py compares them).
+// The ChatWidget protocol, front-end side. The Python side is nbclaude/_widget/protocol.py: the same
+// names, the same values. Change both together (tests/widget/test_protocol.py compares them).
 //
 // Durable state lives in traits (Python owns them; the front end only writes the settings):
 //   transcript  Entry[]        every message of the session, ready to show
@@ -29,7 +29,7 @@ export const FROM_VIEW = Object.freeze({
   CLEAR: "clear",
   /** `{type}`: drop the last exchange (Session.undo). */
   UNDO: "undo",
-  /** `{type, id, name, media_type}` + one binary buffer: an image to attach. */
+  /** `{type, id, name, media_type, size}` + one binary buffer: an image to attach. */
   ATTACH: "attach",
   /** `{type, id}`: forget a pending attachment. */
   DETACH: "detach",
@@ -63,24 +63,79 @@ export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 /** Image types the API accepts (others are converted by nbclaude.image in Python). */
 export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif", "image/webp"]);
 
+// -- the traits ------------------------------------------------------------------------------
+
 /**
- * @typedef {{type: "text", text: string}
- *   | {type: "thinking", text: string}
- *   | {type: "image", src: string, width?: number, height?: number, label?: string}
- *   | ToolBlock
- *   | {type: "other", label: string}} Block
- *   `image.src` is a `data:image/...` thumbnail made by Python, never a remote URL.
+ * @typedef {{type: "text", text: string}} TextBlock
+ * @typedef {{type: "thinking", text: string}} ThinkingBlock
+ * @typedef {{type: "image", src: string, width?: number, height?: number, label?: string}} ImageBlock
+ *   `src` is a `data:image/...` thumbnail made by Python, never a remote URL.
+ * @typedef {{type: "other", label: string}} OtherBlock
  * @typedef {"running" | "done" | "failed" | "declined" | "not run"} ToolStatus
  * @typedef {{type: "tool", id: string, name: string, input: string, status: ToolStatus,
- *   result?: string, images?: Block[]}} ToolBlock
- *   A tool call and its result. `input` is JSON text; everything is shown as text.
+ *   result?: string, images?: ImageBlock[]}} ToolBlock
+ *   A tool call and its result. `input` is JSON text; everything is shown as text. `images`
+ *   are thumbnails of the pictures the tool returned.
+ * @typedef {TextBlock | ThinkingBlock | ImageBlock | ToolBlock | OtherBlock} Block
  * @typedef {{id: string, name: string, input: string}} Approval
  * @typedef {{role: "user" | "assistant", blocks: Block[], meta?: Meta}} Entry
  * @typedef {{model?: string, stop_reason?: string | null, interrupted?: boolean,
- *   output_tokens?: number, cost?: number | null, prefill?: string | null}} Meta
+ *   output_tokens?: number, cost?: number | null}} Meta
  * @typedef {{input_tokens: number, output_tokens: number,
  *   cache_creation_input_tokens?: number, cache_read_input_tokens?: number}} Usage
  * @typedef {{id: string, display_name?: string}} ModelChoice
  * @typedef {{message: string, hint?: string, kind?: string, request_id?: string | null,
  *   retry?: boolean}} Banner
+ */
+
+/**
+ * Every trait of the widget model, by name (the table at the top of this file).
+ * @typedef {object} Traits
+ * @property {Entry[]} transcript
+ * @property {boolean} busy
+ * @property {Partial<Usage>} usage  may be `{}` (the trait's default in Python)
+ * @property {number | null} cost
+ * @property {ModelChoice[]} models
+ * @property {string} model
+ * @property {string} system
+ * @property {number} max_tokens
+ * @property {Banner | null} error
+ * @property {string[]} tool_names
+ * @property {boolean} use_tools
+ * @property {Approval | null} approval
+ */
+
+// -- the custom messages ----------------------------------------------------------------------
+
+/**
+ * Front end -> Python, one type per `FROM_VIEW` kind.
+ * @typedef {{type: typeof FROM_VIEW.SEND, text: string, attachments: string[]}} SendMsg
+ * @typedef {{type: typeof FROM_VIEW.STOP}} StopMsg
+ * @typedef {{type: typeof FROM_VIEW.RETRY}} RetryMsg
+ * @typedef {{type: typeof FROM_VIEW.DISMISS}} DismissMsg
+ * @typedef {{type: typeof FROM_VIEW.CLEAR}} ClearMsg
+ * @typedef {{type: typeof FROM_VIEW.UNDO}} UndoMsg
+ * @typedef {{type: typeof FROM_VIEW.ATTACH, id: string, name: string, media_type: string,
+ *   size: number}} AttachMsg
+ *   Sent with the image's bytes as the one buffer.
+ * @typedef {{type: typeof FROM_VIEW.DETACH, id: string}} DetachMsg
+ * @typedef {{type: typeof FROM_VIEW.SYNC}} SyncMsg
+ * @typedef {{type: typeof FROM_VIEW.APPROVE, id: string, allow: boolean, always?: boolean}} ApproveMsg
+ * @typedef {SendMsg | StopMsg | RetryMsg | DismissMsg | ClearMsg | UndoMsg | AttachMsg | DetachMsg
+ *   | SyncMsg | ApproveMsg} FromViewMsg
+ */
+
+/**
+ * Python -> front end, one type per `TO_VIEW` kind.
+ * @typedef {{type: typeof TO_VIEW.TURN_START, index: number, model: string,
+ *   prefill: string | null}} TurnStartMsg
+ *   `index` is the position of the reply's user message in the transcript.
+ * @typedef {{type: typeof TO_VIEW.DELTA, text?: string, thinking?: string}} DeltaMsg
+ * @typedef {{type: typeof TO_VIEW.TURN_END, interrupted: boolean}} TurnEndMsg
+ * @typedef {{type: typeof TO_VIEW.LIVE, index: number, model: string, prefill: string | null,
+ *   text: string, thinking: string}} LiveMsg
+ * @typedef {{type: typeof TO_VIEW.ATTACHED, id: string, ok: boolean, error?: string}} AttachedMsg
+ * @typedef {{type: typeof TO_VIEW.DRAFT, text: string}} DraftMsg
+ * @typedef {{type: typeof TO_VIEW.STEP}} StepMsg
+ * @typedef {TurnStartMsg | DeltaMsg | TurnEndMsg | LiveMsg | AttachedMsg | DraftMsg | StepMsg} ToViewMsg
  */

@@ -73,7 +73,7 @@ export function markWaiting(root, id) {
 
 /**
  * @typedef {object} ApprovalHost
- * @property {(content: object) => void} send  a custom message to Python
+ * @property {(content: import("./protocol.js").ApproveMsg) => void} send  a custom message to Python
  * @property {() => boolean} hasFocus  whether the keyboard focus is in the widget
  * @property {() => void} restoreFocus  where focus goes when the prompt closes
  */

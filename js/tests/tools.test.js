@@ -3,6 +3,10 @@ import corpus from "../../tests/xss_corpus.json";
 import { FROM_VIEW, TO_VIEW } from "../protocol.js";
 import widget from "../widget.js";
 import { FakeModel } from "./fake-model.js";
+import { all, button as findButton, one } from "./query.js";
+
+/** @typedef {import("../protocol.js").Entry} Entry */
+/** @typedef {import("../protocol.js").ToolStatus} ToolStatus */
 
 /** @type {HTMLElement} */
 let el;
@@ -11,6 +15,7 @@ let model;
 /** @type {() => void} */
 let cleanup;
 
+/** @param {Partial<import("../protocol.js").Traits>} [state] */
 function mount(state = {}) {
   model = new FakeModel(state);
   el = document.createElement("div");
@@ -18,13 +23,21 @@ function mount(state = {}) {
   cleanup = widget.render({ model, el });
 }
 
-const button = (name) =>
-  [...el.querySelectorAll("button")].find((b) => (b.getAttribute("aria-label") || b.textContent.trim()) === name);
-const sent = (type) => model.sent.filter((m) => m.content.type === type).map((m) => m.content);
+/** @param {string} name */
+const button = (name) => findButton(el, name);
+/**
+ * @template {import("../protocol.js").FromViewMsg["type"]} K
+ * @param {K} type
+ */
+const sent = (type) => model.sentOf(type).map((m) => m.content);
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
-const prompt = () => el.querySelector(".nbc-approval");
+const prompt = () => one(el, ".nbc-approval");
 
-/** @param {Partial<import("../protocol.js").ToolBlock>} tool */
+/**
+ * A question and a reply with one tool call in the middle.
+ * @param {Partial<import("../protocol.js").ToolBlock>} tool  changes to the call
+ * @returns {Entry[]}
+ */
 function reply(tool) {
   return [
     { role: "user", blocks: [{ type: "text", text: "What is 1 + 2?" }] },
@@ -50,24 +63,25 @@ describe("tool calls in the transcript", () => {
     model.update("transcript", reply({}));
     const articles = el.querySelectorAll("article");
     expect(articles).toHaveLength(2);
-    const tool = articles[1].querySelector("details.nbc-tool");
+    const tool = one(articles[1], "details.nbc-tool", HTMLDetailsElement);
     expect(tool.open).toBe(false);
-    const summary = tool.querySelector("summary");
-    expect(summary.textContent).toBe("Tooladddone");
-    expect(tool.querySelector(".nbc-tool-status").textContent).toBe("done");
+    expect(one(tool, "summary").textContent).toBe("Tooladddone");
+    expect(one(tool, ".nbc-tool-status").textContent).toBe("done");
     const [input, result] = tool.querySelectorAll("pre");
     expect(JSON.parse(input.textContent)).toEqual({ a: 1, b: 2 });
     expect(result.textContent).toBe("3");
     // the reply around it still renders as Markdown, in order
-    const body = articles[1].querySelector(".nbc-msg-body");
+    const body = one(articles[1], ".nbc-msg-body");
     expect([...body.children].map((c) => c.className)).toEqual(["nbc-md", "nbc-tool", "nbc-md"]);
-    expect(body.querySelector("strong").textContent).toBe("3");
+    expect(one(body, "strong").textContent).toBe("3");
   });
 
   it("shows every status; failed calls say so", () => {
-    for (const status of ["running", "failed", "declined", "not run"]) {
+    /** @type {ToolStatus[]} */
+    const statuses = ["running", "failed", "declined", "not run"];
+    for (const status of statuses) {
       model.update("transcript", reply({ status, result: status === "running" ? undefined : "ValueError: x" }));
-      const label = el.querySelector(".nbc-tool-status");
+      const label = one(el, ".nbc-tool-status");
       expect(label.textContent).toBe(status);
       expect(label.className).toContain(`nbc-status-${status.replace(" ", "-")}`);
     }
@@ -94,13 +108,13 @@ describe("tool calls in the transcript", () => {
 describe("thinking", () => {
   it("is collapsed in history and while it streams", async () => {
     model.update("transcript", [{ role: "assistant", blocks: [{ type: "thinking", text: "Hmm *maybe*" }, { type: "text", text: "Yes." }] }]);
-    const box = el.querySelector("article details.nbc-thinking");
+    const box = one(el, "article details.nbc-thinking", HTMLDetailsElement);
     expect(box.open).toBe(false);
-    expect(box.querySelector("summary").textContent).toBe("Thinking");
-    model.message({ type: TO_VIEW.TURN_START, index: 2, model: "m" });
+    expect(one(box, "summary").textContent).toBe("Thinking");
+    model.message({ type: TO_VIEW.TURN_START, index: 2, model: "m", prefill: null });
     model.message({ type: TO_VIEW.DELTA, thinking: "Let me see" });
     await tick(80);
-    const live = el.querySelector(".nbc-live details.nbc-thinking");
+    const live = one(el, ".nbc-live details.nbc-thinking", HTMLDetailsElement);
     expect(live.hidden).toBe(false);
     expect(live.open).toBe(false);
     expect(live.textContent).toContain("Let me see");
@@ -116,9 +130,9 @@ describe("tool rounds while a reply streams", () => {
     model.update("transcript", reply({ status: "running", result: undefined }).slice(0, 2));
     model.message({ type: TO_VIEW.STEP });
     await tick(80);
-    const live = el.querySelector(".nbc-live");
-    expect(live.querySelector(".nbc-msg-body > .nbc-md").textContent).toBe("");
-    expect(live.querySelector(".nbc-thinking").hidden).toBe(true);
+    const live = one(el, ".nbc-live");
+    expect(one(live, ".nbc-msg-body > .nbc-md").textContent).toBe("");
+    expect(one(live, ".nbc-thinking").hidden).toBe(true);
     expect(live.hidden).toBe(true); // no empty "writing…" bubble while a tool runs
     model.message({ type: TO_VIEW.DELTA, text: "It is 3." });
     await tick(80);
@@ -139,16 +153,16 @@ describe("approval prompt", () => {
     expect(prompt().hidden).toBe(false);
     expect(prompt().getAttribute("role")).toBe("group");
     expect(prompt().textContent).toContain("Claude wants to run add");
-    expect(JSON.parse(prompt().querySelector("pre").textContent)).toEqual({ a: 1, b: 2 });
+    expect(JSON.parse(one(prompt(), "pre").textContent)).toEqual({ a: 1, b: 2 });
     // the call it asks about says so in the transcript
-    expect(el.querySelector("article .nbc-tool-status").textContent).toBe("waiting for you");
+    expect(one(el, "article .nbc-tool-status").textContent).toBe("waiting for you");
     button("Run tool").click();
     button("Run tool").click();
     button("Deny tool").click();
     expect(sent(FROM_VIEW.APPROVE)).toEqual([{ type: "approve", id: "toolu_1", allow: true, always: false }]);
     model.update("approval", null);
     expect(prompt().hidden).toBe(true);
-    expect(el.querySelector("article .nbc-tool-status").textContent).toBe("running");
+    expect(one(el, "article .nbc-tool-status").textContent).toBe("running");
   });
 
   it("Deny tool, Escape and Always allow", () => {
@@ -157,8 +171,8 @@ describe("approval prompt", () => {
     model.update("approval", { ...approval, id: "toolu_2" });
     prompt().dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true, cancelable: true }));
     model.update("approval", { ...approval, id: "toolu_3" });
-    const always = prompt().querySelector('input[type="checkbox"]');
-    expect(always.closest("label").textContent).toBe("Always allow add in this chat");
+    const always = one(prompt(), 'input[type="checkbox"]', HTMLInputElement);
+    expect(always.closest("label")?.textContent).toBe("Always allow add in this chat");
     always.click();
     button("Run tool").click();
     expect(sent(FROM_VIEW.APPROVE)).toEqual([
@@ -168,7 +182,7 @@ describe("approval prompt", () => {
     ]);
     // a new call starts with the box unticked
     model.update("approval", { ...approval, id: "toolu_4" });
-    expect(prompt().querySelector('input[type="checkbox"]').checked).toBe(false);
+    expect(one(prompt(), 'input[type="checkbox"]', HTMLInputElement).checked).toBe(false);
   });
 
   it("takes the focus only from inside the widget, and gives it back", () => {
@@ -178,7 +192,7 @@ describe("approval prompt", () => {
     model.update("approval", approval);
     expect(document.activeElement).toBe(outside);
     model.update("approval", null);
-    el.querySelector('[aria-label="Message Claude"]').focus();
+    one(el, '[aria-label="Message Claude"]').focus();
     model.update("approval", { ...approval, id: "toolu_2" });
     expect(document.activeElement).toBe(prompt());
     button("Run tool").focus();
@@ -196,16 +210,16 @@ describe("approval prompt", () => {
 });
 
 describe("tools switch", () => {
-  const settings = () => el.querySelector('[role="group"][aria-label="Settings"]');
-  const toggle = () => [...settings().querySelectorAll('input[type="checkbox"]')][0];
+  const settings = () => one(el, '[role="group"][aria-label="Settings"]');
+  const toggle = () => all(settings(), 'input[type="checkbox"]', HTMLInputElement)[0];
+  const hint = () => one(document, `#${toggle().getAttribute("aria-describedby")}`);
 
   it("is disabled with a hint when the session has no tools", () => {
     button("Settings").click();
-    expect(toggle().closest("label").textContent).toBe("Let Claude use tools");
+    expect(toggle().closest("label")?.textContent).toBe("Let Claude use tools");
     expect(toggle().disabled).toBe(true);
-    const hint = document.getElementById(toggle().getAttribute("aria-describedby"));
-    expect(hint.textContent).toContain("add Python functions to session.tools");
-    expect(el.querySelector(".nbc-tools-badge").hidden).toBe(true);
+    expect(hint().textContent).toContain("add Python functions to session.tools");
+    expect(one(el, ".nbc-tools-badge").hidden).toBe(true);
   });
 
   it("lists the tools and writes use_tools", () => {
@@ -215,9 +229,8 @@ describe("tools switch", () => {
     model.update("use_tools", true);
     expect(toggle().disabled).toBe(false);
     expect(toggle().checked).toBe(true);
-    const hint = document.getElementById(toggle().getAttribute("aria-describedby"));
-    expect(hint.textContent).toContain("add, get_weather");
-    const badge = el.querySelector(".nbc-tools-badge");
+    expect(hint().textContent).toContain("add, get_weather");
+    const badge = one(el, ".nbc-tools-badge");
     expect(badge.hidden).toBe(false);
     expect(badge.textContent).toBe("2 tools");
     model.update("tool_names", ["add"]);
@@ -231,7 +244,10 @@ describe("tools switch", () => {
 describe("XSS corpus through tool calls and the approval prompt", () => {
   const vectors = corpus.filter((c) => !c.benign);
 
-  /** Anything that could run code or load something. */
+  /**
+   * Anything that could run code or load something.
+   * @param {Element} root
+   */
   function dangers(root) {
     const found = [];
     for (const node of root.querySelectorAll("*")) {
@@ -239,7 +255,7 @@ describe("XSS corpus through tool calls and the approval prompt", () => {
       if (["script", "iframe", "object", "embed", "form", "style", "link", "meta", "base", "svg", "math", "video", "audio"].includes(tag)) {
         found.push(tag);
       }
-      if (tag === "img" && !(node.classList.contains("nbc-thumb") && node.getAttribute("src").startsWith("data:image/"))) {
+      if (tag === "img" && !(node.classList.contains("nbc-thumb") && (node.getAttribute("src") || "").startsWith("data:image/"))) {
         found.push(`img ${node.getAttribute("src")}`);
       }
       if (tag === "a") found.push("a");
@@ -257,12 +273,12 @@ describe("XSS corpus through tool calls and the approval prompt", () => {
       },
     ]);
     model.update("approval", { id: text, name: text, input: text });
-    const tool = el.querySelector(".nbc-tool");
+    const tool = one(el, ".nbc-tool");
     expect(dangers(tool)).toEqual([]);
     expect(dangers(prompt())).toEqual([]);
-    const pres = [...tool.querySelectorAll("pre"), prompt().querySelector("pre")];
+    const pres = [...tool.querySelectorAll("pre"), one(prompt(), "pre")];
     for (const pre of pres) expect(pre.textContent).toBe(text);
-    expect(tool.querySelector(".nbc-tool-name").textContent).toBe(text);
-    expect(prompt().querySelector("code").textContent).toBe(text);
+    expect(one(tool, ".nbc-tool-name").textContent).toBe(text);
+    expect(one(prompt(), "code").textContent).toBe(text);
   });
 });

@@ -3,6 +3,9 @@ import { countOf } from "../dom.js";
 import widget from "../widget.js";
 import { FROM_VIEW, MAX_UPLOAD_BYTES, TO_VIEW } from "../protocol.js";
 import { FakeModel } from "./fake-model.js";
+import { all, button as findButton, one } from "./query.js";
+
+/** @typedef {import("../protocol.js").Entry} Entry */
 
 /** @type {HTMLElement} */
 let el;
@@ -11,6 +14,7 @@ let model;
 /** @type {() => void} */
 let cleanup;
 
+/** @param {Partial<import("../protocol.js").Traits>} [state] */
 function mount(state = {}) {
   model = new FakeModel(state);
   el = document.createElement("div");
@@ -18,13 +22,19 @@ function mount(state = {}) {
   cleanup = widget.render({ model, el });
 }
 
-const byLabel = (label) => el.querySelector(`[aria-label="${label}"]`);
-const button = (name) =>
-  [...el.querySelectorAll("button")].find(
-    (b) => (b.getAttribute("aria-label") || b.textContent.trim()) === name,
-  );
-const textbox = () => /** @type {HTMLTextAreaElement} */ (byLabel("Message Claude"));
-const sent = (type) => model.sent.filter((m) => m.content.type === type);
+/** @param {string} label */
+const byLabel = (label) => one(el, `[aria-label="${label}"]`);
+/** @param {string} name */
+const button = (name) => findButton(el, name);
+const textbox = () => one(el, '[aria-label="Message Claude"]', HTMLTextAreaElement);
+/** @param {string} selector */
+const $ = (selector) => one(el, selector);
+/**
+ * @template {import("../protocol.js").FromViewMsg["type"]} K
+ * @param {K} type
+ */
+const sent = (type) => model.sentOf(type);
+/** @param {EventTarget} target @param {string} k @param {KeyboardEventInit} [opts] */
 const key = (target, k, opts = {}) =>
   target.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true, ...opts }));
 const image = (name = "cat.png", type = "image/png", size = 4) =>
@@ -90,7 +100,7 @@ describe("composer", () => {
     key(textbox(), "Enter");
     expect(sent(FROM_VIEW.SEND)).toEqual([]);
     expect(textbox().value).toBe("not now");
-    expect(el.querySelector('[role="status"]').textContent).toMatch(/Stop/);
+    expect($('[role="status"]').textContent).toMatch(/Stop/);
     model.update("busy", false);
     expect(button("Stop").hidden).toBe(true);
     expect(button("Send").hidden).toBe(false);
@@ -118,14 +128,15 @@ describe("attachments", () => {
     const [msg] = sent(FROM_VIEW.ATTACH);
     expect(msg.content).toMatchObject({ type: "attach", name: "a.png", media_type: "image/png" });
     expect(msg.buffers).toHaveLength(1);
-    expect(msg.buffers[0].byteLength).toBe(4);
-    expect(new Uint8Array(msg.buffers[0])[0]).toBe(7);
+    const [data] = msg.buffers ?? [];
+    expect(data.byteLength).toBe(4);
+    expect(new Uint8Array(data)[0]).toBe(7);
     expect(el.querySelectorAll(".nbc-pending li")).toHaveLength(1);
     // sending includes the attachment id and empties the tray
     textbox().value = "what is this?";
     key(textbox(), "Enter");
     expect(sent(FROM_VIEW.SEND)[0].content.attachments).toEqual([msg.content.id]);
-    expect(el.querySelector(".nbc-pending").hidden).toBe(true);
+    expect($(".nbc-pending").hidden).toBe(true);
   });
 
   it("an image alone can be sent", async () => {
@@ -142,17 +153,17 @@ describe("attachments", () => {
   });
 
   it("refuses non-images and oversized files with a clear message", async () => {
-    const input = el.querySelector('input[type="file"]');
+    const input = $('input[type="file"]');
     Object.defineProperty(input, "files", { value: [new File(["x"], "notes.txt", { type: "text/plain" })] });
     input.dispatchEvent(new Event("change"));
     await tick();
-    expect(el.querySelector('[role="status"]').textContent).toMatch(/notes\.txt is not an image/);
+    expect($('[role="status"]').textContent).toMatch(/notes\.txt is not an image/);
     const big = image("huge.png", "image/png", 1);
     Object.defineProperty(big, "size", { value: MAX_UPLOAD_BYTES + 1 });
     const comp = el.querySelector(".nbc-root");
     expect(comp).not.toBeNull();
     await attachRaw(big);
-    expect(el.querySelector('[role="status"]').textContent).toMatch(/huge\.png is too large/);
+    expect($('[role="status"]').textContent).toMatch(/huge\.png is too large/);
     expect(sent(FROM_VIEW.ATTACH)).toEqual([]);
   });
 
@@ -160,7 +171,7 @@ describe("attachments", () => {
     const id = await attach(image("fake.png"));
     model.message({ type: TO_VIEW.ATTACHED, id, ok: false, error: "fake.png is not a readable image." });
     expect(el.querySelectorAll(".nbc-pending li")).toHaveLength(0);
-    expect(el.querySelector('[role="status"]').textContent).toBe("fake.png is not a readable image.");
+    expect($('[role="status"]').textContent).toBe("fake.png is not a readable image.");
   });
 
   it("paste attaches images", async () => {
@@ -180,7 +191,7 @@ describe("attachments", () => {
   });
 
   it("drag and drop attaches images", async () => {
-    const root = el.querySelector(".nbc-root");
+    const root = $(".nbc-root");
     const over = new Event("dragover", { bubbles: true, cancelable: true });
     Object.defineProperty(over, "dataTransfer", { value: { types: ["Files"] } });
     root.dispatchEvent(over);
@@ -194,13 +205,15 @@ describe("attachments", () => {
   });
 });
 
+/** @param {File} file */
 async function attachRaw(file) {
   const drop = new Event("drop", { bubbles: true, cancelable: true });
   Object.defineProperty(drop, "dataTransfer", { value: { files: [file] } });
-  el.querySelector(".nbc-root").dispatchEvent(drop);
+  $(".nbc-root").dispatchEvent(drop);
   await tick(10);
 }
 
+/** @param {File} file */
 async function attach(file) {
   await attachRaw(file);
   const msgs = sent(FROM_VIEW.ATTACH);
@@ -209,11 +222,13 @@ async function attach(file) {
   return id;
 }
 
+const ANSWER = "Here:\n\n```python\nprint(1)\n```\n\n$x^2$";
+/** @type {Entry[]} */
 const ENTRIES = [
   { role: "user", blocks: [{ type: "text", text: "Plot <b>this</b>" }, { type: "image", src: "data:image/png;base64,iVBORw0KGgo=", width: 4, height: 3 }] },
   {
     role: "assistant",
-    blocks: [{ type: "text", text: "Here:\n\n```python\nprint(1)\n```\n\n$x^2$" }],
+    blocks: [{ type: "text", text: ANSWER }],
     meta: { model: "claude-haiku-4-5", output_tokens: 12, stop_reason: "end_turn" },
   },
 ];
@@ -221,26 +236,26 @@ const ENTRIES = [
 describe("transcript", () => {
   it("renders history from the transcript trait", () => {
     model.update("transcript", ENTRIES);
-    const log = el.querySelector('[role="log"]');
+    const log = $('[role="log"]');
     const msgs = log.querySelectorAll("article");
     expect(msgs).toHaveLength(2);
     // user text is shown as typed (not as HTML), with our own data: thumbnail
-    expect(msgs[0].querySelector(".nbc-user-text").textContent).toBe("Plot <b>this</b>");
+    expect(one(msgs[0], ".nbc-user-text").textContent).toBe("Plot <b>this</b>");
     expect(msgs[0].querySelector("b")).toBeNull();
-    expect(msgs[0].querySelector("img.nbc-thumb").getAttribute("src")).toMatch(/^data:image\/png/);
-    expect(msgs[0].querySelector("img.nbc-thumb").getAttribute("alt")).toBe("Image 4×3");
+    expect(one(msgs[0], "img.nbc-thumb").getAttribute("src")).toMatch(/^data:image\/png/);
+    expect(one(msgs[0], "img.nbc-thumb").getAttribute("alt")).toBe("Image 4×3");
     // assistant Markdown: code highlighted with a copy button; math; meta line
     expect(msgs[1].querySelector(".nbc-code code.language-python")).not.toBeNull();
     expect(msgs[1].querySelector('.nbc-code [aria-label="Copy code"]')).not.toBeNull();
     expect(msgs[1].querySelector(".katex")).not.toBeNull();
-    expect(msgs[1].querySelector(".nbc-meta").textContent).toContain("claude-haiku-4-5");
+    expect(one(msgs[1], ".nbc-meta").textContent).toContain("claude-haiku-4-5");
     expect(msgs[1].querySelector('[aria-label="Copy message"]')).not.toBeNull();
   });
 
   it("says 1 token, not 1 tokens, in the meta line", () => {
-    const meta = (output_tokens) => {
+    const meta = (/** @type {number} */ output_tokens) => {
       model.update("transcript", [{ role: "assistant", blocks: [{ type: "text", text: "ok" }], meta: { model: "m", output_tokens } }]);
-      return el.querySelector("article .nbc-meta").textContent;
+      return $("article .nbc-meta").textContent;
     };
     expect(meta(1)).toBe("m · 1 token");
     expect(meta(2)).toBe("m · 2 tokens");
@@ -260,22 +275,23 @@ describe("transcript", () => {
     expect(el.querySelector("article")).toBe(first);
     model.update("transcript", []);
     expect(el.querySelectorAll("article")).toHaveLength(0);
-    expect(el.querySelector(".nbc-empty").hidden).toBe(false);
+    expect($(".nbc-empty").hidden).toBe(false);
   });
 
   it("marks an interrupted reply", () => {
     model.update("transcript", [{ role: "assistant", blocks: [{ type: "text", text: "partial" }], meta: { interrupted: true } }]);
-    expect(el.querySelector(".nbc-tag").textContent).toBe("stopped");
+    expect($(".nbc-tag").textContent).toBe("stopped");
   });
 
   it("copies a message", async () => {
+    /** @type {string[]} */
     const writes = [];
-    Object.defineProperty(navigator, "clipboard", { value: { writeText: async (t) => writes.push(t) }, configurable: true });
+    Object.defineProperty(navigator, "clipboard", { value: { writeText: async (/** @type {string} */ t) => writes.push(t) }, configurable: true });
     model.update("transcript", ENTRIES);
-    el.querySelectorAll('[aria-label="Copy message"]')[1].click();
-    el.querySelector('[aria-label="Copy code"]').click();
+    all(el, '[aria-label="Copy message"]')[1].click();
+    $('[aria-label="Copy code"]').click();
     await tick();
-    expect(writes).toEqual([ENTRIES[1].blocks[0].text, "print(1)\n"]);
+    expect(writes).toEqual([ANSWER, "print(1)\n"]);
   });
 });
 
@@ -286,12 +302,12 @@ describe("streaming", () => {
     model.message({ type: TO_VIEW.DELTA, text: "Hello " });
     model.message({ type: TO_VIEW.DELTA, text: "**world**" });
     await tick(80);
-    const live = el.querySelector(".nbc-live");
+    const live = $(".nbc-live");
     expect(live.getAttribute("aria-busy")).toBe("true");
-    expect(live.querySelector("strong").textContent).toBe("world");
+    expect(one(live, "strong").textContent).toBe("world");
     model.message({ type: TO_VIEW.DELTA, thinking: "hmm" });
     await tick(80);
-    expect(live.querySelector(".nbc-thinking").hidden).toBe(false);
+    expect(one(live, ".nbc-thinking").hidden).toBe(false);
     model.update("transcript", [{ role: "assistant", blocks: [{ type: "text", text: "Hello **world**" }] }]);
     model.message({ type: TO_VIEW.TURN_END, interrupted: false });
     model.update("busy", false);
@@ -301,8 +317,8 @@ describe("streaming", () => {
 
   it("renders at most every 50 ms however many deltas arrive", async () => {
     vi.useFakeTimers();
-    model.message({ type: TO_VIEW.TURN_START, index: 0, model: "m" });
-    const live = el.querySelector(".nbc-live .nbc-msg-body > .nbc-md");
+    model.message({ type: TO_VIEW.TURN_START, index: 0, model: "m", prefill: null });
+    const live = $(".nbc-live .nbc-msg-body > .nbc-md");
     let paints = 0;
     el.addEventListener("nbc-painted", () => paints++);
     for (let i = 0; i < 500; i++) model.message({ type: TO_VIEW.DELTA, text: "word " });
@@ -318,7 +334,7 @@ describe("streaming", () => {
     expect(sent(FROM_VIEW.SYNC)).toHaveLength(1);
     model.message({ type: TO_VIEW.LIVE, index: 2, model: "m", prefill: "{", text: '"a": 1', thinking: "" });
     await tick(80);
-    expect(el.querySelector(".nbc-live").textContent).toContain('{"a": 1');
+    expect($(".nbc-live").textContent).toContain('{"a": 1');
   });
 });
 
@@ -341,16 +357,16 @@ describe("toolbar, settings, banner", () => {
 
   it("settings write the traits", () => {
     button("Settings").click();
-    const panel = el.querySelector('[role="group"][aria-label="Settings"]');
+    const panel = $('[role="group"][aria-label="Settings"]');
     expect(panel.hidden).toBe(false);
     expect(button("Settings").getAttribute("aria-expanded")).toBe("true");
     model.update("models", [{ id: "claude-haiku-4-5" }, { id: "claude-sonnet-5-5", display_name: "Claude Sonnet 5.5" }]);
-    const select = panel.querySelector("select");
+    const select = one(panel, "select", HTMLSelectElement);
     expect([...select.options].map((o) => o.value)).toEqual(["claude-haiku-4-5", "claude-sonnet-5-5"]);
     select.value = "claude-sonnet-5-5";
     select.dispatchEvent(new Event("change"));
     expect(model.get("model")).toBe("claude-sonnet-5-5");
-    const [system, maxTokens] = [panel.querySelector("textarea"), panel.querySelector("input")];
+    const [system, maxTokens] = [one(panel, "textarea", HTMLTextAreaElement), one(panel, "input", HTMLInputElement)];
     system.value = "Be brief.";
     system.dispatchEvent(new Event("change"));
     maxTokens.value = "256";
@@ -365,13 +381,13 @@ describe("toolbar, settings, banner", () => {
 
   it("an unknown current model still shows in the list", () => {
     model.update("model", "claude-custom-1");
-    expect([...el.querySelectorAll("select option")].map((o) => o.value)).toContain("claude-custom-1");
+    expect(all(el, "select option", HTMLOptionElement).map((o) => o.value)).toContain("claude-custom-1");
   });
 
   it("errors show as a banner with Retry", () => {
-    expect(el.querySelector('[role="alert"]').hidden).toBe(true);
+    expect($('[role="alert"]').hidden).toBe(true);
     model.update("error", { message: "429 rate_limit_error: slow down", hint: "Wait a moment.", request_id: "req_1", retry: true });
-    const alert = el.querySelector('[role="alert"]');
+    const alert = $('[role="alert"]');
     expect(alert.hidden).toBe(false);
     expect(alert.textContent).toContain("slow down");
     expect(alert.textContent).toContain("Wait a moment.");
@@ -381,6 +397,7 @@ describe("toolbar, settings, banner", () => {
     expect(model.sent.map((m) => m.content.type)).toEqual(["retry", "dismiss"]);
     model.update("error", { message: "No API key", retry: false });
     expect(button("Retry").hidden).toBe(true);
+    expect(one(alert, ".nbc-banner-text").textContent).toBe("No API key");
   });
 });
 
