@@ -24,6 +24,7 @@ from IPython.core.magic import Magics
 from traitlets import Bool, Enum, Float, Int, Unicode, observe
 
 from nbclaude._exceptions import NbClaudeError
+from nbclaude._session.events import TOOL_CALL, TOOL_RESULT, Event
 from nbclaude._session.reply import Reply
 from nbclaude._session.session import Session, get_session
 
@@ -327,10 +328,10 @@ class ClaudeMagics(Magics):
         streaming = self.stream and not args.no_stream
         calls: dict[str, Any] = {}
 
-        def on_tool(event: dict[str, Any]) -> None:  # show each call as it happens
-            if event["type"] == "tool_call":
-                calls[str(event.get("id"))] = event
-            elif event["type"] == "tool_result" and streaming and fmt != "text":
+        def on_tool(event: Event) -> None:  # show each call as it happens
+            if event["type"] == TOOL_CALL:
+                calls[event["id"]] = event
+            elif event["type"] == TOOL_RESULT and streaming and fmt != "text":
                 result = event["result"]
                 call = calls.get(str(result.get("tool_use_id")), {})
                 live.note(

@@ -1,1 +1,1 @@
-"""TODO"""
+"""Sessions: one conversation, its state in small parts (see session.py)."""

@@ -1,137 +1,181 @@
-"""The rules for what a conversation's ``messages`` may hold (DESIGN.md §3, PROTOCOL.md §10).
+"""``History``: a conversation's messages, the lock that guards them, and what is known about
+each recorded reply.
 
-Pure functions on message dicts: what a recorded assistant turn keeps, what may be sent back,
-how a prefill joins the reply, and a Markdown transcript.
+:attr:`History.messages` is exactly what the next request sends as ``messages`` (the rules for
+what it may hold are in :mod:`nbclaude._session.rules`). A turn appends to it while it runs and
+takes its own messages back out if it fails (:meth:`History.rollback`); every read that must be
+consistent with a running turn goes through :meth:`History.snapshot`.
+
+Facts about a recorded reply that are not part of the message itself (model, stop reason,
+tokens, cost, whether it was stopped) are kept beside it, keyed by the message object, for the
+surfaces that show the conversation (the widget's transcript); they go when the message goes.
 """
 
 from __future__ import annotations
 
-import copy
-import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypedDict
 
-from nbclaude._types import Message, MessageParam
+from nbclaude._types import MessageParam
 
-__all__ = [
-    "assistant_turn",
-    "content_markdown",
-    "empty_message",
-    "has_tool_blocks",
-    "is_blank_text",
-    "sendable",
-    "text_only",
-    "with_prefill",
-]
+from .rules import has_tool_blocks, sendable
+
+__all__ = ["History", "ReplyFacts"]
 
 
-def text_only(content: Any) -> str | None:
-    """The text when ``content`` is a string or a single plain text block, else ``None``."""
-    if isinstance(content, str):
-        return content
-    if (
-        isinstance(content, list)
-        and len(content) == 1
-        and isinstance(content[0], Mapping)
-        and content[0].get("type") == "text"
-        and set(content[0]) == {"type", "text"}
-    ):
-        return str(content[0]["text"])
-    return None
+class _ReplyFactsBase(TypedDict):
+    model: str
+    stop_reason: str | None
+    interrupted: bool
+    output_tokens: int
 
 
-def is_blank_text(block: Mapping[str, Any]) -> bool:
-    return block.get("type") == "text" and not str(block.get("text") or "").strip()
+class ReplyFacts(_ReplyFactsBase, total=False):
+    """What is known about a recorded reply beyond its content."""
+
+    cost: float
 
 
-def sendable(message: MessageParam) -> MessageParam:
-    """A history message as it may be sent: without empty or whitespace-only text blocks."""
-    content = message.get("content")
-    if isinstance(content, list) and any(
-        isinstance(b, Mapping) and is_blank_text(b) for b in content
-    ):
-        return {
-            "role": message["role"],
-            "content": [b for b in content if not is_blank_text(b)],
-        }
-    return message
+def facts_of(reply: Any) -> ReplyFacts:
+    """The :class:`ReplyFacts` of a finished :class:`~nbclaude.Reply`.
 
-
-def with_prefill(blocks: list[dict[str, Any]], prefill: str) -> list[dict[str, Any]]:
-    """Join the prefill to the first text block (or put it first)."""
-    first_text = next((b for b in blocks if b.get("type") == "text"), None)
-    if first_text is not None and blocks.index(first_text) == 0:
-        first_text["text"] = prefill + str(first_text.get("text") or "")
-        return blocks
-    return [{"type": "text", "text": prefill}, *blocks]
-
-
-def assistant_turn(
-    message: Message, prefill: str | None, *, interrupted: bool
-) -> MessageParam | None:
-    """The assistant message to record for a reply, or ``None`` when there is nothing to keep."""
-    blocks: list[dict[str, Any]] = []
-    for block in message.get("content") or []:
-        if is_blank_text(block):
-            continue
-        if interrupted and block.get("type") != "text":
-            continue  # an unfinished tool call or thinking block cannot be sent back alone
-        blocks.append(copy.deepcopy(block))
-    if prefill:
-        blocks = with_prefill(blocks, prefill)
-    if not blocks:
-        return None
-    text = text_only(blocks)
-    return {"role": "assistant", "content": text if text is not None else blocks}
-
-
-def empty_message(model: str) -> Message:
-    return {
-        "id": "",
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": [],
-        "stop_reason": None,
-        "stop_sequence": None,
-        "usage": {"input_tokens": 0, "output_tokens": 0},
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> facts_of(SimpleNamespace(model="m", stop_reason="end_turn", interrupted=False,
+    ...                          usage={"output_tokens": 5}, cost=None))
+    {'model': 'm', 'stop_reason': 'end_turn', 'interrupted': False, 'output_tokens': 5}
+    """
+    usage = getattr(reply, "usage", None) or {}
+    facts: ReplyFacts = {
+        "model": str(getattr(reply, "model", "") or ""),
+        "stop_reason": getattr(reply, "stop_reason", None),
+        "interrupted": bool(getattr(reply, "interrupted", False)),
+        "output_tokens": int(usage.get("output_tokens") or 0),
     }
+    cost = getattr(reply, "cost", None)
+    if isinstance(cost, (int, float)):
+        facts["cost"] = float(cost)
+    return facts
 
 
-def has_tool_blocks(messages: Sequence[MessageParam]) -> bool:
-    for message in messages:
-        content = message.get("content")
-        if isinstance(content, list) and any(
-            isinstance(b, Mapping) and b.get("type") in ("tool_use", "tool_result") for b in content
-        ):
-            return True
-    return False
+class History:
+    """The messages of one conversation, guarded by :attr:`lock`.
 
+    Examples
+    --------
+    >>> h = History()
+    >>> start = h.append({"role": "user", "content": "Hi"})
+    >>> h.rollback(start, h.messages[start])
+    >>> h.snapshot()
+    []
+    """
 
-def content_markdown(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    pieces: list[str] = []
-    for block in content or []:
-        btype = block.get("type")
-        if btype == "text":
-            pieces.append(str(block.get("text") or ""))
-        elif btype == "image":
-            source = block.get("source") or {}
-            if source.get("type") == "url":
-                pieces.append(f"*[image: {source.get('url')}]*")
-            else:
-                pieces.append(f"*[image: {source.get('media_type', 'image')}]*")
-        elif btype == "document":
-            title = block.get("title") or (block.get("source") or {}).get("media_type", "")
-            pieces.append(f"*[document: {title}]*")
-        elif btype == "thinking":
-            pieces.append("*[thinking]*")
-        elif btype == "tool_use":
-            args = json.dumps(block.get("input"), ensure_ascii=False)
-            pieces.append(f"*[tool call: {block.get('name')}({args})]*")
-        elif btype == "tool_result":
-            pieces.append("*[tool result]*")
-        else:
-            pieces.append(f"*[{btype}]*")
-    return "\n\n".join(pieces)
+    def __init__(self, messages: Iterable[MessageParam] = ()) -> None:
+        #: Held for every read or change that must not interleave with a running turn.
+        self.lock = threading.RLock()
+        self._messages: list[MessageParam] = list(messages)
+        # Facts about recorded replies, by id() of the assistant message; the message is kept
+        # with its facts so that a reused id() can never match another message.
+        self._facts: dict[int, tuple[Mapping[str, Any], ReplyFacts]] = {}
+
+    # -- the messages -----------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[MessageParam]:
+        """The live list (what ``Session.messages`` is)."""
+        return self._messages
+
+    def replace(self, messages: Iterable[MessageParam]) -> None:
+        """Put ``messages`` in place of the whole conversation (a list is kept as it is, so
+        ``session.messages = mine`` makes ``session.messages is mine``)."""
+        with self.lock:
+            self._messages = messages if isinstance(messages, list) else list(messages)
+            self._forget_gone()
+
+    def snapshot(self) -> list[MessageParam]:
+        """A copy of the list, taken under the lock."""
+        with self.lock:
+            return list(self._messages)
+
+    def sendable(self) -> list[MessageParam]:
+        """The messages as the next request sends them (empty text blocks dropped)."""
+        with self.lock:
+            return [sendable(m) for m in self._messages]
+
+    def has_tool_blocks(self) -> bool:
+        """Whether any message holds a tool call or result (the API then wants the tools'
+        definitions in every request)."""
+        with self.lock:
+            return has_tool_blocks(self._messages)
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+    def append(self, message: MessageParam) -> int:
+        """Add ``message`` at the end; returns its index."""
+        with self.lock:
+            self._messages.append(message)
+            return len(self._messages) - 1
+
+    def put(self, index: int, message: MessageParam) -> None:
+        """Replace the message at ``index`` (an image that had to be made smaller)."""
+        with self.lock:
+            if index < len(self._messages):
+                self._messages[index] = message
+
+    def rollback(self, start: int, first: MessageParam) -> None:
+        """Remove everything from ``start`` on, if the message there is still ``first`` (a
+        failed turn takes back its user message and its tool rounds, and nothing else)."""
+        with self.lock:
+            if len(self._messages) > start and self._messages[start] is first:
+                del self._messages[start:]
+                self._forget_gone()
+
+    def drop_last(self, message: MessageParam) -> bool:
+        """Remove the last message if it is ``message``; returns whether it was."""
+        with self.lock:
+            if self._messages and self._messages[-1] is message:
+                self._messages.pop()
+                return True
+            return False
+
+    def undo(self) -> None:
+        """Remove the last exchange: the last user message and the reply after it."""
+        with self.lock:
+            if self._messages and self._messages[-1].get("role") == "assistant":
+                self._messages.pop()
+            if self._messages and self._messages[-1].get("role") == "user":
+                self._messages.pop()
+            self._forget_gone()
+
+    def clear(self) -> None:
+        """Forget every message."""
+        with self.lock:
+            self._messages.clear()
+            self._facts.clear()
+
+    # -- facts about replies ------------------------------------------------------------------
+
+    def note_reply(self, message: Mapping[str, Any], facts: ReplyFacts) -> None:
+        """Keep ``facts`` about the recorded assistant ``message``."""
+        with self.lock:
+            self._facts[id(message)] = (message, facts)
+
+    def facts(self, messages: Sequence[Mapping[str, Any]]) -> dict[int, ReplyFacts]:
+        """The known facts of ``messages``, keyed by ``id(message)``."""
+        with self.lock:
+            out: dict[int, ReplyFacts] = {}
+            for m in messages:
+                found = self._facts.get(id(m))
+                if found is not None and found[0] is m:
+                    out[id(m)] = found[1]
+            return out
+
+    def _forget_gone(self) -> None:
+        if not self._facts:
+            return
+        alive = {id(m) for m in self._messages}
+        for key in [k for k in self._facts if k not in alive]:
+            del self._facts[key]

@@ -1,49 +1,68 @@
-"""Saving and loading a session: versioned JSON, never the API key."""
+"""Saving and loading a session: versioned JSON, never the API key.
+
+A saved session holds the settings, the messages and the usage totals; the client (and with it
+any credential) is never part of it.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from nbclaude._api.models import default_model
 from nbclaude._exceptions import InvalidRequestError
+from nbclaude._types import MessageParam
 
-if TYPE_CHECKING:
-    from nbclaude._client.client import Client
+from .builder import Settings
+from .usage import USAGE_KEYS
 
-    from .session import Session
-
-__all__ = ["SAVE_FORMAT", "SAVE_VERSION", "dump", "restore"]
+__all__ = ["SAVE_FORMAT", "SAVE_VERSION", "Saved", "dump", "read"]
 
 SAVE_FORMAT = "nbclaude.session"
 SAVE_VERSION = 1
 
 
-def dump(session: Session) -> str:
-    """The session's settings, history and usage as JSON text (no client, no key)."""
-    with session._state:
-        data = {
-            "format": SAVE_FORMAT,
-            "version": SAVE_VERSION,
-            "model": session.model,
-            "system": session.system,
-            "max_tokens": session.max_tokens,
-            "params": session.params,
-            "cache": session.cache,
-            "messages": session.messages,
-            "usage": session._usage,
-            "cost": session._cost,
-        }
-        return json.dumps(data, ensure_ascii=False, indent=1)
+@dataclass
+class Saved:
+    """What a saved session holds."""
+
+    settings: Settings
+    messages: list[MessageParam]
+    usage: dict[str, int]
+    cost: float | None
 
 
-def restore(
-    cls: type[Session], path: str | os.PathLike[str], *, client: Client | None = None
-) -> Session:
-    """A new session from a file written by :func:`dump`; clear errors for anything else."""
-    from .session import USAGE_KEYS
+def dump(
+    settings: Settings,
+    messages: list[MessageParam],
+    usage: Mapping[str, int],
+    cost: float | None,
+) -> str:
+    """The session's settings, history and usage as JSON text (no client, no key).
 
+    Examples
+    --------
+    >>> text = dump(Settings(model="claude-haiku-4-5"), [], {}, 0.0)
+    >>> json.loads(text)["format"], json.loads(text)["model"]
+    ('nbclaude.session', 'claude-haiku-4-5')
+    """
+    data = {
+        "format": SAVE_FORMAT,
+        "version": SAVE_VERSION,
+        **asdict(settings),
+        "messages": messages,
+        "usage": dict(usage),
+        "cost": cost,
+    }
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+def read(path: str | os.PathLike[str]) -> Saved:
+    """A session from a file written by :func:`dump`; clear errors for anything else."""
     try:
         data: Any = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -55,17 +74,18 @@ def restore(
             f"{path} was saved by a newer nbclaude (format version {data.get('version')}); "
             "upgrade nbclaude to load it."
         )
-    session = cls(
-        model=data.get("model"),
+    settings = Settings(
+        model=data.get("model") or default_model(),
         system=data.get("system"),
         max_tokens=int(data.get("max_tokens", 1024)),
-        client=client,
+        params=dict(data.get("params") or {}),
         cache=bool(data.get("cache", False)),
-        **(data.get("params") or {}),
     )
-    session.messages = list(data.get("messages") or [])
     usage = data.get("usage") or {}
-    session._usage = {k: int(usage.get(k) or 0) for k in USAGE_KEYS}
     saved_cost = data.get("cost", 0.0)
-    session._cost = float(saved_cost) if isinstance(saved_cost, (int, float)) else None
-    return session
+    return Saved(
+        settings=settings,
+        messages=list(data.get("messages") or []),
+        usage={k: int(usage.get(k) or 0) for k in USAGE_KEYS},
+        cost=float(saved_cost) if isinstance(saved_cost, (int, float)) else None,
+    )

@@ -1,63 +1,50 @@
 """``Session``: one conversation, shared by ``%%claude``, ``ChatWidget`` and your own code.
 
-History rules (DESIGN.md §3; each is tested):
+A session owns its state through small parts, each with one job, and hands those parts (never
+itself) to the turns it runs:
 
-- ``messages`` is exactly what the API receives as ``messages``.
-- A request that fails (an HTTP error, a stream that breaks, bad input) leaves ``messages``
-  exactly as it was before the turn: no dangling user turn.
-- A reply that is *stopped* (``stop()``, the widget's Stop button, a kernel interrupt, leaving
-  a ``stream()`` early) is kept with what it had produced, and marked ``interrupted``: the user
-  turn and the partial assistant text stay in the history, so the next turn can say "go on".
-  Only complete text is kept from a stopped reply (tool calls and thinking that the API could
-  not accept without the rest are dropped); if nothing is left, the turn is rolled back.
-- Empty or whitespace-only text blocks returned by the API are never sent back (the API rejects
-  them). A reply with no content at all (an empty refusal, ``max_tokens=0``) is returned but not
-  recorded, because the API rejects an empty assistant turn.
-- Thinking and redacted-thinking blocks are kept verbatim, signatures included.
-- Prefill is sent as the final assistant message (trailing whitespace stripped); the generated
-  text is joined to it in history; ``Reply.text`` is only the generated part.
-- Turns are serialised: a second ``send`` from another thread waits until the first ends.
+- :class:`~nbclaude._session.builder.Settings` and the
+  :class:`~nbclaude._session.builder.RequestBuilder` (settings -> request body),
+- :class:`~nbclaude._session.history.History` (the messages, their lock, reply facts),
+- :class:`~nbclaude._session.usage.Usage` (tokens and cost),
+- :class:`~nbclaude._session.events.Events` (the typed events its observers hear),
+- :class:`~nbclaude._session.gate.TurnGate` (one turn at a time).
+
+The history rules every turn follows are in docs/architecture.md ("History rules"); each is
+tested.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from nbclaude._api.models import cost, default_model
+from nbclaude._api.models import default_model
 from nbclaude._exceptions import InvalidRequestError
 from nbclaude._types import MessageParam, ModelInfo
 
-from .backend import default_client, is_offline, offline_client
-from .history import content_markdown, sendable
-from .persist import dump, restore
+from . import shared
+from .backend import default_client, is_offline
+from .builder import RESERVED, RequestBuilder, Settings, check_max_tokens
+from .events import CHANGE, RESET, STOP, UNDO, Callback, Events
+from .gate import TurnGate
+from .history import History
+from .persist import dump, read
 from .reply import Reply
-from .request import COUNT_TOKENS_FIELDS, build_turn, request_body
-from .turn import Approver, SessionStream, Turn
+from .rules import content_markdown
+from .tool_round import Approver
+from .turn import SessionStream, TurnContext, TurnOptions
+from .usage import Usage
 
 if TYPE_CHECKING:
     from nbclaude._client.client import Client
 
-    from .batches.submit import BatchJob, BatchResults
+    from .batches.job import BatchJob
+    from .batches.results import BatchResults
 
-__all__ = ["Session", "SessionStream", "default_client", "get_session", "offline_client"]
-
-log = logging.getLogger("nbclaude")
-
-_RESERVED = ("model", "max_tokens", "system", "messages", "stream")
-USAGE_KEYS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_creation_input_tokens",
-    "cache_read_input_tokens",
-)
-
-Event = dict[str, Any]
-Callback = Callable[[Event], None]
+__all__ = ["Session", "SessionStream", "get_session"]
 
 
 class Session:
@@ -105,88 +92,96 @@ class Session:
         **params: Any,
     ) -> None:
         for key in params:
-            if key in _RESERVED:
+            if key in RESERVED:
                 raise TypeError(f"Session() got {key!r} in **params; it is not a request field")
-        self._model = model or default_model()
-        self._system = system
-        self._max_tokens = self._check_max_tokens(max_tokens)
-        #: Other request fields sent on every turn (only the ones the user set).
-        self.params: dict[str, Any] = dict(params)
-        #: Prompt caching: put ``cache_control`` breakpoints on the system prompt, the tools
-        #: and the latest turns (at most 4 in all), so repeated prefixes are read from cache.
-        self.cache = cache
+        self._settings = Settings(
+            model=model or default_model(),
+            system=system,
+            max_tokens=check_max_tokens(max_tokens),
+            params=dict(params),
+            cache=cache,
+        )
+        self._client = client
+        self._models: list[ModelInfo] | None = None
+        self._history = History()
+        self._usage = Usage()
+        self._events = Events()
+        self._gate = TurnGate()
+        self._builder = RequestBuilder(self._settings, lambda: self._models)
         #: Tools every turn may use: Python functions (their schema comes from the signature,
-        #: type hints and docstring), ``nbclaude._tools.Tool`` objects or tool definition dicts.
+        #: type hints and docstring), :class:`nbclaude.Tool` objects or tool definition dicts.
         self.tools: list[Any] = []
         #: Asked ``approver(name, input) -> bool`` before a tool runs; ``None`` asks in the
         #: cell with ``input()``. ``send(..., auto_approve=True)`` skips asking.
         self.approver: Approver | None = None
-        #: The conversation, exactly as sent in the request's ``messages``.
-        self.messages: list[MessageParam] = []
-        self._client = client
-        self._usage: dict[str, int] = dict.fromkeys(USAGE_KEYS, 0)
-        self._cost: float | None = 0.0
-        self._turn_lock = threading.Lock()
-        self._turn_owner: int | None = None
-        self._state = threading.RLock()
-        self._subscribers: list[Callback] = []
-        self._active: SessionStream | None = None
-        self._models: list[ModelInfo] | None = None
 
     # -- settings -----------------------------------------------------------------------------
-
-    @staticmethod
-    def _check_max_tokens(value: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"max_tokens must be a whole number >= 0, not {value!r}")
-        return value
 
     @property
     def model(self) -> str:
         """The model for the next turns."""
-        return self._model
+        return self._settings.model
 
     @model.setter
     def model(self, value: str) -> None:
         if not isinstance(value, str) or not value.strip():
             raise ValueError("model must be a model id such as 'claude-haiku-4-5'")
-        self._model = value.strip()
-        self._emit({"type": "change"})
+        self._settings.model = value.strip()
+        self._events.emit({"type": CHANGE})
 
     @property
     def system(self) -> str | list[dict[str, Any]] | None:
         """The system prompt (``None`` for none)."""
-        return self._system
+        return self._settings.system
 
     @system.setter
     def system(self, value: str | list[dict[str, Any]] | None) -> None:
-        self._system = value or None
-        self._emit({"type": "change"})
+        self._settings.system = value or None
+        self._events.emit({"type": CHANGE})
 
     @property
     def max_tokens(self) -> int:
         """The most tokens a reply may have."""
-        return self._max_tokens
+        return self._settings.max_tokens
 
     @max_tokens.setter
     def max_tokens(self, value: int) -> None:
-        self._max_tokens = self._check_max_tokens(value)
-        self._emit({"type": "change"})
+        self._settings.max_tokens = check_max_tokens(value)
+        self._events.emit({"type": CHANGE})
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Other request fields sent on every turn (only the ones the user set)."""
+        return self._settings.params
+
+    @params.setter
+    def params(self, value: dict[str, Any]) -> None:
+        self._settings.params = value
+
+    @property
+    def cache(self) -> bool:
+        """Prompt caching: put ``cache_control`` breakpoints on the system prompt, the tools
+        and the latest turns (at most 4 in all), so repeated prefixes are read from cache."""
+        return self._settings.cache
+
+    @cache.setter
+    def cache(self, value: bool) -> None:
+        self._settings.cache = bool(value)
 
     @property
     def client(self) -> Client:
         """The :class:`Client` this session talks through (built on first use)."""
-        with self._state:
+        with self._history.lock:
             if self._client is None:
                 self._client = default_client()
             return self._client
 
     @client.setter
     def client(self, value: Client) -> None:
-        with self._state:
+        with self._history.lock:
             self._client = value
             self._models = None
-        self._emit({"type": "change"})
+        self._events.emit({"type": CHANGE})
 
     @property
     def backend(self) -> str:
@@ -194,37 +189,52 @@ class Session:
         client = self.client
         return "offline fake" if is_offline(client) else client.base_url
 
+    # -- state --------------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[MessageParam]:
+        """The conversation, exactly as sent in the request's ``messages``."""
+        return self._history.messages
+
+    @messages.setter
+    def messages(self, value: list[MessageParam]) -> None:
+        self._history.replace(value)
+
+    @property
+    def history(self) -> History:
+        """The conversation's :class:`~nbclaude._session.history.History`: consistent
+        snapshots while a turn runs, and what is known about each recorded reply (the widget
+        and the magic read the conversation through it)."""
+        return self._history
+
     @property
     def busy(self) -> bool:
         """Whether a reply is streaming right now."""
-        return self._active is not None
+        return self._gate.active is not None
 
     @property
     def usage(self) -> dict[str, int]:
         """Token totals over the session: input, output, cache writes, cache reads."""
-        with self._state:
-            return dict(self._usage)
+        return self._usage.totals
 
     @property
     def cost(self) -> float | None:
         """The session's price in USD so far; ``None`` if a turn used a model without a known
         price."""
-        with self._state:
-            return None if self._cost is None else round(self._cost, 10)
+        return self._usage.cost
 
     def models(self, *, refresh: bool = False) -> list[ModelInfo]:
         """The models your key can use (``GET /v1/models``), cached on the session."""
-        with self._state:
-            cached = self._models
+        cached = self._models
         if cached is None or refresh:
             cached = self.client.models()
-            with self._state:
+            with self._history.lock:
                 self._models = cached
         return cached
 
     def __repr__(self) -> str:
         turns = sum(1 for m in self.messages if m.get("role") == "user")
-        return f"Session(model={self._model!r}, turns={turns}, busy={self.busy})"
+        return f"Session(model={self.model!r}, turns={turns}, busy={self.busy})"
 
     # -- observers ----------------------------------------------------------------------------
 
@@ -249,24 +259,7 @@ class Session:
         >>> seen
         ['reset']
         """
-        with self._state:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._state:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
-
-    def _emit(self, event: Event) -> None:
-        with self._state:
-            subscribers = list(self._subscribers)
-        for callback in subscribers:
-            try:
-                callback(event)
-            except Exception:
-                log.exception("nbclaude: a session subscriber failed on %r", event.get("type"))
+        return self._events.subscribe(callback)
 
     # -- turns --------------------------------------------------------------------------------
 
@@ -330,18 +323,9 @@ class Session:
         >>> r.text, s.messages[-1]["content"]
         ('C', 'The answer is (C')
         """
-        with self.stream(
-            *parts,
-            prefill=prefill,
-            record=record,
-            tools=tools,
-            auto_approve=auto_approve,
-            approve=approve,
-            max_steps=max_steps,
-            schema=schema,
-            use_tools=use_tools,
-            **params,
-        ) as st:
+        options = TurnOptions(prefill, record, tuple(tools or ()), auto_approve, approve,
+                              max_steps, schema, use_tools, params)  # fmt: skip
+        with self._turn(parts, options) as st:
             for _ in st:
                 pass
         assert st.reply is not None  # set by every path that does not raise
@@ -373,58 +357,29 @@ class Session:
         >>> "".join(pieces) == st.reply.text == "Once upon a time"
         True
         """
-        for key in ("messages", "stream"):
-            if key in params:
-                raise TypeError(f"{key!r} cannot be set per turn")
-        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 0:
-            raise ValueError(f"max_steps must be a whole number >= 0, not {max_steps!r}")
-        return SessionStream(
-            self,
-            parts,
-            prefill=prefill,
-            record=record,
-            params=params,
-            tools=tools,
-            approve=approve,
-            auto_approve=auto_approve,
-            max_steps=max_steps,
-            schema=schema,
-            use_tools=use_tools,
+        options = TurnOptions(prefill, record, tuple(tools or ()), auto_approve, approve,
+                              max_steps, schema, use_tools, params)  # fmt: skip
+        return self._turn(parts, options)
+
+    def _turn(self, parts: Sequence[Any], options: TurnOptions) -> SessionStream:
+        context = TurnContext(
+            history=self._history,
+            usage=self._usage,
+            events=self._events,
+            builder=self._builder,
+            gate=self._gate,
+            client=lambda: self.client,
+            tools=lambda: list(self.tools),
+            approver=lambda: self.approver,
         )
+        return SessionStream(context, parts, options)
 
     def stop(self) -> None:
         """Stop the reply that is streaming now, if any (safe from any thread)."""
-        active = self._active
+        active = self._gate.active
         if active is not None:
             active.close()
-        self._emit({"type": "stop"})
-
-    def _request_body(
-        self, messages: list[MessageParam], params: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        return request_body(self, messages, params)
-
-    def _add_usage(self, model: str, usage: Mapping[str, Any]) -> None:
-        with self._state:
-            for key in USAGE_KEYS:
-                value = usage.get(key)
-                if isinstance(value, int):
-                    self._usage[key] += value
-            turn_cost = cost(model, usage)
-            if turn_cost is None or self._cost is None:
-                self._cost = None
-            else:
-                self._cost += turn_cost
-
-    def _build_turn(
-        self,
-        parts: Sequence[Any],
-        *,
-        prefill: str | None,
-        params: Mapping[str, Any],
-        keep_fitted: bool,
-    ) -> Turn:
-        return build_turn(self, parts, prefill=prefill, params=params, keep_fitted=keep_fitted)
+        self._events.emit({"type": STOP})
 
     def count_tokens(self, *parts: Any, prefill: str | None = None, **params: Any) -> int:
         """How many input tokens the next request would use (``/v1/messages/count_tokens``).
@@ -440,16 +395,13 @@ class Session:
         >>> s.count_tokens("How many tokens is this?") > 0
         True
         """
+        history = self._history.sendable()
         if parts or prefill:
-            body = self._build_turn(parts, prefill=prefill, params=params, keep_fitted=False).body
-        else:
-            with self._state:
-                history = [sendable(m) for m in self.messages]
-            if not history:
-                raise InvalidRequestError("Nothing to count: the conversation is empty.")
-            body = self._request_body(history, params)
-        counted = {k: v for k, v in body.items() if k in COUNT_TOKENS_FIELDS}
-        return self.client.count_tokens(**counted)
+            messages = self._builder.turn(parts, prefill=prefill, params=params, history=history)
+            return self.client.count_tokens(**self._builder.count_body(messages.messages, params))
+        if not history:
+            raise InvalidRequestError("Nothing to count: the conversation is empty.")
+        return self.client.count_tokens(**self._builder.count_body(history, params))
 
     @overload
     def batch(
@@ -502,8 +454,10 @@ class Session:
         from .batches.submit import submit
 
         return submit(
-            self,
+            self._builder,
+            self.client,
             prompts,
+            owner=self,
             wait=wait,
             prefill=prefill,
             poll_interval=poll_interval,
@@ -511,35 +465,30 @@ class Session:
             params=params,
         )
 
-    # -- history ------------------------------------------------------------------------------
+    def add_batch_usage(self, batch_id: str, usage: dict[str, int], cost: float | None) -> None:
+        """Add a Message Batch's tokens and (batch-price) cost to the totals, once per batch
+        id (what a :class:`~nbclaude.BatchJob` calls when its results arrive)."""
+        if self._usage.add_once(batch_id, usage, cost):
+            self._events.emit({"type": CHANGE})
 
-    def _not_busy(self, action: str) -> None:
-        if self._active is not None:
-            raise InvalidRequestError(
-                f"Cannot {action} while a reply is streaming; stop it first (session.stop())."
-            )
+    # -- history ------------------------------------------------------------------------------
 
     def undo(self) -> None:
         """Remove the last exchange (the last user turn and the reply to it).
 
         Token usage is not given back: those tokens were spent.
         """
-        self._not_busy("undo")
-        with self._state:
-            if self.messages and self.messages[-1].get("role") == "assistant":
-                self.messages.pop()
-            if self.messages and self.messages[-1].get("role") == "user":
-                self.messages.pop()
-        self._emit({"type": "undo"})
+        self._gate.check_idle("undo")
+        self._history.undo()
+        self._events.emit({"type": UNDO})
 
     def reset(self) -> None:
         """Forget the conversation and the usage totals (settings stay)."""
-        self._not_busy("reset")
-        with self._state:
-            self.messages.clear()
-            self._usage = dict.fromkeys(USAGE_KEYS, 0)
-            self._cost = 0.0
-        self._emit({"type": "reset"})
+        self._gate.check_idle("reset")
+        with self._history.lock:
+            self._history.clear()
+            self._usage.reset()
+        self._events.emit({"type": RESET})
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save the settings, history and usage as versioned JSON (the API key never is).
@@ -554,24 +503,37 @@ class Session:
         >>> Session.load(p).messages
         [{'role': 'user', 'content': 'Hi'}]
         """
-        Path(path).write_text(dump(self), encoding="utf-8")
+        text = dump(self._settings, self._history.snapshot(), self.usage, self.cost)
+        Path(path).write_text(text, encoding="utf-8")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, client: Client | None = None) -> Session:
         """Load a session saved with :meth:`save` (``client`` as for a new session)."""
-        return restore(cls, path, client=client)
+        saved = read(path)
+        s = saved.settings
+        session = cls(
+            model=s.model,
+            system=s.system,
+            max_tokens=s.max_tokens,
+            client=client,
+            cache=s.cache,
+            **s.params,
+        )
+        session.messages = saved.messages
+        session._usage.restore(saved.usage, saved.cost)
+        return session
 
     def replace(self, other: Session) -> None:
         """Take over another session's settings and history (``%claude load``), keeping this
         object, its client and its subscribers."""
-        self._not_busy("load a session")
-        with self._state:
-            self._model, self._system = other._model, other._system
-            self._max_tokens, self.params = other._max_tokens, dict(other.params)
-            self.cache = other.cache
-            self.messages = list(other.messages)
-            self._usage, self._cost = dict(other._usage), other._cost
-        self._emit({"type": "change"})
+        self._gate.check_idle("load a session")
+        with self._history.lock:
+            self._settings.model, self._settings.system = other.model, other.system
+            self._settings.max_tokens, self._settings.params = other.max_tokens, dict(other.params)
+            self._settings.cache = other.cache
+            self._history.replace(list(other.messages))
+            self._usage.restore(other.usage, other.cost)
+        self._events.emit({"type": CHANGE})
 
     def to_markdown(self) -> str:
         """The conversation as Markdown (a transcript for reading or exporting).
@@ -587,16 +549,10 @@ class Session:
         **Claude:** Hello!
         """
         out = []
-        with self._state:
-            messages = list(self.messages)
-        for message in messages:
+        for message in self._history.snapshot():
             who = "You" if message.get("role") == "user" else "Claude"
             out.append(f"**{who}:** {content_markdown(message.get('content'))}")
         return "\n\n".join(out)
-
-
-_default: Session | None = None
-_default_lock = threading.Lock()
 
 
 def get_session() -> Session:
@@ -608,8 +564,4 @@ def get_session() -> Session:
     >>> nbclaude.get_session() is nbclaude.get_session()
     True
     """
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = Session()
-        return _default
+    return shared.get_or_make(Session)

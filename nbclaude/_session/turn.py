@@ -2,46 +2,106 @@
 
 A turn sends the user message, streams the reply, and, when Claude calls tools, runs them
 (asking first unless told not to), sends the results back and streams again, up to
-``max_steps`` rounds. The history stays valid at every point (DESIGN.md §3): a failure rolls the
-whole turn back; a stop keeps what was said, with every tool call answered.
+``max_steps`` rounds. It works with the session's parts (:class:`TurnContext`: history, usage,
+events, request builder, gate), never with the ``Session`` itself.
+
+The states, in order (:class:`State`)::
+
+    NEW ──> PREPARING ──> SENDING ──> STREAMING ──> DONE
+                             ^            │
+                             └── TOOLS <──┘   (a reply with tool calls, within max_steps)
+
+- PREPARING holds the session's gate and builds the request; an error there ends the turn
+  with nothing recorded.
+- SENDING waits for the response to start; STREAMING reads it (text flows to the caller).
+- TOOLS has recorded the reply's tool calls and runs them; their results are recorded too.
+- DONE: finished (``reply`` set), stopped (``reply`` set, ``interrupted``) or failed (the
+  history is as it was before the turn). Observers hear ``turn_end`` or ``error`` either way.
+
+History rules (docs/architecture.md, "History rules"): a failure rolls the whole turn back,
+tool rounds included; a stop keeps what was said, with every tool call answered.
 """
 
 from __future__ import annotations
 
 import copy
-import logging
+import enum
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from nbclaude._exceptions import APIError, InvalidRequestError, NbClaudeError
+from nbclaude._exceptions import APIError, NbClaudeError
 from nbclaude._types import Message, MessageParam
 
-from .history import assistant_turn, empty_message, has_tool_blocks, is_blank_text, with_prefill
+from .builder import RequestBuilder
+from .events import DELTA, ERROR, TURN_END, TURN_START, Events
+from .gate import TurnGate
+from .history import History, facts_of
 from .reply import Reply
+from .rules import assistant_turn, empty_message, is_blank_text, with_prefill
+from .tool_round import Approver, answer_calls, ask_before_running, unanswered
+from .usage import Usage
 
 if TYPE_CHECKING:
-    from nbclaude._client.client import MessageStream
+    from nbclaude._client.client import Client, MessageStream
     from nbclaude._tools import ToolBox
 
-    from .session import Session
-
-__all__ = ["Approver", "SessionStream", "Turn", "ask_before_running"]
-
-log = logging.getLogger("nbclaude")
-
-Approver = Callable[[str, dict[str, Any]], bool]
+__all__ = ["SessionStream", "State", "TurnContext", "TurnOptions"]
 
 
-@dataclass
-class Turn:
-    user: MessageParam
-    prefill: str | None
-    body: dict[str, Any]
-    images: list[dict[str, Any]]
-    messages: list[MessageParam]  # what was sent, before cache breakpoints
+class State(enum.Enum):
+    """Where a turn is (see the module docstring)."""
+
+    NEW = "new"
+    PREPARING = "preparing"
+    SENDING = "sending"
+    STREAMING = "streaming"
+    TOOLS = "tools"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class TurnOptions:
+    """How one turn is sent: what ``Session.send`` and ``Session.stream`` take besides the
+    parts (their docstrings say what each option does)."""
+
+    prefill: str | None = None
+    record: bool = True
+    tools: Sequence[Any] = ()
+    auto_approve: bool = False
+    approve: Approver | None = None
+    max_steps: int = 10
+    schema: Any = None
+    use_tools: bool = True
+    #: Request fields for this turn only.
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for key in ("messages", "stream"):
+            if key in self.params:
+                raise TypeError(f"{key!r} cannot be set per turn")
+        steps = self.max_steps
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"max_steps must be a whole number >= 0, not {steps!r}")
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """The parts of a session a turn works with."""
+
+    history: History
+    usage: Usage
+    events: Events
+    builder: RequestBuilder
+    gate: TurnGate
+    #: The session's client (built on first use).
+    client: Callable[[], Client]
+    #: The session's own tools (``Session.tools``), read when the turn starts.
+    tools: Callable[[], list[Any]]
+    #: The session's approver (``Session.approver``).
+    approver: Callable[[], Approver | None]
 
 
 class SessionStream:
@@ -52,162 +112,119 @@ class SessionStream:
     take several requests (the tool loop); the text of every step streams through.
     """
 
-    def __init__(
-        self,
-        session: Session,
-        parts: Sequence[Any],
-        *,
-        prefill: str | None,
-        record: bool,
-        params: Mapping[str, Any],
-        tools: Sequence[Any] | None = None,
-        approve: Approver | None = None,
-        auto_approve: bool = False,
-        max_steps: int = 10,
-        schema: Any = None,
-        use_tools: bool = True,
-    ) -> None:
-        self._session = session
-        self._use_tools = use_tools
+    def __init__(self, context: TurnContext, parts: Sequence[Any], options: TurnOptions) -> None:
+        self._ctx = context
         self._parts = parts
-        self._prefill = prefill
-        self._record = record
-        self._params = dict(params)
-        self._tools = list(tools or [])
-        self._approve_arg = approve
-        self._auto_approve = auto_approve
-        self._max_steps = max_steps
-        self._schema = schema
+        self._options = options
+        self._state = State.NEW
+        self._ended = threading.Event()
+        self._end_lock = threading.Lock()
+        self._stop_asked = False
+        self._consuming = False  # a caller is inside the iteration (it ends the turn itself)
+        self._params: dict[str, Any] = dict(options.params)
+        self._prefill: str | None = None
         self._toolbox: ToolBox | None = None
         self._stream: MessageStream | None = None
-        self._started = False
-        self._done = threading.Event()
-        self._finish_lock = threading.Lock()
-        self._iterating = False
-        self._closed = False
-        self._locked = False
         self._user: MessageParam | None = None
-        self._start_index = 0
-        self._outgoing: list[MessageParam] = []
-        self._steps: list[Reply] = []
-        self._results: list[dict[str, Any]] = []
-        self._current_recorded = False
+        self._start = 0  # the index of the user message in the history
+        self._outgoing: list[MessageParam] = []  # what the next request of the loop sends
         self._images: list[dict[str, Any]] = []
-        self._gen: Iterator[str] | None = None
+        self._steps: list[Reply] = []  # one per recorded tool round
+        self._results: list[dict[str, Any]] = []
+        self._last_assistant: MessageParam | None = None  # the turn's last one in the history
+        self._texts: Iterator[str] | None = None
         #: The finished :class:`Reply` (``None`` until the turn ends).
         self.reply: Reply | None = None
 
     def __repr__(self) -> str:
-        state = "done" if self._done.is_set() else ("open" if self._started else "new")
+        state = {State.NEW: "new", State.DONE: "done"}.get(self._state, "open")
         return f"<SessionStream {state}>"
+
+    @property
+    def state(self) -> State:
+        """Where the turn is now."""
+        return self._state
 
     # -- start --------------------------------------------------------------------------------
 
-    def _start(self) -> None:
-        if self._started:
+    def _begin(self) -> None:
+        if self._state is not State.NEW:
             return
-        self._started = True
-        session = self._session
-        me = threading.get_ident()
-        if session._turn_owner == me:
-            raise InvalidRequestError(
-                "A turn is already running in this thread (an event callback cannot send)."
-            )
-        session._turn_lock.acquire()
-        session._turn_owner = me
-        self._locked = True
+        self._ctx.gate.enter()
+        self._state = State.PREPARING
         try:
             self._prepare_and_send()
         except BaseException:
-            self._unlock()
-            self._done.set()
+            if self._state is State.PREPARING:  # nothing was sent: nothing else ends the turn
+                self._state = State.DONE
+                self._ctx.gate.leave()
+                self._ended.set()
             raise
 
-    def _unlock(self) -> None:
-        if self._locked:
-            self._locked = False
-            self._session._turn_owner = None
-            self._session._turn_lock.release()
-
     def _prepare_and_send(self) -> None:
-        session = self._session
+        ctx, options = self._ctx, self._options
         self._setup_tools_and_schema()
-        turn = session._build_turn(
-            self._parts, prefill=self._prefill, params=self._params, keep_fitted=True
+        out = ctx.builder.turn(
+            self._parts,
+            prefill=options.prefill,
+            params=self._params,
+            history=ctx.history.sendable(),
         )
-        user, prefill, body = turn.user, turn.prefill, turn.body
-        self._images = turn.images
+        client = ctx.client()
+        self._user, self._prefill, self._images = out.user, out.prefill, out.images
         # Later requests of a tool loop continue from here (without the prefill message).
-        self._outgoing = list(turn.messages[:-1] if prefill else turn.messages)
-        client = session.client
-        self._user = user
-        self._prefill = prefill
-        with session._state:
-            session._active = self
-            self._start_index = len(session.messages)
-            if self._record:
-                session.messages.append(user)
-        session._emit(
-            {
-                "type": "turn_start",
-                "index": self._start_index,
-                "message": user,
-                "prefill": prefill,
-                "model": body["model"],
-            }
-        )
+        self._outgoing = list(out.messages[:-1] if out.prefill else out.messages)
+        with ctx.history.lock:
+            for index, message in out.refitted.items():  # images made smaller: keep them so
+                ctx.history.put(index, message)  # the same refusal cannot come back next turn
+            self._start = len(ctx.history)
+            if options.record:
+                ctx.history.append(out.user)
+            ctx.gate.active = self
+            self._state = State.SENDING
         try:
-            self._open(client.stream(**body))
+            ctx.events.emit({"type": TURN_START, "index": self._start, "message": out.user,
+                             "prefill": out.prefill, "model": out.body["model"]})  # fmt: skip
+            self._open(client.stream(**out.body))
         except BaseException as exc:
-            if self._closed and isinstance(exc, Exception):
-                return  # stopped while waiting: the turn is already over; ignore a late error
+            if self._stop_asked and isinstance(exc, Exception):
+                # Stopped while waiting: a late error does not fail a stopped turn.
+                self._finish(interrupted=True)
+                return
             self._fail(exc)
             raise
 
     def _setup_tools_and_schema(self) -> None:
-        from nbclaude._tools import ToolBox
-
-        session = self._session
-        runnable: list[Any] = []
-        server: list[dict[str, Any]] = []
-        for tool in [*session.tools, *self._tools]:
-            if isinstance(tool, Mapping) and tool.get("type") not in (None, "custom"):
-                server.append(dict(tool))  # a server tool (web search, ...): the API runs it
-            else:
-                runnable.append(tool)
-        if (runnable or server) and self._use_tools:
-            self._toolbox = ToolBox(runnable)
-            self._params["tools"] = [*self._toolbox.specs(), *server]
-        elif (runnable or server) and has_tool_blocks(session.messages):
+        ctx, options = self._ctx, self._options
+        tools = [*ctx.tools(), *options.tools]
+        if tools and options.use_tools:
+            self._toolbox, self._params["tools"] = ctx.builder.tool_definitions(tools)
+        elif tools and ctx.history.has_tool_blocks():
             # No tools this turn, but the history holds tool calls: the API wants their
             # definitions, so send them and forbid calling any.
-            self._params["tools"] = [*ToolBox(runnable).specs(), *server]
+            _, self._params["tools"] = ctx.builder.tool_definitions(tools)
             self._params["tool_choice"] = {"type": "none"}
-        if self._schema is not None:
-            from nbclaude._schema import output_format
-
-            config = dict(
-                self._params.get("output_config") or session.params.get("output_config") or {}
-            )
-            config["format"] = output_format(self._schema)
-            self._params["output_config"] = config
+        if options.schema is not None:
+            self._params = ctx.builder.with_schema(self._params, options.schema)
 
     def _open(self, stream: MessageStream) -> None:
         self._stream = stream
-        self._current_recorded = False
+        self._state = State.SENDING
         stream.__enter__()
-        if self._closed:
+        self._state = State.STREAMING
+        if self._stop_asked:
             stream.close()
 
     def _approver(self) -> Approver | None:
-        if self._auto_approve:
+        options = self._options
+        if options.auto_approve:
             return None
-        return self._approve_arg or self._session.approver or ask_before_running
+        return options.approve or self._ctx.approver() or ask_before_running
 
     # -- iteration ----------------------------------------------------------------------------
 
     def __enter__(self) -> SessionStream:
-        self._start()
+        self._begin()
         return self
 
     def __exit__(
@@ -216,22 +233,22 @@ class SessionStream:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._done.is_set():
+        if self._ended.is_set():
             return
         if self._stream is not None:
             self._stream.close()
         self._finish(interrupted=True)
 
     def __iter__(self) -> Iterator[str]:
-        if self._gen is None:
-            self._start()
-            self._gen = self._texts()
-        return self._gen
+        if self._texts is None:
+            self._begin()
+            self._texts = self._run()
+        return self._texts
 
-    def _texts(self) -> Iterator[str]:
-        if self._stream is None or self._done.is_set():
+    def _run(self) -> Iterator[str]:
+        if self._stream is None or self._ended.is_set():
             return
-        self._iterating = True
+        self._consuming = True
         try:
             while True:
                 stream = self._stream
@@ -246,14 +263,14 @@ class SessionStream:
                 ):
                     self._finish(interrupted=False)
                     return
-                if not self._run_tools(stream, message, calls):
+                if not self._tool_round(stream, message, calls, self._toolbox):
                     self._finish(interrupted=False)  # the step limit was reached
                     return
-                if self._closed:  # stopped while the tools ran: no further request
+                if self._stop_asked:  # stopped while the tools ran: no further request
                     self._finish(interrupted=True)
                     return
-                body = self._session._request_body(self._outgoing, self._params)
-                self._open(self._session.client.stream(**body))
+                body = self._ctx.builder.body(self._outgoing, self._params)
+                self._open(self._ctx.client().stream(**body))
         except APIError as exc:
             self._fail(exc)
             raise
@@ -265,10 +282,10 @@ class SessionStream:
             self._finish(interrupted=True)
             raise
         finally:
-            self._iterating = False
+            self._consuming = False
 
     def _step_texts(self, stream: MessageStream) -> Iterator[str]:
-        emit = self._session._emit
+        emit = self._ctx.events.emit
         for event in stream:
             if event.get("type") != "content_block_delta":
                 continue
@@ -276,85 +293,63 @@ class SessionStream:
             dtype = delta.get("type")
             if dtype == "text_delta":
                 text = delta.get("text") or ""
-                emit({"type": "delta", "kind": "text", "text": text})
+                emit({"type": DELTA, "kind": "text", "text": text})
                 yield text
             elif dtype == "thinking_delta":
-                emit({"type": "delta", "kind": "thinking", "text": delta.get("thinking", "")})
+                emit({"type": DELTA, "kind": "thinking", "text": delta.get("thinking", "")})
 
-    def _record_step(self, message: MessageParam) -> None:
+    def _record(self, message: MessageParam) -> None:
         self._outgoing.append(message)
-        if self._record:
-            with self._session._state:
-                self._session.messages.append(message)
+        if self._options.record:
+            self._ctx.history.append(message)
+            if message["role"] == "assistant":
+                self._last_assistant = message
 
-    def _run_tools(
-        self, stream: MessageStream, message: Message, calls: list[dict[str, Any]]
+    def _tool_round(
+        self, stream: MessageStream, message: Message, calls: list[dict[str, Any]], box: ToolBox
     ) -> bool:
-        """Run one round of tool calls and record it; ``False`` when the step limit stopped
-        the loop (the calls are then answered "not run")."""
-        from nbclaude._tools import ToolResult, run_tool_call
-
-        session = self._session
+        """Record the reply's tool calls, run them and record their results; ``False`` when
+        the step limit stopped the loop (the calls are then answered "not run")."""
+        first = not self._steps
         step = Reply(
-            message, request_id=stream.request_id, prefill=None if self._steps else self._prefill
+            message, request_id=stream.request_id, prefill=self._prefill if first else None
         )
         self._steps.append(step)
-        session._add_usage(step.model or session.model, step.usage)
+        self._ctx.usage.add(step.model or self._ctx.builder.model(self._params), step.usage)
         content = [copy.deepcopy(b) for b in message["content"] if not is_blank_text(b)]
-        if not self._steps[1:] and self._prefill:
+        if first and self._prefill:
             content = with_prefill(content, self._prefill)
-        self._record_step({"role": "assistant", "content": content})
-        self._current_recorded = True
-
-        def unanswered(reason: str, block: Mapping[str, Any]) -> ToolResult:
-            return ToolResult(
-                {"type": "tool_result", "tool_use_id": block.get("id", ""), "content": reason,
-                 "is_error": True},
-                name=str(block.get("name", "")), input=block.get("input") or {},
-            )  # fmt: skip
-
-        results: list[dict[str, Any]] = []
-        if len(self._steps) > self._max_steps:
-            why = f"Not run: this turn reached its limit of {self._max_steps} tool steps."
-            results = [unanswered(why, call) for call in calls]
-            self._results += results
-            self._record_step({"role": "user", "content": results})
-            return False
-        approve = self._approver()
-        try:
-            for call in calls:
-                session._emit({"type": "tool_call", "id": call.get("id"), "name": call.get("name"),
-                               "input": call.get("input")})  # fmt: skip
-                result = run_tool_call(call, self._toolbox, approve=approve)
-                results.append(result)
-                session._emit({"type": "tool_result", "result": result})
-        except BaseException:
-            # Interrupted while a tool ran: answer every call, so the history stays valid.
-            done = {r["tool_use_id"] for r in results}
-            results += [
-                unanswered("Interrupted by the user.", c) for c in calls if c.get("id") not in done
-            ]
-            self._results += results
-            self._record_step({"role": "user", "content": results})
-            raise
+        self._record({"role": "assistant", "content": content})
+        self._state = State.TOOLS
+        limit = self._options.max_steps
+        if len(self._steps) > limit:
+            why = f"Not run: this turn reached its limit of {limit} tool steps."
+            results, interrupted = [unanswered(why, call) for call in calls], None
+        else:
+            emit = self._ctx.events.emit
+            results, interrupted = answer_calls(
+                calls, toolbox=box, approve=self._approver(), emit=emit
+            )
         self._results += results
-        self._record_step({"role": "user", "content": results})
-        return True
+        self._record({"role": "user", "content": list(results)})
+        if interrupted is not None:
+            raise interrupted
+        return len(self._steps) <= limit
 
     def close(self) -> None:
         """Stop the reply now (any thread). What was generated so far is kept, marked
         ``interrupted``."""
-        self._closed = True
+        self._stop_asked = True
         stream = self._stream
         if stream is not None:
             stream.close()
-        if self._started and not self._iterating and stream is not None:
+        if self._state is not State.NEW and not self._consuming and stream is not None:
             self._finish(interrupted=True)
 
     @property
     def done(self) -> bool:
         """Whether the turn has ended (finished, stopped or failed)."""
-        return self._done.is_set()
+        return self._ended.is_set()
 
     @property
     def text(self) -> str:
@@ -370,28 +365,21 @@ class SessionStream:
     # -- endings ------------------------------------------------------------------------------
 
     def _release(self) -> None:
-        session = self._session
-        with session._state:
-            if session._active is self:
-                session._active = None
-        self._unlock()
-        self._done.set()
+        gate = self._ctx.gate
+        with self._ctx.history.lock:
+            if gate.active is self:
+                gate.active = None
+        self._state = State.DONE
+        gate.leave()
+        self._ended.set()
 
     def _fail(self, exc: BaseException) -> None:
-        with self._finish_lock:
-            if self._done.is_set():
+        with self._end_lock:
+            if self._ended.is_set():
                 return
-            session = self._session
-            with session._state:
-                # Roll back the whole turn: our user message and any tool steps after it.
-                start = self._start_index
-                if (
-                    self._record
-                    and self._user is not None
-                    and len(session.messages) > start
-                    and session.messages[start] is self._user
-                ):
-                    del session.messages[start:]
+            if self._options.record and self._user is not None:
+                # Roll back the whole turn: our user message and any tool rounds after it.
+                self._ctx.history.rollback(self._start, self._user)
             self._release()
         # Observers always learn that the turn ended, even on a KeyboardInterrupt.
         error = (
@@ -399,74 +387,56 @@ class SessionStream:
             if isinstance(exc, Exception)
             else NbClaudeError("Interrupted before the reply started; nothing was recorded.")
         )
-        session._emit({"type": "error", "error": error})
+        self._ctx.events.emit({"type": ERROR, "error": error})
 
     def _finish(self, *, interrupted: bool) -> None:
-        with self._finish_lock:
-            if self._done.is_set():
+        with self._end_lock:
+            if self._ended.is_set():
                 return
-            session = self._session
-            stream = self._stream
-            message: Message | None = None
-            if stream is not None:
-                message = stream.current_message if interrupted else stream.get_final_message()
-            request_id = stream.request_id if stream is not None else None
-            if message is None:
-                message = empty_message(self._params.get("model") or session.model)
-            first = not self._steps
-            steps = self._steps[:-1] if self._current_recorded else self._steps
-            reply = Reply(
-                message,
-                prefill=self._prefill
-                if first or (self._current_recorded and len(self._steps) == 1)
-                else None,
-                request_id=request_id,
-                interrupted=interrupted,
-                images=self._images,
-                steps=steps,
-                tool_results=self._results,
-                schema=self._schema,
-            )
-            recorded = False
-            with session._state:
-                if self._current_recorded:
-                    recorded = self._record  # this step and its results are in the history
-                elif self._record and self._user is not None:
-                    assistant = assistant_turn(
-                        message, self._prefill if first else None, interrupted=interrupted
-                    )
-                    if assistant is not None:
-                        session.messages.append(assistant)
-                        recorded = True
-                    elif first and session.messages and session.messages[-1] is self._user:
-                        session.messages.pop()  # nothing to keep: roll the turn back
-                    else:
-                        recorded = not first
-                if (
-                    not self._current_recorded
-                    and stream is not None
-                    and stream.current_message is not None
-                ):
-                    session._add_usage(reply.model or session.model, reply.usage)
+            reply, recorded = self._make_reply(interrupted=interrupted)
             self.reply = reply
             self._release()
-        session._emit({"type": "turn_end", "reply": reply, "recorded": recorded})
+        self._ctx.events.emit({"type": TURN_END, "reply": reply, "recorded": recorded})
 
-
-def ask_before_running(name: str, arguments: dict[str, Any]) -> bool:
-    """The default approval: ask in the cell (or terminal) whether to run a tool call.
-
-    A running notebook cell cannot receive widget button clicks (the kernel handles them only
-    between cells), so the question is asked with ``input()``, which every front end shows as
-    a text box under the cell. Where nobody can answer (a headless run), the call is declined:
-    pass ``auto_approve=True`` to run tools without asking.
-    """
-    args = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
-    if len(args) > 300:
-        args = args[:297] + "..."
-    try:
-        answer = input(f"Claude wants to run {name}({args}). Run it? [y/N] ")
-    except (EOFError, Exception):
-        log.warning("nbclaude: cannot ask whether to run %s (no input); declined.", name)
-        return False
-    return answer.strip().lower() in ("y", "yes")
+    def _make_reply(self, *, interrupted: bool) -> tuple[Reply, bool]:
+        """The turn's :class:`Reply`, recorded in the history as the rules say."""
+        ctx, record = self._ctx, self._options.record
+        stream = self._stream
+        message: Message | None = None
+        if stream is not None:
+            message = stream.current_message if interrupted else stream.get_final_message()
+        if message is None:
+            message = empty_message(ctx.builder.model(self._params))
+        first = not self._steps
+        step_recorded = self._state is State.TOOLS  # this reply's tool round is in the history
+        reply = Reply(
+            message,
+            prefill=self._prefill if first or (step_recorded and len(self._steps) == 1) else None,
+            request_id=stream.request_id if stream is not None else None,
+            interrupted=interrupted,
+            images=self._images,
+            steps=self._steps[:-1] if step_recorded else self._steps,
+            tool_results=self._results,
+            schema=self._options.schema,
+        )
+        recorded = False
+        with ctx.history.lock:
+            if step_recorded:
+                recorded = record
+            elif record and self._user is not None:
+                assistant = assistant_turn(
+                    message, self._prefill if first else None, interrupted=interrupted
+                )
+                if assistant is not None:
+                    ctx.history.append(assistant)
+                    self._last_assistant = assistant
+                    recorded = True
+                elif first and ctx.history.drop_last(self._user):
+                    pass  # nothing to keep: the turn is rolled back
+                else:
+                    recorded = not first
+            if recorded and self._last_assistant is not None:
+                ctx.history.note_reply(self._last_assistant, facts_of(reply))
+            if not step_recorded and stream is not None and stream.current_message is not None:
+                ctx.usage.add(reply.model or ctx.builder.model(self._params), reply.usage)
+        return reply, recorded

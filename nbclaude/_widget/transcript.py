@@ -15,18 +15,15 @@ here too, by the identity of the recorded assistant message, for every widget to
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
+
+from nbclaude._session.history import ReplyFacts
 
 from .protocol import THUMB_EDGE, Block, Entry, Meta, ToolStatus, clip_text, json_text
 
 __all__ = [
     "entry",
-    "last_reply",
-    "meta_of",
-    "metas_for",
-    "remember_meta",
     "tool_status",
     "transcript",
 ]
@@ -187,7 +184,7 @@ def entry(message: Mapping[str, Any], meta: Meta | None = None) -> Entry:
 
 def transcript(
     messages: Sequence[Mapping[str, Any]],
-    metas: Mapping[int, Meta] | None = None,
+    metas: Mapping[int, Meta | ReplyFacts] | None = None,
     *,
     results: Mapping[str, Mapping[str, Any]] | None = None,
     running: bool = False,
@@ -232,7 +229,8 @@ def transcript(
             if block["type"] == "tool":
                 calls[block["id"]] = block
             blocks.append(block)
-        meta = metas.get(id(message))
+        facts = metas.get(id(message))
+        meta = cast("Meta", dict(facts)) if facts else None
         if role == "user" and paired and not blocks:
             merge = True  # only tool results: they belong to the reply around them
             continue
@@ -254,73 +252,3 @@ def transcript(
             else:
                 call["status"] = "running" if running else "not run"
     return out
-
-
-def last_reply(
-    messages: Sequence[Mapping[str, Any]], start: object = None
-) -> Mapping[str, Any] | None:
-    """The last assistant message from index ``start`` on (the end of a turn's reply, after
-    its tool rounds); without an ``int`` ``start``, only the last message is looked at.
-
-    Examples
-    --------
-    >>> last_reply([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}], 0)
-    {'role': 'assistant', 'content': 'Yo'}
-    """
-    first = start if isinstance(start, int) else len(messages) - 1
-    for i in range(len(messages) - 1, max(first, 0) - 1, -1):
-        if messages[i].get("role") == "assistant":
-            return messages[i]
-    return None
-
-
-# -- reply facts -------------------------------------------------------------------------------
-
-# Reply facts (model, tokens, stopped) by id() of the recorded assistant message, shared by
-# all widgets; the message itself is kept so a reused id() can never match.
-_METAS: dict[int, tuple[Mapping[str, Any], Meta]] = {}
-_METAS_LOCK = threading.Lock()
-_METAS_MAX = 4096
-
-
-def meta_of(reply: Any) -> Meta:
-    """What the transcript shows about a finished :class:`~nbclaude.Reply` beyond its content.
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace
-    >>> meta_of(SimpleNamespace(model="m", stop_reason="end_turn", interrupted=False,
-    ...                         usage={"output_tokens": 5}, cost=None))
-    {'model': 'm', 'stop_reason': 'end_turn', 'interrupted': False, 'output_tokens': 5}
-    """
-    usage = getattr(reply, "usage", None) or {}
-    meta: Meta = {
-        "model": str(getattr(reply, "model", "") or ""),
-        "stop_reason": getattr(reply, "stop_reason", None),
-        "interrupted": bool(getattr(reply, "interrupted", False)),
-        "output_tokens": int(usage.get("output_tokens") or 0),
-    }
-    cost = getattr(reply, "cost", None)
-    if isinstance(cost, (int, float)):
-        meta["cost"] = float(cost)
-    return meta
-
-
-def remember_meta(message: Mapping[str, Any], meta: Meta) -> None:
-    """Keep ``meta`` for the recorded assistant ``message`` (the oldest are forgotten)."""
-    with _METAS_LOCK:
-        if len(_METAS) >= _METAS_MAX:
-            _METAS.pop(next(iter(_METAS)))
-        _METAS[id(message)] = (message, meta)
-
-
-def metas_for(messages: Sequence[Mapping[str, Any]]) -> dict[int, Meta]:
-    """The remembered metas of ``messages``, keyed by ``id(message)`` as :func:`transcript`
-    takes them."""
-    with _METAS_LOCK:
-        out: dict[int, Meta] = {}
-        for m in messages:
-            found = _METAS.get(id(m))
-            if found is not None and found[0] is m:
-                out[id(m)] = found[1]
-        return out

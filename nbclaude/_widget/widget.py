@@ -173,12 +173,11 @@ class ChatWidget(anywidget.AnyWidget):
     def _refresh(self) -> None:
         """Copy everything the front end shows from the session into the traits."""
         s = self._session
-        with s._state:
-            messages = list(s.messages)
-            tools = list(s.tools)
+        messages = s.history.snapshot()
+        tools = list(s.tools)
         busy = s.busy
         entries = tr.transcript(
-            messages, tr.metas_for(messages), results=dict(self._turn.results), running=busy
+            messages, s.history.facts(messages), results=dict(self._turn.results), running=busy
         )
         self._shown = len(messages)
         with self._out_lock, self.hold_sync():
@@ -259,8 +258,7 @@ class ChatWidget(anywidget.AnyWidget):
             turn.add(str(event.get("kind") or "text"), str(event.get("text") or ""))
         elif kind == "tool_call":
             self._approvals.call_id = str(event.get("id") or "")
-            with self._session._state:
-                recorded = len(self._session.messages) != self._shown
+            recorded = len(self._session.history) != self._shown
             if recorded:  # a tool round was recorded: show it, and stream the next step afresh
                 turn.step()
                 self._refresh()
@@ -278,14 +276,8 @@ class ChatWidget(anywidget.AnyWidget):
             start = {k: event.get(k) for k in ("index", "model", "prefill")}
             self._post({"type": proto.TURN_START, **start})
         elif kind in ("turn_end", "error"):
-            index = turn.reply.get("index") if turn.reply is not None else None
             turn.end()
             reply = event.get("reply")
-            if reply is not None and event.get("recorded"):
-                with self._session._state:
-                    last = tr.last_reply(self._session.messages, index)
-                if last is not None:
-                    tr.remember_meta(last, tr.meta_of(reply))
             self._refresh()
             interrupted = kind == "error" or bool(getattr(reply, "interrupted", False))
             self._post({"type": proto.TURN_END, "interrupted": interrupted})
@@ -338,8 +330,7 @@ class ChatWidget(anywidget.AnyWidget):
             live = self._turn.snapshot()
             if live is not None:
                 self._post(live)
-            with self._session._state:
-                tools = list(self._session.tools)
+            tools = list(self._session.tools)
             with self._out_lock, self.hold_sync():
                 self._refresh_tool_names(tools)
 

@@ -15,7 +15,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 import nbclaude
-import nbclaude._session.session as session_module
+import nbclaude._session.shared as session_module
 from nbclaude import Client
 from nbclaude.testing import FakeAnthropic, HTTPError, Text, Thinking
 

@@ -12,7 +12,7 @@ from IPython.utils.capture import capture_output
 from render_harness import ATTACKS, BENIGN, Marked, assert_safe
 
 import nbclaude
-import nbclaude._session.session as session_module
+import nbclaude._session.shared as session_module
 from nbclaude import Client
 from nbclaude.testing import FakeAnthropic, Text
 

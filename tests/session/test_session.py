@@ -525,7 +525,7 @@ def test_many_big_images_are_downscaled_in_the_request_and_the_history() -> None
 def test_get_session_is_shared_and_offline_mode_needs_no_key(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import nbclaude._session.session as mod
+    import nbclaude._session.shared as mod
 
     monkeypatch.setattr(mod, "_default", None)
     monkeypatch.setenv("NBCLAUDE_OFFLINE", "1")

@@ -669,9 +669,8 @@ def test_run_tool_round_trip(widgets: list[ChatWidget]) -> None:
 
 
 def _metas(fe: FrontEnd) -> dict[int, Any]:
-    from nbclaude._widget.transcript import metas_for
-
-    return metas_for(fe.widget.session.messages)
+    session = fe.widget.session
+    return dict(session.history.facts(session.messages))
 
 
 def test_a_tool_round_keeps_the_bytes_linear(widgets: list[ChatWidget]) -> None:

@@ -10,23 +10,22 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from nbclaude._exceptions import BadRequestError, InvalidRequestError
+from nbclaude._session import shared
+from nbclaude._session.backend import default_client
 
 from .progress import ProgressBar, counts_of, progress_bar
 from .results import BatchItem, BatchResults, parse_result
 
 if TYPE_CHECKING:
     from nbclaude._client.client import Client
-    from nbclaude._session.session import Session
 
-__all__ = ["BatchJob", "check_interval", "poll_intervals"]
+__all__ = ["BatchJob", "BatchOwner", "check_interval", "poll_intervals"]
 
 log = logging.getLogger("nbclaude")
 
@@ -36,8 +35,15 @@ _MAX_POLL = 30.0
 _POLL_GROWTH = 1.5
 _ID = re.compile(r"^item-(\d+)$")
 
-_accounted: weakref.WeakKeyDictionary[Session, set[str]] = weakref.WeakKeyDictionary()
-_accounted_lock = threading.Lock()
+
+class BatchOwner(Protocol):
+    """What a batch job needs of the session it belongs to (a :class:`~nbclaude.Session`)."""
+
+    @property
+    def client(self) -> Client: ...
+
+    def add_batch_usage(self, batch_id: str, usage: dict[str, int], cost: float | None) -> None:
+        """Add the batch's tokens and cost to the session's totals, once per batch id."""
 
 
 def check_interval(poll_interval: float | None) -> None:
@@ -108,7 +114,7 @@ class BatchJob:
         custom_ids: Sequence[str] | None = None,
         prefill: str | None = None,
         images: Sequence[Sequence[Mapping[str, Any]]] | None = None,
-        session: Session | None = None,
+        session: BatchOwner | None = None,
         schema: Any = None,
     ) -> None:
         self.client = client
@@ -124,8 +130,12 @@ class BatchJob:
         self.interrupted = False
 
     @classmethod
-    def attach(cls, batch_id: str, *, session: Session | None = None) -> BatchJob:
+    def attach(cls, batch_id: str, *, session: BatchOwner | None = None) -> BatchJob:
         """Pick up a batch by id (for example after an interrupt), on ``session``'s client.
+
+        ``session`` defaults to the shared session (``nbclaude.get_session()``); before one
+        exists (right after a kernel restart, say) the batch is fetched with a new default
+        client and its usage is added to no session.
 
         Results are put in input order when the batch was made by nbclaude (its custom ids
         are ``item-<index>``), else in the order the API returns them.
@@ -140,12 +150,10 @@ class BatchJob:
         >>> BatchJob.attach(job.id, session=s).results().counts["succeeded"]
         1
         """
-        if session is None:
-            from nbclaude._session.session import get_session
-
-            session = get_session()
-        batch = session.client.request("GET", f"/v1/messages/batches/{batch_id}")
-        return cls(session.client, batch, session=session)
+        owner: BatchOwner | None = session if session is not None else shared.current()
+        client = owner.client if owner is not None else default_client()
+        batch = client.request("GET", f"/v1/messages/batches/{batch_id}")
+        return cls(client, batch, session=owner)
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -309,8 +317,8 @@ class BatchJob:
         lines = [json.loads(line) for line in str(text).splitlines() if line.strip()]
         results = BatchResults(self._items(lines), batch=self.batch, interrupted=self.interrupted)
         self._results = results
-        if self._session is not None:
-            _add_to_session(self._session, self.id, results)
+        if self._session is not None:  # the tokens and batch-price cost, once per batch
+            self._session.add_batch_usage(self.id, results.usage, results.cost)
         return results
 
     def _items(self, lines: list[dict[str, Any]]) -> list[BatchItem]:
@@ -338,20 +346,3 @@ def _note(exc: BaseException, text: str) -> None:
         add_note(text)
     else:
         log.warning("nbclaude: %s", text)
-
-
-def _add_to_session(session: Session, batch_id: str, results: BatchResults) -> None:
-    """Add a batch's tokens and batch-price cost to the session's totals, once per batch."""
-    with _accounted_lock:
-        seen = _accounted.setdefault(session, set())
-        if batch_id in seen:
-            return
-        seen.add(batch_id)
-    usage = results.usage
-    with session._state:
-        for key in session._usage:
-            session._usage[key] += int(usage.get(key) or 0)
-        if session._cost is not None:
-            total = results.cost
-            session._cost = None if total is None else session._cost + total
-    session._emit({"type": "change"})

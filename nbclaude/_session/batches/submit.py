@@ -45,14 +45,13 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from nbclaude._exceptions import InvalidRequestError
-from nbclaude._session.history import text_only
-from nbclaude._session.request import check_prefill
+from nbclaude._session.builder import RequestBuilder
 
-from .job import BatchJob, check_interval, poll_intervals
+from .job import BatchJob, BatchOwner, check_interval, poll_intervals
 from .results import BATCH_DISCOUNT, BatchReply, BatchResults, NotProcessed, batch_cost
 
 if TYPE_CHECKING:
-    from nbclaude._session.session import Session
+    from nbclaude._client.client import Client
 
 __all__ = [
     "BATCH_DISCOUNT",
@@ -68,22 +67,20 @@ __all__ = [
     "submit",
 ]
 
-#: The most requests one batch may hold (PROTOCOL.md §7).
+#: The most requests one batch may hold (docs/api.md §7).
 MAX_BATCH_REQUESTS = 100_000
-#: The largest batch body in bytes (PROTOCOL.md §6).
+#: The largest batch body in bytes (docs/api.md §6).
 MAX_BATCH_BYTES = 256 * 1024 * 1024
 
 
 def build_requests(
-    session: Session,
+    builder: RequestBuilder,
     prompts: Iterable[Any],
     *,
     prefill: str | None,
     params: Mapping[str, Any],
 ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
     """The batch's ``requests`` (one standalone request per prompt) and each one's images."""
-    from nbclaude._content.blocks import fit_messages, to_blocks
-
     if isinstance(prompts, (str, bytes, Mapping)) or not isinstance(prompts, Iterable):
         raise TypeError(
             "prompts must be a list of prompts (each a str, or a list of parts such as text "
@@ -92,7 +89,7 @@ def build_requests(
     for key in ("messages", "stream"):
         if key in params:
             raise TypeError(f"{key!r} cannot be set for a batch")
-    params = _with_tools_and_schema(session, params)
+    params = _with_tools_and_schema(builder, params)
     items = list(prompts)
     if not items:
         raise InvalidRequestError("Nothing to send: the list of prompts is empty.")
@@ -101,31 +98,18 @@ def build_requests(
             f"{len(items):,} prompts: a batch holds at most {MAX_BATCH_REQUESTS:,} requests. "
             "Nothing was sent; split the prompts into several batches."
         )
-    model = params.get("model") or session.model
-    prefill = prefill.rstrip() if prefill else None
-    if prefill:
-        check_prefill(session, model)
-    system = params.get("system", session.system)
-    overhead = len(json.dumps(system, ensure_ascii=False)) if system else 0
+    prefill = builder.prefill(prefill, builder.model(params))
     requests: list[dict[str, Any]] = []
     images: list[list[dict[str, Any]]] = []
     size = 0
     for i, prompt in enumerate(items):
-        blocks = to_blocks(*prompt) if isinstance(prompt, (list, tuple)) else to_blocks(prompt)
-        if not blocks:
-            raise InvalidRequestError(f"Prompt {i} is empty: nothing to send. Nothing was sent.")
-        text = text_only(blocks)
-        messages: list[dict[str, Any]] = [
-            {"role": "user", "content": text if text is not None else blocks}
-        ]
-        if prefill:
-            messages.append({"role": "assistant", "content": prefill})
-        messages = fit_messages(messages, overhead=overhead)
-        body = session._request_body(messages, params)  # type: ignore[arg-type]
-        request = {"custom_id": f"item-{i}", "params": body}
+        parts = list(prompt) if isinstance(prompt, (list, tuple)) else [prompt]
+        empty = f"Prompt {i} is empty: nothing to send. Nothing was sent."
+        out = builder.turn(parts, prefill=prefill, params=params, history=[], empty=empty)
+        request = {"custom_id": f"item-{i}", "params": out.body}
         size += len(json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode())
         requests.append(request)
-        images.append([b for b in blocks if b.get("type") == "image"])
+        images.append(out.images)
     if size > MAX_BATCH_BYTES:
         raise InvalidRequestError(
             f"This batch would be {size / 2**20:,.0f} MB; the API accepts at most 256 MB per "
@@ -135,7 +119,7 @@ def build_requests(
     return requests, images
 
 
-def _with_tools_and_schema(session: Session, params: Mapping[str, Any]) -> dict[str, Any]:
+def _with_tools_and_schema(builder: RequestBuilder, params: Mapping[str, Any]) -> dict[str, Any]:
     """``tools=`` (functions become definitions) and ``schema=`` (``output_config.format``)
     as ``Session.send`` sends them. A batch cannot run tools: tool calls come back in the
     replies, and the session's own :attr:`Session.tools` are not sent."""
@@ -143,33 +127,26 @@ def _with_tools_and_schema(session: Session, params: Mapping[str, Any]) -> dict[
     schema = out.pop("schema", None)
     tools = out.get("tools")
     if tools is not None and not isinstance(tools, (str, bytes, Mapping)):
-        runnable = [t for t in tools if not isinstance(t, Mapping)]
-        if runnable:
-            from nbclaude._tools import ToolBox
-
-            specs = iter(ToolBox(runnable).specs())
-            out["tools"] = [dict(t) if isinstance(t, Mapping) else next(specs) for t in tools]
+        _, out["tools"] = builder.tool_definitions(list(tools))
     if schema is not None:
-        from nbclaude._schema import output_format
-
-        config = dict(out.get("output_config") or session.params.get("output_config") or {})
-        config["format"] = output_format(schema)
-        out["output_config"] = config
+        out = builder.with_schema(out, schema)
     return out
 
 
 def submit(
-    session: Session,
+    builder: RequestBuilder,
+    client: Client,
     prompts: Iterable[Any],
     *,
+    owner: BatchOwner | None = None,
     wait: bool = True,
     prefill: str | None = None,
     poll_interval: float | None = None,
     progress: bool | None = None,
     params: Mapping[str, Any],
 ) -> BatchResults | BatchJob:
-    """Create a batch for ``session`` (what :meth:`Session.batch` does), and wait for it unless
-    ``wait=False``.
+    """Create a batch (what :meth:`Session.batch` does), and wait for it unless
+    ``wait=False``; the results' usage goes to ``owner``.
 
     Examples
     --------
@@ -177,13 +154,12 @@ def submit(
     >>> from nbclaude.testing import FakeAnthropic, Text
     >>> fake = FakeAnthropic([Text("4"), Text("9")])
     >>> s = Session(model="claude-haiku-4-5", client=Client(api_key="k", transport=fake))
-    >>> submit(s, ["2+2?", "3*3?"], poll_interval=0, params={}).texts
+    >>> s.batch(["2+2?", "3*3?"], poll_interval=0).texts
     ['4', '9']
     """
     check_interval(poll_interval)
-    requests, images = build_requests(session, prompts, prefill=prefill, params=params)
+    requests, images = build_requests(builder, prompts, prefill=prefill, params=params)
     schema = params.get("schema")
-    client = session.client
     batch = client.request("POST", "/v1/messages/batches", body={"requests": requests})
     job = BatchJob(
         client,
@@ -191,7 +167,7 @@ def submit(
         custom_ids=[r["custom_id"] for r in requests],
         prefill=prefill.rstrip() if prefill else None,
         images=images,
-        session=session,
+        session=owner,
         schema=schema,
     )
     if not wait:
