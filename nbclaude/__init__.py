@@ -126,7 +126,15 @@ def load_ipython_extension(ipython: Any) -> None:
     """Register ``%%claude`` and ``%claude`` (called by ``%load_ext nbclaude``)."""
     from ._ipython.magics import load_ipython_extension as load
 
-    load(ipython)
+    load(ipython, open_widget=_open_widget)
+
+
+def _open_widget(session: Any) -> Any:
+    """``%claude widget``: the magics and the widget never import each other; they meet here,
+    where both are known."""
+    from ._widget.widget import ChatWidget
+
+    return ChatWidget(session=session)
 
 
 def unload_ipython_extension(ipython: Any) -> None:

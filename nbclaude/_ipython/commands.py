@@ -1,11 +1,16 @@
-"""The ``%claude`` line commands (status, reset, undo, history, usage, models, ...)."""
+"""The ``%claude`` line commands (status, reset, undo, history, usage, models, ...).
+
+Each command takes :class:`Where` (the shell it runs in, and how to open the chat widget) and
+its words; the magic parses the line and turns expected errors into one clean line.
+"""
 
 from __future__ import annotations
 
 import sys
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from IPython import display as _ipd
 from IPython.core.error import UsageError
@@ -14,10 +19,20 @@ from nbclaude._exceptions import InvalidRequestError
 from nbclaude._session.backend import default_client, offline_client
 from nbclaude._session.session import Session, get_session
 
-if TYPE_CHECKING:
-    from .magics import ClaudeMagics
+from .secrets import secrets_of
 
-__all__ = ["COMMANDS", "run"]
+__all__ = ["COMMANDS", "Where", "run"]
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a command runs."""
+
+    #: The IPython shell.
+    shell: Any
+    #: ``open_widget(session)`` -> a ChatWidget (given by the package, which imports both
+    #: the magics and the widget; the magics never import the widget themselves).
+    open_widget: Callable[[Session], Any] | None = None
 
 
 def _md(text: str) -> None:
@@ -44,7 +59,7 @@ def _cost(value: float | None) -> str:
     return "unknown (no price for this model)" if value is None else f"${value:.4f}"
 
 
-def status(m: ClaudeMagics, args: list[str]) -> None:
+def status(where: Where, args: list[str]) -> None:
     """Model, turns, tokens, cost and backend of the shared session."""
     s = get_session()
     turns = sum(1 for msg in s.messages if msg.get("role") == "user")
@@ -70,13 +85,13 @@ def status(m: ClaudeMagics, args: list[str]) -> None:
     _md("  \n".join(lines))
 
 
-def reset(m: ClaudeMagics, args: list[str]) -> None:
+def reset(where: Where, args: list[str]) -> None:
     """Forget the conversation."""
     get_session().reset()
     print("Conversation cleared.")
 
 
-def undo(m: ClaudeMagics, args: list[str]) -> None:
+def undo(where: Where, args: list[str]) -> None:
     """Remove the last exchange."""
     s = get_session()
     before = len(s.messages)
@@ -85,7 +100,7 @@ def undo(m: ClaudeMagics, args: list[str]) -> None:
     print(f"Removed {removed} message(s)." if removed else "Nothing to undo.")
 
 
-def history(m: ClaudeMagics, args: list[str]) -> None:
+def history(where: Where, args: list[str]) -> None:
     """Show the conversation, rendered safely."""
     from nbclaude._markdown.render import safe_markdown
 
@@ -96,13 +111,13 @@ def history(m: ClaudeMagics, args: list[str]) -> None:
     _md(safe_markdown(s.to_markdown()))
 
 
-def usage(m: ClaudeMagics, args: list[str]) -> None:
+def usage(where: Where, args: list[str]) -> None:
     """Token totals and cost."""
     s = get_session()
     print(f"{_tokens(s.usage)} tokens · cost {_cost(s.cost)}")
 
 
-def models(m: ClaudeMagics, args: list[str]) -> None:
+def models(where: Where, args: list[str]) -> None:
     """The models your key can use, with what nbclaude knows about them."""
     from nbclaude._api.models import model_spec, supports_prefill
 
@@ -132,7 +147,7 @@ def models(m: ClaudeMagics, args: list[str]) -> None:
     _md("\n".join(rows))
 
 
-def tokens(m: ClaudeMagics, args: list[str]) -> None:
+def tokens(where: Where, args: list[str]) -> None:
     """Count the input tokens of the conversation (plus TEXT, if given) — free, nothing sent
     to the model."""
     from nbclaude._api.models import model_spec
@@ -169,7 +184,7 @@ def _capabilities(info: dict[str, Any]) -> str:
     return ", ".join(names) or "—"
 
 
-def model(m: ClaudeMagics, args: list[str]) -> None:
+def model(where: Where, args: list[str]) -> None:
     """Switch the session's model (no name: show it)."""
     s = get_session()
     if not args:
@@ -179,7 +194,7 @@ def model(m: ClaudeMagics, args: list[str]) -> None:
     print(f"Model: {s.model}")
 
 
-def system(m: ClaudeMagics, args: list[str]) -> None:
+def system(where: Where, args: list[str]) -> None:
     """Set the system prompt (``""`` clears it; no text shows it)."""
     s = get_session()
     if not args:
@@ -189,7 +204,7 @@ def system(m: ClaudeMagics, args: list[str]) -> None:
     print("System prompt set." if s.system else "System prompt cleared.")
 
 
-def save(m: ClaudeMagics, args: list[str]) -> None:
+def save(where: Where, args: list[str]) -> None:
     """Save the conversation to a JSON file (the key is never saved)."""
     if len(args) != 1:
         raise UsageError("%claude save PATH")
@@ -197,7 +212,7 @@ def save(m: ClaudeMagics, args: list[str]) -> None:
     print(f"Saved to {args[0]}.")
 
 
-def load(m: ClaudeMagics, args: list[str]) -> None:
+def load(where: Where, args: list[str]) -> None:
     """Load a conversation saved with ``%claude save``."""
     if len(args) != 1:
         raise UsageError("%claude load PATH")
@@ -207,16 +222,14 @@ def load(m: ClaudeMagics, args: list[str]) -> None:
     print(f"Loaded {turns} turn(s) from {args[0]}.")
 
 
-def widget(m: ClaudeMagics, args: list[str]) -> Any:
+def widget(where: Where, args: list[str]) -> Any:
     """Open the chat widget on the shared session."""
-    import importlib
-
-    # _magics and _widget never import each other; they meet in the session.
-    chat_widget = importlib.import_module("nbclaude").ChatWidget
-    return chat_widget(session=get_session())
+    if where.open_widget is None:
+        raise UsageError("%claude widget: load nbclaude with %load_ext nbclaude first")
+    return where.open_widget(get_session())
 
 
-def offline(m: ClaudeMagics, args: list[str]) -> None:
+def offline(where: Where, args: list[str]) -> None:
     """Use the offline fake API: no key, no network, deterministic replies (sessions made
     afterwards too: it sets ``NBCLAUDE_OFFLINE=1``)."""
     import os
@@ -226,7 +239,7 @@ def offline(m: ClaudeMagics, args: list[str]) -> None:
     print("Offline: replies now come from nbclaude's fake API (no model is called).")
 
 
-def online(m: ClaudeMagics, args: list[str]) -> None:
+def online(where: Where, args: list[str]) -> None:
     """Use the real API again (needs ANTHROPIC_API_KEY)."""
     import os
 
@@ -237,14 +250,12 @@ def online(m: ClaudeMagics, args: list[str]) -> None:
     print(f"Online: requests go to {s.client.base_url}.{note}")
 
 
-def fix(m: ClaudeMagics, args: list[str]) -> None:
+def fix(where: Where, args: list[str]) -> None:
     """Ask Claude to explain the last error, with its traceback and that cell's source."""
-    from .magics import secrets_of
-
     exc = getattr(sys, "last_value", None)
     if exc is None:
         raise InvalidRequestError("There is no error to explain yet: run the failing cell first.")
-    shell = m._ip
+    shell = where.shell
     source = _failing_cell_source(shell, exc)
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     prompt = (
@@ -275,7 +286,7 @@ def _failing_cell_source(shell: Any, exc: BaseException) -> str:
     return str(cells[-2]) if len(cells) >= 2 else ""
 
 
-COMMANDS: dict[str, Callable[[ClaudeMagics, list[str]], Any]] = {
+COMMANDS: dict[str, Callable[[Where, list[str]], Any]] = {
     "reset": reset,
     "undo": undo,
     "history": history,
@@ -293,13 +304,13 @@ COMMANDS: dict[str, Callable[[ClaudeMagics, list[str]], Any]] = {
 }
 
 
-def run(m: ClaudeMagics, words: list[str]) -> Any:
+def run(where: Where, words: list[str]) -> Any:
     """Run ``%claude WORDS``."""
     if not words:
-        return status(m, [])
+        return status(where, [])
     name, args = words[0], words[1:]
     command = COMMANDS.get(name)
     if command is None:
         known = ", ".join(sorted(COMMANDS))
         raise UsageError(f"%claude {name}: unknown command. Known: {known} (no argument: status)")
-    return command(m, args)
+    return command(where, args)

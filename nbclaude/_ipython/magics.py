@@ -2,138 +2,48 @@
 
 ``%load_ext nbclaude`` registers :class:`ClaudeMagics`. The cell magic sends the cell as a
 user turn of the shared session (``nbclaude.get_session()``) and streams the reply into the
-cell; the line magic runs session commands (``%claude`` alone shows the status).
+cell; the line magic runs session commands (:mod:`nbclaude._ipython.commands`; ``%claude``
+alone shows the status).
 
 Expected failures (no key, rate limits, bad requests, bad images, ...) end the cell with one
-clean line saying what to do next, not a traceback, and the session's history stays as it was.
+clean line saying what to do next, not a traceback (:mod:`nbclaude._ipython.errors`), and the
+session's history stays as it was.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shlex
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from IPython.core import magic as _magic
-from IPython.core import magic_arguments as _magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics
 from traitlets import Bool, Enum, Float, Int, Unicode, observe
 
 from nbclaude._exceptions import NbClaudeError
 from nbclaude._session.events import TOOL_CALL, TOOL_RESULT, Event
+from nbclaude._session.formats import FORMATS, shown_as
 from nbclaude._session.reply import Reply
 from nbclaude._session.session import Session, get_session
+
+from . import commands
+from .errors import Interrupted, clean
+from .magic_api import (
+    argument,
+    cell_magic,
+    line_magic,
+    magic_arguments,
+    magics_class,
+    no_var_expand,
+    parse_options,
+    split_line,
+)
+from .secrets import secrets_of
 
 __all__ = ["ClaudeMagics", "load_ipython_extension", "unload_ipython_extension"]
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-# IPython's decorators are untyped (or typed so that mypy rejects methods): typed shims here,
-# at the boundary, rather than loosening the type checks of this whole module.
-_F = TypeVar("_F", bound=Callable[..., Any])
-_C = TypeVar("_C", bound=type)
-
-
-def magics_class(cls: _C) -> _C:
-    return _magic.magics_class(cls)
-
-
-def cell_magic(name: str) -> Callable[[_F], _F]:
-    return cast(Callable[[_F], _F], _magic.cell_magic(name))
-
-
-def line_magic(name: str) -> Callable[[_F], _F]:
-    return cast(Callable[[_F], _F], _magic.line_magic(name))
-
-
-def no_var_expand(func: _F) -> _F:
-    return _magic.no_var_expand(func)
-
-
-def magic_arguments() -> Callable[[_F], _F]:
-    return cast(Callable[[_F], _F], _magic_arguments.magic_arguments())  # type: ignore[no-untyped-call]
-
-
-def argument(*args: Any, **kwargs: Any) -> Callable[[_F], _F]:
-    return cast(Callable[[_F], _F], _magic_arguments.argument(*args, **kwargs))  # type: ignore[no-untyped-call]
-
-
-# -- one clean line instead of a traceback ------------------------------------------------------
-
-_CLEAN: dict[type[BaseException], type[Exception]] = {}
-
-
-class CleanError(Exception):
-    """Raised by the magics for expected failures: IPython shows one line, no traceback.
-
-    It still fails the cell (so "Run all" stops there). The original error is ``__cause__``.
-    """
-
-    def _render_traceback_(self) -> list[str]:
-        cause = self.__cause__
-        name = type(cause).__name__ if cause is not None else type(self).__name__
-        return [f"\x1b[0;31m{name}\x1b[0m: {self}"]
-
-
-class Interrupted(KeyboardInterrupt):
-    """A reply was interrupted: the partial reply is kept and marked; the cell stops."""
-
-    def _render_traceback_(self) -> list[str]:
-        return [f"\x1b[0;31mInterrupted\x1b[0m: {self}"]
-
-
-def clean(exc: BaseException) -> Exception:
-    """Wrap an expected error so IPython shows it as one line (named after the original)."""
-    cls = _CLEAN.get(type(exc))
-    if cls is None:
-        cls = type(type(exc).__name__, (CleanError,), {"__module__": "nbclaude"})
-        _CLEAN[type(exc)] = cls
-    err = cls(_one_line(exc))
-    err.__cause__ = exc
-    return err
-
-
-def split_line(line: str) -> list[str]:
-    """Split a magic's option line like a shell does: quotes group words and are removed.
-
-    (IPython's own ``parse_argstring`` keeps the quotes.) On Windows backslashes are kept,
-    so ``-i C:\\pics\\cat.png`` works.
-
-    Examples
-    --------
-    >>> split_line("-s 'Be terse.' --prefill 'The answer is ('")
-    ['-s', 'Be terse.', '--prefill', 'The answer is (']
-    """
-    try:
-        if os.name != "nt":
-            return shlex.split(line)
-        words = shlex.split(line, posix=False)
-    except ValueError as exc:
-        raise UsageError(f"%%claude options: {exc}") from None
-    return [w[1:-1] if len(w) >= 2 and w[0] == w[-1] and w[0] in "\"'" else w for w in words]
-
-
-def parse_options(magic: Any, line: str) -> Any:
-    """Parse ``line`` with the argparse parser built by ``@magic_arguments``."""
-    return magic.parser.parse_args(split_line(line))
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
-
-
-def secrets_of(session: Session | None = None) -> list[str]:
-    """Strings that must never be sent or shown: the configured API key and auth token."""
-    values = [os.environ.get("ANTHROPIC_API_KEY"), os.environ.get("ANTHROPIC_AUTH_TOKEN")]
-    client = session._client if session is not None else None
-    if client is not None:
-        values += [client._api_key, client._auth_token]
-    return [v for v in values if v and len(v) >= 8]
-
 
 # -- the magics ---------------------------------------------------------------------------------
 
@@ -157,7 +67,7 @@ class ClaudeMagics(Magics):
     )
     stream = Bool(True, help="Stream replies into the cell (False renders once).").tag(config=True)
     format = Enum(
-        ["markdown", "text", "code", "json"],
+        list(FORMATS),
         default_value="markdown",
         help="How replies are shown.",
     ).tag(config=True)
@@ -166,12 +76,19 @@ class ClaudeMagics(Magics):
         config=True
     )
 
-    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        shell: Any = None,
+        *,
+        open_widget: Callable[[Session], Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(shell=shell, **kwargs)
+        self._open_widget = open_widget
         self._apply_config()
 
     @property
-    def _ip(self) -> Any:
+    def ip(self) -> Any:
         """The shell (magics are always registered on one)."""
         if self.shell is None:
             raise RuntimeError("ClaudeMagics must be registered on an IPython shell")
@@ -218,7 +135,7 @@ class ClaudeMagics(Magics):
     @argument(
         "-f",
         "--format",
-        choices=["markdown", "text", "code", "json"],
+        choices=list(FORMATS),
         help="markdown (default), text, code (also fills the next cell) or json.",
     )
     @argument("--no-interpolate", action="store_true", help="Send {braces} as written.")
@@ -265,7 +182,7 @@ class ClaudeMagics(Magics):
         except NbClaudeError as exc:
             raise clean(exc) from None
         if args.output:
-            self._ip.user_ns[args.output] = reply
+            self.ip.user_ns[args.output] = reply
 
     def _prompt(self, cell: str, args: Any, session: Session) -> tuple[list[Any], list[str]]:
         from .interpolate import interpolate
@@ -275,14 +192,14 @@ class ClaudeMagics(Magics):
         if args.no_interpolate or not self.interpolate:
             parts.append(cell)
         else:
-            more, warnings = interpolate(cell, self._ip.user_ns, secrets=secrets_of(session))
+            more, warnings = interpolate(cell, self.ip.user_ns, secrets=secrets_of(session))
             parts += more
         return parts, warnings
 
     def _image_option(self, src: str) -> Any:
         from nbclaude._content.images.image import image, is_image_like
 
-        ns = self._ip.user_ns
+        ns = self.ip.user_ns
         if _IDENT.match(src) and src in ns:
             value = ns[src]
             if is_image_like(value):
@@ -382,7 +299,7 @@ class ClaudeMagics(Magics):
 
         tools: list[Any] = []
         for name in (n.strip() for n in names.split(",")):
-            value = self._ip.user_ns.get(name)
+            value = self.ip.user_ns.get(name)
             if not name or value is None or not (callable(value) or isinstance(value, dict)):
                 raise UsageError(f"--tools {name}: no function of that name in the notebook")
             # A function is offered under the name the cell used (a lambda has no name).
@@ -392,57 +309,28 @@ class ClaudeMagics(Magics):
     def _schema_option(self, name: str | None) -> Any:
         if name is None:
             return None
-        if name not in self._ip.user_ns:
+        if name not in self.ip.user_ns:
             raise UsageError(f"--schema {name}: no variable of that name in the notebook")
-        return self._ip.user_ns[name]
+        return self.ip.user_ns[name]
 
     def _show(self, live: Any, reply: Reply, fmt: str, warnings: list[str]) -> None:
-        from nbclaude._session.reply import fenced
-
         from .display import final_bundle
 
-        full = (reply.prefill or "") + reply.text
-        notes = list(warnings)
-        problem: Exception | None = None
-        markdown = ""
-        if reply.schema is not None and not reply.interrupted:
-            try:
-                markdown = fenced(
-                    json.dumps(_jsonable(reply.data), indent=2, ensure_ascii=False), "json"
-                )
-            except NbClaudeError as exc:  # the reply does not fit the schema
-                problem = exc
-                markdown = reply._display_markdown()
-        elif fmt == "code":
-            code = first_code_block(full)
-            if code is None:
-                notes.append("The reply has no code block; all of it is shown as code.")
-            code = full if code is None else code
-            if code.strip() and not reply.interrupted:
-                self._ip.set_next_input(code.rstrip("\n"), replace=False)
-            markdown = fenced(code, "python")
-        elif fmt == "json":
-            data, ok = parse_json_reply(full)
-            if ok:
-                reply.data = data
-                markdown = fenced(json.dumps(data, indent=2, ensure_ascii=False), "json")
-            else:
-                notes.append("The reply is not valid JSON; it is shown as text.")
-                markdown = reply._display_markdown()
-        else:
-            markdown = reply._display_markdown()
+        shown = shown_as(reply, fmt)
+        if shown.code is not None:
+            self.ip.set_next_input(shown.code, replace=False)
         live.finish(
             final_bundle(
-                markdown=markdown,
-                plain=full,
+                markdown=shown.markdown,
+                plain=(reply.prefill or "") + reply.text,
                 footer=reply.footer(),
                 images=reply.images,
-                warnings=notes,
+                warnings=[*warnings, *shown.notes],
                 fmt=fmt,
             )
         )
-        if problem is not None:
-            raise problem
+        if shown.problem is not None:
+            raise shown.problem
 
     # -- %claude -------------------------------------------------------------------------------
 
@@ -469,66 +357,19 @@ class ClaudeMagics(Magics):
             %claude online          use the real API again
             %claude fix             ask Claude to explain the last error
         """
-        from . import commands as _commands
-
-        words = split_line(line)
+        where = commands.Where(shell=self.ip, open_widget=self._open_widget)
         try:
-            return _commands.run(self, words)
+            return commands.run(where, split_line(line))
         except NbClaudeError as exc:
             raise clean(exc) from None
 
 
-def _jsonable(value: Any) -> Any:
-    from nbclaude._schema import to_jsonable
-
-    return to_jsonable(value)
-
-
-def first_code_block(text: str) -> str | None:
-    """The content of the first fenced code block in ``text``, or ``None``.
-
-    Examples
-    --------
-    >>> first_code_block("Here:\\n```python\\nprint(1)\\n```\\nDone")
-    'print(1)\\n'
-    """
-    m = re.search(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[`~]*[ \t]*$", text, re.M | re.S)
-    if m:
-        return m.group(2)
-    m = re.search(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*)\Z", text, re.M | re.S)  # unclosed fence
-    return m.group(2) if m else None
-
-
-def parse_json_reply(text: str) -> tuple[Any, bool]:
-    """Parse the JSON in a reply: the whole text, a fenced block, or the first object/array.
-
-    Examples
-    --------
-    >>> parse_json_reply('Sure: {"a": 1} hope it helps')
-    ({'a': 1}, True)
-    """
-    candidates = [text.strip()]
-    block = first_code_block(text)
-    if block is not None:
-        candidates.append(block.strip())
-    for candidate in candidates:
-        try:
-            return json.loads(candidate), True
-        except ValueError:
-            pass
-    decoder = json.JSONDecoder()
-    for m in re.finditer(r"[\[{]", text):
-        try:
-            value, _ = decoder.raw_decode(text, m.start())
-        except ValueError:
-            continue
-        return value, True
-    return None, False
-
-
-def load_ipython_extension(ipython: Any) -> None:
-    """Register the magics (``%load_ext nbclaude``)."""
-    ipython.register_magics(ClaudeMagics)
+def load_ipython_extension(
+    ipython: Any, *, open_widget: Callable[[Session], Any] | None = None
+) -> None:
+    """Register the magics (``%load_ext nbclaude``); ``open_widget(session)`` makes the chat
+    widget for ``%claude widget`` (the package passes it: the magics never import the widget)."""
+    ipython.register_magics(ClaudeMagics(ipython, open_widget=open_widget))
 
 
 def unload_ipython_extension(ipython: Any) -> None:

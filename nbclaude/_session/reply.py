@@ -255,7 +255,7 @@ class Reply:
             f"Reply(model={self.model!r}, stop_reason={self.stop_reason!r}{flag}, text={short!r})"
         )
 
-    def _display_markdown(self) -> str:
+    def display_markdown(self) -> str:
         """Everything this turn showed, as safe Markdown: for each step its thinking
         (collapsed), its text (with citation footnotes) and its tool calls (collapsed)."""
         from nbclaude._markdown.render import safe_markdown
@@ -276,7 +276,7 @@ class Reply:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         from nbclaude._markdown.render import escape_text
 
-        body = self._display_markdown()
+        body = self.display_markdown()
         foot = f"<sub>{escape_text(self.footer())}</sub>"
         markdown = f"{body}\n\n{foot}" if body.strip() else foot
         plain = (self.prefill or "") + self.text
