@@ -1,1 +1,12 @@
-"""TODO"""
+"""The chat widget (layer 5, beside the magics, which it never imports; both meet in the
+session and its events).
+
+- ``widget``: :class:`ChatWidget`, the anywidget: traits, the session's events, the view's
+  messages, turns on a worker thread.
+- ``protocol``: the message kinds, trait types and limits (``js/protocol.js`` is its twin).
+- ``transcript``: ``Session.messages`` -> the transcript entries the view shows.
+- ``live``: the turn streaming now (coalesced deltas, the reply so far for a new view).
+- ``tools``: the "Let Claude use tools" switch and the Run tool / Deny tool question.
+- ``images``: images attached in the view, prepared on a worker thread.
+- ``static/``: the built front end (``npm run build``; not committed).
+"""
