@@ -31,11 +31,12 @@ from .builder import RESERVED, RequestBuilder, Settings, check_max_tokens
 from .events import CHANGE, RESET, STOP, UNDO, Callback, Events
 from .gate import TurnGate
 from .history import History
+from .options import TurnContext, TurnOptions
 from .persist import dump, read
 from .reply import Reply
 from .rules import content_markdown
 from .tool_round import Approver
-from .turn import SessionStream, TurnContext, TurnOptions
+from .turn import SessionStream
 from .usage import Usage
 
 if TYPE_CHECKING:

@@ -27,28 +27,25 @@ from __future__ import annotations
 import copy
 import enum
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from nbclaude._exceptions import APIError, NbClaudeError
 from nbclaude._types import Message, MessageParam
 
-from .builder import RequestBuilder
-from .events import DELTA, ERROR, TURN_END, TURN_START, Events
-from .gate import TurnGate
-from .history import History, facts_of
+from .events import DELTA, ERROR, TURN_END, TURN_START
+from .history import facts_of
+from .options import TurnContext, TurnOptions
 from .reply import Reply
 from .rules import assistant_turn, empty_message, is_blank_text, with_prefill
 from .tool_round import Approver, answer_calls, ask_before_running, unanswered
-from .usage import Usage
 
 if TYPE_CHECKING:
-    from nbclaude._client.client import Client, MessageStream
+    from nbclaude._client.client import MessageStream
     from nbclaude._tools import ToolBox
 
-__all__ = ["SessionStream", "State", "TurnContext", "TurnOptions"]
+__all__ = ["SessionStream", "State"]
 
 
 class State(enum.Enum):
@@ -60,48 +57,6 @@ class State(enum.Enum):
     STREAMING = "streaming"
     TOOLS = "tools"
     DONE = "done"
-
-
-@dataclass(frozen=True)
-class TurnOptions:
-    """How one turn is sent: what ``Session.send`` and ``Session.stream`` take besides the
-    parts (their docstrings say what each option does)."""
-
-    prefill: str | None = None
-    record: bool = True
-    tools: Sequence[Any] = ()
-    auto_approve: bool = False
-    approve: Approver | None = None
-    max_steps: int = 10
-    schema: Any = None
-    use_tools: bool = True
-    #: Request fields for this turn only.
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for key in ("messages", "stream"):
-            if key in self.params:
-                raise TypeError(f"{key!r} cannot be set per turn")
-        steps = self.max_steps
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"max_steps must be a whole number >= 0, not {steps!r}")
-
-
-@dataclass(frozen=True)
-class TurnContext:
-    """The parts of a session a turn works with."""
-
-    history: History
-    usage: Usage
-    events: Events
-    builder: RequestBuilder
-    gate: TurnGate
-    #: The session's client (built on first use).
-    client: Callable[[], Client]
-    #: The session's own tools (``Session.tools``), read when the turn starts.
-    tools: Callable[[], list[Any]]
-    #: The session's approver (``Session.approver``).
-    approver: Callable[[], Approver | None]
 
 
 class SessionStream:
