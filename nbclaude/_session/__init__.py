@@ -11,8 +11,8 @@ its state. ``session.py`` says how they fit together; docs/architecture.md draws
 - ``events``: the typed events the magic, the widget and your code subscribe to.
 - ``gate``: one turn at a time.
 - ``turn``: :class:`SessionStream`, a turn's state machine; ``options``: what a turn is given;
-  ``tool_round``: one round of tool
-  calls; ``reply``: :class:`Reply`; ``formats``: a reply in ``%%claude``'s output formats.
+  ``tool_round``: one round of tool calls; ``reply``: :class:`Reply`; ``formats``: a reply
+  in ``%%claude``'s output formats.
 - ``persist``: save and load; ``backend``: the real API or the offline fake.
 - ``batches/``: Message Batches (submit, the job, results, progress).
 """
