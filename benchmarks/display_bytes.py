@@ -3,8 +3,8 @@
 The fake streams replies of 2,000 and 10,000 tokens at a fixed rate (200 tokens/s); every
 iopub message of the cell is serialised as on the wire (``Session.serialize``) and counted.
 For comparison, the same run measures a naive display that re-sends the whole reply on every
-token (what the design avoids). Budget (DESIGN.md §7): <= 30x at 2,000 tokens, and the
-10,000-token ratio at most 1.5x the 2,000-token one (linear growth).
+token (what the design avoids). Budget (docs/architecture.md, "Performance budgets"): <= 30x
+at 2,000 tokens, and the 10,000-token ratio at most 1.5x the 2,000-token one (linear growth).
 
 Run: python benchmarks/display_bytes.py [--rate 200] [--tokens 2000 10000]
 """

@@ -1,4 +1,4 @@
-"""Benchmark: a 4000x3000 photo JPEG -> API-ready image block (DESIGN.md §7).
+"""Benchmark: a 4000x3000 photo JPEG -> API-ready image block (budget: docs/architecture.md).
 
 Compares ``nbclaude.image(data)`` with the naive Pillow recipe (open, ``thumbnail((1568, 1568),
 LANCZOS)``, save as JPEG, base64) in the same run, interleaved, and prints the medians and

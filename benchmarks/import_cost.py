@@ -1,8 +1,8 @@
 """Import cost: ``import nbclaude`` and ``%load_ext nbclaude`` vs ``import anthropic``.
 
 Each measurement runs in a fresh process (a fresh kernel for ``%load_ext``) and times only the
-import itself, so interpreter start-up is not counted. Budget (DESIGN.md §7): <= 0.10x
-``import anthropic``.
+import itself, so interpreter start-up is not counted. Budget (docs/architecture.md,
+"Performance budgets"): <= 0.10x ``import anthropic``.
 
 Run: python benchmarks/import_cost.py [--rounds 7] [--no-kernel]
 """

@@ -6,8 +6,9 @@ Three readers of the same SSE body, served by ``nbclaude.testing`` on 127.0.0.1:
 - nbclaude: ``Client.stream`` -> ``text_stream`` -> ``get_final_message`` (decode + accumulate);
 - sdk: the official SDK's ``messages.stream`` -> ``text_stream`` -> ``get_final_message``.
 
-Also the time to the first text delta (raw vs nbclaude). Budgets (DESIGN.md §7): nbclaude
->= 0.9x raw throughput, >= 4x the SDK; first-token overhead <= 5 ms.
+Also the time to the first text delta (raw vs nbclaude). Budgets (docs/architecture.md,
+"Performance budgets"): nbclaude >= 0.9x raw throughput, >= 4x the SDK; first-token overhead
+<= 5 ms.
 
 Run: python benchmarks/stream_decode.py [--deltas 20000] [--rounds 5]
 """

@@ -1,7 +1,7 @@
 """The live cell output of ``%%claude``: bytes sent grow linearly with the reply.
 
 The Jupyter protocol has no "append": re-sending the whole reply on every token costs O(n²)
-bytes and browser work. Instead (DESIGN.md §3):
+bytes and browser work. Instead (docs/architecture.md, "Streaming into a cell"):
 
 - the output is a sequence of display areas; completed top-level Markdown blocks are published
   once, in the area that was the live tail, and a new tail area opens after them;

@@ -1,6 +1,6 @@
 """``{name}`` interpolation for ``%%claude`` cells: one pass, names only, never evaluated.
 
-Rules (DESIGN.md §1):
+Rules:
 
 - ``{name}`` inserts the notebook variable ``name``: text for str, numbers and other objects
   (``str(value)``), an image block *at that position* for image-like values (PIL images, numpy

@@ -1,4 +1,5 @@
-"""The rules for what a conversation's ``messages`` may hold (DESIGN.md §3, PROTOCOL.md §10).
+"""The rules for what a conversation's ``messages`` may hold (docs/architecture.md, "History
+rules"; docs/api.md §10).
 
 Pure functions on message dicts: what a recorded assistant turn keeps, what may be sent back,
 how a prefill joins the reply, and a Markdown transcript.

@@ -1,4 +1,4 @@
-"""Real JupyterLab on 127.0.0.1 + Playwright driving Debian's Chromium (see BROWSER_TESTS.md).
+"""Real JupyterLab on 127.0.0.1 + Playwright driving Debian's Chromium (see docs/testing-in-a-browser.md).
 
 Session-scoped: one server, one browser, one notebook whose kernel has the shared session
 wired to the in-process fake API. Tests add cells to that notebook and run them.
