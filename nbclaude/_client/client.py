@@ -149,7 +149,12 @@ class Client:
         >>> text, st.get_final_message()["stop_reason"]
         ('Hi there', 'end_turn')
         """
-        return MessageStream(self, body)
+        body = {**body, "stream": True}
+
+        def open_response(cancel: threading.Event) -> httpx.Response:
+            return self._send("POST", "/v1/messages", body=body, stream=True, cancel=cancel)
+
+        return MessageStream(open_response, redact=self._scrub)
 
     def count_tokens(self, **body: Any) -> int:
         """``POST /v1/messages/count_tokens``: the input tokens the request would use.
