@@ -8,13 +8,14 @@ import threading
 import time
 from typing import Any
 
+import httpx
 import pytest
 from client.support import BODY, assert_no_key
 from conftest import KEY
 from sdk_oracle import comparable, sse_fixtures
 
 import nbclaude
-from nbclaude import Client
+from nbclaude import Client, MessageStream
 from nbclaude.testing import SSE, Cut, FakeAnthropic, StreamErrorEvent, Text
 
 # -- basics -----------------------------------------------------------------------------------
@@ -36,6 +37,34 @@ def test_stream_iterates_event_dicts_in_order(client: Client, fake: FakeAnthropi
         types = [e["type"] for e in st]
     assert types[0] == "message_start" and types[-1] == "message_stop"
     assert "content_block_delta" in types and "message_delta" in types
+
+
+def test_a_stream_is_given_its_response_not_a_client(fake: FakeAnthropic) -> None:
+    fake.add(Text("hi there"))
+    headers = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
+    opened: list[threading.Event] = []
+
+    def open_response(cancel: threading.Event) -> httpx.Response:
+        opened.append(cancel)
+        request = http.build_request(
+            "POST", "https://api.anthropic.com/v1/messages", json={**BODY, "stream": True}
+        )
+        return http.send(request, stream=True)
+
+    with httpx.Client(transport=fake, headers=headers) as http, MessageStream(open_response) as st:
+        assert "".join(st.text_stream) == "hi there"
+    assert len(opened) == 1 and not opened[0].is_set()
+    assert st.get_final_message()["stop_reason"] == "end_turn"
+
+
+def test_closed_before_it_started_opens_nothing() -> None:
+    def open_response(cancel: threading.Event) -> httpx.Response:
+        raise AssertionError("a closed stream must not open its response")
+
+    st = MessageStream(open_response)
+    st.close()
+    with pytest.raises(nbclaude.StreamError, match="closed before it started"):
+        st.__enter__()
 
 
 # -- the recorded streams, through the loopback fake, against the SDK -------------------------
@@ -75,6 +104,14 @@ def test_mid_stream_error_event_raises_stream_error_with_the_partial(
     assert err.partial["content"][0]["text"] == "Partial answ"
     assert len(fake.requests) == 1  # never retried after the 200
     assert_no_key(err)
+
+
+def test_an_error_event_never_shows_the_key(client: Client, fake: FakeAnthropic) -> None:
+    fake.add(StreamErrorEvent("api_error", f"bad key {KEY}", after=1))
+    with pytest.raises(nbclaude.StreamError) as info, client.stream(**BODY) as st:
+        list(st)
+    assert "bad key <redacted>" in str(info.value)
+    assert_no_key(info.value)
 
 
 def test_cut_connection_raises_stream_error(client: Client, fake: FakeAnthropic) -> None:
