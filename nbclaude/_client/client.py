@@ -1,6 +1,6 @@
 """A thin client for Anthropic's Messages API on httpx.
 
-It behaves like the official SDK where that matters (PROTOCOL.md §8): the same headers and
+It behaves like the official SDK where that matters (docs/api.md §8): the same headers and
 credentials, the same retry rules and backoff, the same error classes. It differs on purpose in
 two places: a stream that breaks after the 200 raises :class:`StreamError` instead of returning
 a truncated message quietly, and ``httpx`` is imported only when the first request is made.
@@ -22,12 +22,12 @@ from nbclaude._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
-    MissingAPIKeyError,
     status_error,
 )
 from nbclaude._types import Message, ModelInfo
 from nbclaude._version import __version__
 
+from .credentials import Credentials
 from .retry import INITIAL_RETRY_DELAY, retry_delay, should_retry
 from .stream import MessageStream
 
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_BASE_URL", "Client", "MessageStream", "retry_delay"]
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-_REDACTED = "<redacted>"
 
 
 class Client:
@@ -61,7 +60,8 @@ class Client:
         The ``anthropic-version`` header.
 
     A missing key is reported when a request is made (:class:`MissingAPIKeyError`), not here.
-    The key never appears in ``repr``, errors or logs.
+    The key never appears in ``repr``, errors or logs: it is held by :attr:`credentials`, which
+    adds it to each request as httpx sends it.
 
     Examples
     --------
@@ -84,10 +84,7 @@ class Client:
         transport: httpx.BaseTransport | None = None,
         api_version: str = API_VERSION,
     ) -> None:
-        self._api_key = api_key if api_key is not None else os.environ.get("ANTHROPIC_API_KEY")
-        self._auth_token = (
-            auth_token if auth_token is not None else os.environ.get("ANTHROPIC_AUTH_TOKEN")
-        )
+        self._credentials = Credentials.from_environment(api_key, auth_token)
         self.base_url = (
             base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
         ).rstrip("/")
@@ -100,7 +97,7 @@ class Client:
         self._initial_retry_delay = INITIAL_RETRY_DELAY
 
     def __repr__(self) -> str:
-        key = "<set>" if self._api_key else None
+        key = "<set>" if self._credentials.has_api_key else None
         return (
             f"Client(base_url={self.base_url!r}, api_key={key}, "
             f"timeout={self.timeout}, max_retries={self.max_retries})"
@@ -109,12 +106,28 @@ class Client:
     @property
     def has_credentials(self) -> bool:
         """Whether an API key or auth token is configured."""
-        return bool(self._api_key or self._auth_token)
+        return self._credentials.configured
+
+    @property
+    def credentials(self) -> Credentials:
+        """The API key and auth token (their ``repr`` is redacted); see
+        :func:`nbclaude._client.credentials.secrets` for the strings never to show."""
+        return self._credentials
 
     @property
     def transport(self) -> httpx.BaseTransport | None:
         """The transport given to the constructor (``None`` means the network)."""
         return self._transport
+
+    # Transitional: nbclaude/_ipython/magics.py's secrets_of() still reads these two names;
+    # they go once it calls nbclaude._client.credentials.secrets(client) instead.
+    @property
+    def _api_key(self) -> str | None:
+        return self._credentials.api_key
+
+    @property
+    def _auth_token(self) -> str | None:
+        return self._credentials.auth_token
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -149,7 +162,12 @@ class Client:
         >>> text, st.get_final_message()["stop_reason"]
         ('Hi there', 'end_turn')
         """
-        return MessageStream(self, body)
+        body = {**body, "stream": True}
+
+        def open_response(cancel: threading.Event) -> httpx.Response:
+            return self._send("POST", "/v1/messages", body=body, stream=True, cancel=cancel)
+
+        return MessageStream(open_response, redact=self._credentials.redact)
 
     def count_tokens(self, **body: Any) -> int:
         """``POST /v1/messages/count_tokens``: the input tokens the request would use.
@@ -236,6 +254,7 @@ class Client:
                 import httpx
 
                 self._http = httpx.Client(
+                    auth=self._credentials,
                     transport=self._transport,
                     timeout=httpx.Timeout(self.timeout, connect=5.0),
                     limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
@@ -244,25 +263,13 @@ class Client:
             return self._http
 
     def _headers(self) -> dict[str, str]:
-        if not self._api_key and not self._auth_token:
-            raise MissingAPIKeyError()
-        headers = {
+        """The usual headers; the credentials are added by httpx's auth step."""
+        return {
             "accept": "application/json",
             "content-type": "application/json",
             "anthropic-version": self.api_version,
             "user-agent": _user_agent(),
         }
-        if self._api_key:
-            headers["x-api-key"] = self._api_key
-        if self._auth_token:
-            headers["authorization"] = f"Bearer {self._auth_token}"
-        return headers
-
-    def _scrub(self, text: str) -> str:
-        for secret in (self._api_key, self._auth_token):
-            if secret and secret in text:
-                text = text.replace(secret, _REDACTED)
-        return text
 
     def _send(
         self,
@@ -278,6 +285,7 @@ class Client:
         """Send with retries; return a 2xx response (streaming responses are left open)."""
         import httpx
 
+        self._credentials.require()
         extra = headers
         headers = self._headers()
         if extra:
@@ -306,7 +314,7 @@ class Client:
                 if retries_taken < self.max_retries and not _cancelled(cancel):
                     retries_taken = self._wait(retries_taken, None, cancel)
                     continue
-                detail = self._scrub(str(exc)) or type(exc).__name__
+                detail = self._credentials.redact(str(exc)) or type(exc).__name__
                 raise APIConnectionError(
                     f"Connection error: {detail} (after {retries_taken + 1} attempt(s))."
                 ) from None
@@ -344,7 +352,7 @@ class Client:
             raw = b""
         finally:
             response.close()
-        text = self._scrub(raw.decode("utf-8", "replace"))
+        text = self._credentials.redact(raw.decode("utf-8", "replace"))
         body: Any
         try:
             body = json.loads(text)

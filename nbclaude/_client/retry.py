@@ -1,5 +1,5 @@
 """When and how long to wait before trying a request again: exactly the official SDK's rules
-(PROTOCOL.md §8)."""
+(docs/api.md §8)."""
 
 from __future__ import annotations
 

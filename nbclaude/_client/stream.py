@@ -3,6 +3,10 @@
 A stream that breaks after the 200 (an SSE ``error`` event, or the connection ending before
 ``message_stop``) raises :class:`~nbclaude.StreamError` with the partial Message; ``close()``
 ends it at once from any thread.
+
+The stream never sees the client that made it (as httpx's ``Response`` never imports its
+``Client``): it is given a callable that opens the HTTP response, with the client's retries,
+and one that redacts the credentials from the text of an error event.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +26,12 @@ from nbclaude._types import Message, StreamEvent
 if TYPE_CHECKING:
     import httpx
 
-    from .client import Client
+__all__ = ["MessageStream", "Opener", "scan_json"]
 
-__all__ = ["MessageStream", "scan_json"]
+#: Opens the HTTP response of a stream: called once, with the stream's cancel event (set by
+#: :meth:`MessageStream.close`, so that a wait between retries ends early); returns a 2xx
+#: response whose body is still unread, or raises the client's error.
+Opener = Callable[[threading.Event], "httpx.Response"]
 
 _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
@@ -51,6 +58,17 @@ class MessageStream:
     :meth:`close` ends the HTTP stream at once, from any thread; the iteration then simply stops
     and :attr:`closed` is ``True``.
 
+    :meth:`nbclaude.Client.stream` makes one; nothing else needs to.
+
+    Parameters
+    ----------
+    open_response : callable
+        Called once, with the stream's cancel event, when the stream is entered (or first
+        iterated): sends the request, with retries, and returns the 2xx response left open.
+    redact : callable, optional
+        Applied to the text of an API ``error`` event before it goes into the
+        :class:`~nbclaude.StreamError` (the client removes its credentials).
+
     Examples
     --------
     >>> from nbclaude import Client
@@ -63,9 +81,11 @@ class MessageStream:
     ('message_start', 'message_stop')
     """
 
-    def __init__(self, client: Client, body: Mapping[str, Any]) -> None:
-        self._client = client
-        self._body = {**body, "stream": True}
+    def __init__(
+        self, open_response: Opener, *, redact: Callable[[str], str] | None = None
+    ) -> None:
+        self._open_response = open_response
+        self._redact = redact
         self._response: httpx.Response | None = None
         self._acc = MessageAccumulator()
         self._cancel = threading.Event()
@@ -140,9 +160,7 @@ class MessageStream:
             if self._response is None:
                 if self._cancel.is_set():
                     raise StreamError("The stream was closed before it started.")
-                self._response = self._client._send(
-                    "POST", "/v1/messages", body=self._body, stream=True, cancel=self._cancel
-                )
+                self._response = self._open_response(self._cancel)
                 self.request_id = self._response.headers.get("request-id")
                 if self._cancel.is_set():
                     self._release()
@@ -215,7 +233,9 @@ class MessageStream:
         if not isinstance(err, dict):
             err = {}
         etype = err.get("type") if isinstance(err.get("type"), str) else None
-        message = self._client._scrub(str(err.get("message") or "error event"))
+        message = str(err.get("message") or "error event")
+        if self._redact is not None:
+            message = self._redact(message)
         hint = None
         if etype == "overloaded_error":
             hint = "The API is overloaded; try again in a minute."
