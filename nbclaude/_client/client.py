@@ -119,16 +119,6 @@ class Client:
         """The transport given to the constructor (``None`` means the network)."""
         return self._transport
 
-    # Transitional: nbclaude/_ipython/magics.py's secrets_of() still reads these two names;
-    # they go once it calls nbclaude._client.credentials.secrets(client) instead.
-    @property
-    def _api_key(self) -> str | None:
-        return self._credentials.api_key
-
-    @property
-    def _auth_token(self) -> str | None:
-        return self._credentials.auth_token
-
     # -- public API ---------------------------------------------------------------------------
 
     def create(self, **body: Any) -> Message:

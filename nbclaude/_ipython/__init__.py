@@ -7,5 +7,4 @@ imports; both meet in the session and its events).
 - ``interpolate``: ``{name}``, ``{In[3]}``, ``{Out[3]}`` in a prompt (one pass, never evaluated).
 - ``errors``: expected failures as one clean line.
 - ``magic_api``: IPython's magic decorators, typed; shell-like splitting of the option line.
-- ``secrets``: the strings a magic must never send or show.
 """

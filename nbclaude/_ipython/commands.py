@@ -15,11 +15,10 @@ from typing import Any
 from IPython import display as _ipd
 from IPython.core.error import UsageError
 
+from nbclaude._client.credentials import redact, secrets
 from nbclaude._exceptions import InvalidRequestError
 from nbclaude._session.backend import default_client, offline_client
 from nbclaude._session.session import Session, get_session
-
-from .secrets import secrets_of
 
 __all__ = ["COMMANDS", "Where", "run"]
 
@@ -264,8 +263,7 @@ def fix(where: Where, args: list[str]) -> None:
         f"The cell:\n```python\n{source.rstrip()}\n```\n\n"
         f"The error:\n```\n{tb.rstrip()}\n```"
     )
-    for secret in secrets_of(get_session()):
-        prompt = prompt.replace(secret, "<redacted>")
+    prompt = redact(prompt, secrets(get_session().client))
     shell.run_cell_magic("claude", "--no-interpolate", prompt)
 
 

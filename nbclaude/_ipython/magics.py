@@ -21,6 +21,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics
 from traitlets import Bool, Enum, Float, Int, Unicode, observe
 
+from nbclaude._client.credentials import secrets
 from nbclaude._exceptions import NbClaudeError
 from nbclaude._session.events import TOOL_CALL, TOOL_RESULT, Event
 from nbclaude._session.formats import FORMATS, shown_as
@@ -39,7 +40,6 @@ from .magic_api import (
     parse_options,
     split_line,
 )
-from .secrets import secrets_of
 
 __all__ = ["ClaudeMagics", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -192,7 +192,7 @@ class ClaudeMagics(Magics):
         if args.no_interpolate or not self.interpolate:
             parts.append(cell)
         else:
-            more, warnings = interpolate(cell, self.ip.user_ns, secrets=secrets_of(session))
+            more, warnings = interpolate(cell, self.ip.user_ns, secrets=secrets(session.client))
             parts += more
         return parts, warnings
 
