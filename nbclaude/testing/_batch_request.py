@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nbclaude._api.limits import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
+
 from ._plans import json_bytes
 from ._request import FakeAPIError, ParsedRequest, bad, check_keys
 from ._script import (
@@ -32,11 +34,6 @@ if TYPE_CHECKING:
     from ._fake import FakeAnthropic
 
 __all__ = ["MAX_BATCH_BYTES", "MAX_BATCH_REQUESTS", "Item", "answer", "errored", "parse_batch"]
-
-#: The most requests one batch may hold.
-MAX_BATCH_REQUESTS = 100_000
-#: The largest batch body, in bytes (PROTOCOL.md §6).
-MAX_BATCH_BYTES = 256 * 1024 * 1024
 
 _CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 

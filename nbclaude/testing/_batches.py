@@ -61,6 +61,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from nbclaude._api.limits import MAX_PAGE_LIMIT
+
 from ._batch_request import Item, answer, parse_batch
 from ._paging import page_of
 from ._plans import Plan, json_bytes, json_plan
@@ -346,9 +348,9 @@ class FakeBatches:
             limit = int(query.get("limit", "20"))
         except ValueError:
             limit = 0
-        if not 1 <= limit <= 1000:
+        if not 1 <= limit <= MAX_PAGE_LIMIT:
             # CONSTRUCTED
-            raise bad("limit: Input should be between 1 and 1000")
+            raise bad(f"limit: Input should be between 1 and {MAX_PAGE_LIMIT}")
         with self._lock:
             batches = list(reversed(self._batches.values()))
             for batch in batches:

@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from nbclaude._api.fields import API_VERSIONS
+from nbclaude._api.limits import MAX_PAGE_LIMIT
+
 from ._batches import FakeBatches
 from ._incoming import Incoming, RecordedRequest, receive
 from ._inprocess import play, play_async, request_headers
@@ -49,7 +52,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FakeAnthropic", "RecordedRequest"]
 
-API_VERSIONS = ("2023-06-01", "2026-10-21")
 ORGANIZATION_ID = "00000000-0000-4000-8000-00000000fa4e"
 
 #: The name ``nbclaude.testing._batches`` knows the routed request by.
@@ -278,10 +280,12 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
             limit = int(raw_limit)
         except ValueError:
             limit = 0
-        if not 1 <= limit <= 1000:
+        if not 1 <= limit <= MAX_PAGE_LIMIT:
             # CONSTRUCTED
             raise FakeAPIError(
-                400, "invalid_request_error", "limit: Input should be between 1 and 1000"
+                400,
+                "invalid_request_error",
+                f"limit: Input should be between 1 and {MAX_PAGE_LIMIT}",
             )
         page = self._registry.page(
             limit, after_id=query.get("after_id"), before_id=query.get("before_id")

@@ -8,19 +8,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from nbclaude._api.fields import IMAGE_MEDIA_TYPES
+from nbclaude._api.limits import MANY_IMAGES, MANY_IMAGES_EDGE, MAX_IMAGE_BASE64, MAX_IMAGE_EDGE
+from nbclaude._api.limits import MAX_IMAGES as MAX_MEDIA
+
 from ._imageinfo import sniff_image
 from ._request import DocumentRef, ImageRef, ParserState, bad
 
 __all__ = ["IMAGE_MEDIA_TYPES", "MAX_IMAGE_BASE64", "MAX_MEDIA", "MediaChecks"]
 
-MAX_IMAGE_BASE64 = 5_242_880
-# Images (+ document pages) per request. PROTOCOL.md §6 reads 600 for 1M-context models in the
-# newest docs; the fake keeps 100 for every model, as the task and nbclaude's own checks do.
-MAX_MEDIA = 100
-MANY_IMAGES = 20
-MANY_IMAGES_EDGE = 2000
-MAX_IMAGE_EDGE = 8000
-IMAGE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
 

@@ -16,6 +16,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from nbclaude._api.fields import BETA_FIELDS, COUNT_TOKENS_FIELDS, MESSAGES_FIELDS
+from nbclaude._api.limits import MAX_BODY_BYTES, MAX_CACHE_BREAKPOINTS
+
 from ._messages import BLOCK_KEYS, THINKING_DOCS, MessageChecks
 from ._models import ModelEntry, ModelRegistry
 from ._request import (
@@ -31,54 +34,6 @@ from ._tokens import count_tokens, image_tokens
 
 __all__ = ["FakeAPIError", "ParsedRequest", "parse_request"]
 
-MAX_BODY_BYTES = 32 * 1024 * 1024
-_MESSAGES_KEYS = frozenset(
-    {
-        "model",
-        "max_tokens",
-        "messages",
-        "system",
-        "temperature",
-        "top_p",
-        "top_k",
-        "stop_sequences",
-        "stream",
-        "metadata",
-        "tools",
-        "tool_choice",
-        "thinking",
-        "output_config",
-        "service_tier",
-        "cache_control",
-        "container",
-        "inference_geo",
-        "image_transformations",
-    }
-)
-_COUNT_KEYS = frozenset(
-    {
-        "model",
-        "messages",
-        "system",
-        "tools",
-        "tool_choice",
-        "thinking",
-        "output_config",
-        "cache_control",
-    }
-)
-# Accepted only with ``?beta=true`` or an ``anthropic-beta`` header (PROTOCOL.md §2).
-_BETA_KEYS = frozenset(
-    {
-        "context_management",
-        "mcp_servers",
-        "speed",
-        "fallbacks",
-        "fallback_credit_token",
-        "diagnostics",
-        "output_format",
-    }
-)
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 
 
@@ -100,9 +55,9 @@ class _Parser(MessageChecks):
             raise bad(f"The request body is not valid JSON: {exc}") from None
         if not isinstance(body, dict):
             raise bad("body: Input should be a valid dictionary")  # CONSTRUCTED
-        allowed = _MESSAGES_KEYS if self.endpoint == "messages" else _COUNT_KEYS
-        if self.beta:
-            allowed = allowed | _BETA_KEYS
+        allowed = MESSAGES_FIELDS if self.endpoint == "messages" else COUNT_TOKENS_FIELDS
+        if self.beta:  # the beta fields, on both endpoints (docs/api.md §2)
+            allowed = allowed | BETA_FIELDS
         check_keys(body, allowed, "")
         required = (
             ("model", "max_tokens", "messages")
@@ -162,10 +117,10 @@ class _Parser(MessageChecks):
         merged = self._merge(raw_messages)
         self._semantics(merged, entry, thinking)
         self._media_limits()
-        if self.cache_blocks > 4:
+        if self.cache_blocks > MAX_CACHE_BREAKPOINTS:
             raise bad(
-                "A maximum of 4 blocks with cache_control may be provided. "
-                f"Found {self.cache_blocks}."
+                f"A maximum of {MAX_CACHE_BREAKPOINTS} blocks with cache_control may be "
+                f"provided. Found {self.cache_blocks}."
             )
         parsed = ParsedRequest(
             endpoint=self.endpoint,
