@@ -23,11 +23,11 @@ _PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 class MediaChecks(ParserState):
     """Checks of image and document blocks (mixed into the request parser)."""
 
-    def _block(self, block: Mapping[str, Any], path: str) -> None:
+    def check_block(self, block: Mapping[str, Any], path: str) -> None:
         """Check one content block (defined by the messages checks)."""
         raise NotImplementedError
 
-    def _image(self, block: Mapping[str, Any], path: str) -> None:
+    def check_image(self, block: Mapping[str, Any], path: str) -> None:
         src = block["source"]
         kind = src["type"]
         ref = ImageRef(path=path, source_type=kind)
@@ -52,7 +52,7 @@ class MediaChecks(ParserState):
             raise bad(f"{path}.source.base64.data: Field required")  # CONSTRUCTED
         ref.base64_chars = len(data)
         if len(data) > MAX_IMAGE_BASE64:
-            # PROTOCOL.md §5 (the API says "bytes" of the base64 text)
+            # docs/api.md §5 (the API says "bytes" of the base64 text)
             raise bad(
                 f"{path}.source.base64: image exceeds 5 MB maximum: {len(data)} bytes > "
                 f"{MAX_IMAGE_BASE64} bytes"
@@ -74,7 +74,7 @@ class MediaChecks(ParserState):
             )
         ref.info = info
 
-    def _document(self, block: Mapping[str, Any], path: str) -> None:
+    def check_document(self, block: Mapping[str, Any], path: str) -> None:
         src = block["source"]
         kind = src["type"]
         ref = DocumentRef(path=path, source_type=kind, title=block.get("title"))
@@ -117,11 +117,11 @@ class MediaChecks(ParserState):
             elif isinstance(content, list):
                 for k, inner in enumerate(content):
                     if isinstance(inner, Mapping) and inner.get("type") in ("text", "image"):
-                        self._block(inner, f"{path}.source.content.content.{k}")
+                        self.check_block(inner, f"{path}.source.content.content.{k}")
         elif kind == "url":
             ref.pages = 1
 
-    def _media_limits(self) -> None:
+    def check_media_limits(self) -> None:
         n_images = len(self.images)
         n_docs = len(self.documents)
         if n_images + n_docs > MAX_MEDIA:
@@ -138,12 +138,12 @@ class MediaChecks(ParserState):
                 continue
             edge = max(info.width, info.height)
             if edge > MAX_IMAGE_EDGE:
-                raise bad(  # PROTOCOL.md §5
+                raise bad(  # docs/api.md §5
                     f"{ref.path}.source.base64.data: At least one of the image dimensions exceed "
                     f"max allowed size: {MAX_IMAGE_EDGE} pixels"
                 )
             if many and edge > MANY_IMAGES_EDGE:
-                raise bad(  # PROTOCOL.md §5
+                raise bad(  # docs/api.md §5
                     f"{ref.path}.source.base64.data: At least one of the image dimensions exceed "
                     f"max allowed size for many-image requests: {MANY_IMAGES_EDGE} pixels"
                 )
