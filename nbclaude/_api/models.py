@@ -190,7 +190,8 @@ _TABLE: dict[str, ModelSpec] = {
     )
 }
 
-#: Every model the table knows, by id (without a date), newest first (read-only).
+#: Every model the table knows, by id (without a date), in the order of the SDK's ``Model``
+#: literal (roughly newest first); read-only.
 MODELS: Mapping[str, ModelSpec] = MappingProxyType(_TABLE)
 
 #: Model ids offered when ``GET /v1/models`` cannot be asked (offline, or it failed).
