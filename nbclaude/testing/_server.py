@@ -274,6 +274,11 @@ class FakeServer:
     """
 
     def __init__(self, respond: Respond, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        if not callable(respond):
+            raise TypeError(
+                f"FakeServer(respond): respond must be a callable such as fake.respond, not "
+                f"{type(respond).__name__} (or start one with fake.serve())"
+            )
         self.respond = respond
         self._server = _TCPServer((host, port), respond)
         address = self._server.server_address

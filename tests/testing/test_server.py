@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+import pytest
 
-from nbclaude.testing import FakeServer
+from nbclaude.testing import FakeAnthropic, FakeServer
 from nbclaude.testing._batch_request import answer
 from nbclaude.testing._batches import FakeBatches
 from nbclaude.testing._incoming import Incoming
@@ -32,6 +33,11 @@ def test_the_server_plays_what_respond_answers() -> None:
     [(method, target, headers, body)] = seen
     assert (method, target, body) == ("POST", "/anything?x=1", b"hello")
     assert headers["x-custom"] == "v"  # names in lower case
+
+
+def test_the_server_wants_a_callable_not_the_fake() -> None:
+    with pytest.raises(TypeError, match=r"callable such as fake\.respond, not FakeAnthropic"):
+        FakeServer(FakeAnthropic())  # type: ignore[arg-type]
 
 
 def test_the_batch_store_uses_the_callables_it_is_given() -> None:
