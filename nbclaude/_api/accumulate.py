@@ -1,6 +1,6 @@
 """Stream events -> the accumulated Message (the same dict a non-streaming call returns).
 
-Rules (PROTOCOL.md §4, §10):
+Rules (docs/api.md §4, §10):
 
 - ``message_start`` carries the Message with empty ``content``.
 - ``content_block_start`` appends a block; later events name it by ``index`` (mapped to its

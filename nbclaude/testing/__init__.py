@@ -24,6 +24,34 @@ consume nothing.
 Like the real API the fake needs *a* key: any non-empty ``x-api-key`` or ``Authorization:
 Bearer`` value (``"offline"`` will do), or exactly the one given as ``FakeAnthropic(api_key=)``.
 
+How it is built (layer 3: of nbclaude it imports only ``nbclaude._api`` and ``_exceptions``;
+the session's offline backend, ``nbclaude._session.backend``, is built on it). Collaborators
+take callables, never the fake: the server gets ``fake.respond``, the batch store gets
+"answer one request" and "make the next id".
+
+* The script: ``_replies.py`` (reply items: what the model says), ``_script.py`` (replays and
+  failures, the ``ScriptItem`` union), ``_recording.py`` (recorded files -> items).
+* The fake: ``_fake.py`` (:class:`FakeAnthropic`: auth and version headers, routes, the
+  script, ids; the httpx transport), ``_incoming.py`` (the request as received:
+  :class:`RecordedRequest`), ``_models.py`` (``/v1/models``, from ``nbclaude._api.models``),
+  ``_paging.py`` (list pages).
+* Validation, with the API's error texts: ``_validate.py`` (``parse_request``: the body's
+  shape), ``_options.py`` (sampling, thinking, system, tools, tool_choice, output_config),
+  ``_messages.py`` (turns, merge, pairing, prefill), ``_media.py`` and ``_imageinfo.py``
+  (images and documents), ``_request.py`` (``ParsedRequest``, the error, shared
+  helpers); limits and fields come from ``nbclaude._api``.
+* Answers: ``_item_plans.py`` (a script item -> a plan), ``_wire.py`` (a reply -> a Message
+  or SSE events, ``max_tokens``, stop sequences, usage), ``_default.py`` (the default reply),
+  ``_schema.py`` (example values for schemas), ``_tokens.py`` (stand-in token counts),
+  ``_plans.py`` (``Plan``: status, headers, body parts, pauses, drops).
+* Playing a plan: ``_inprocess.py`` (httpx responses), ``_server.py``
+  (:class:`FakeServer`, loopback HTTP/1.1), ``__main__.py`` (the ``serve`` command).
+* Message Batches: ``_batches.py`` (``FakeBatches``: the endpoints and the scripted
+  clock), ``_batch_state.py`` (one batch: its record, ticks, JSON, results),
+  ``_batch_request.py`` (the batch body's validation, one request's answer).
+* ``notebook.py``: run a notebook headless and check its outputs (``quickstart.sh
+  --execute`` and the notebook tests use it).
+
 Examples
 --------
 >>> from nbclaude.testing import FakeAnthropic, Text

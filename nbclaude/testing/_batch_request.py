@@ -1,7 +1,9 @@
 """One Message Batch request in the fake: the batch body's validation, and the answer to one
 request (validated like ``POST /v1/messages``, answered from the script or the default reply).
 
-See ``_batches.py`` for the rules; texts marked ``# CONSTRUCTED`` are our best guess in the
+:func:`answer` is given what it needs from the fake as values and callables (the model
+registry, "take the next script item", "make the next id"), never the fake itself. See
+``_batches.py`` for the rules; texts marked ``# CONSTRUCTED`` are our best guess in the
 API's style, ``# real (issues)`` ones were read off real API answers in public GitHub issues.
 """
 
@@ -9,10 +11,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from nbclaude._api.limits import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
+
+from ._item_plans import NextId, draft_for
+from ._models import ModelRegistry
 from ._plans import json_bytes
 from ._request import FakeAPIError, ParsedRequest, bad, check_keys
 from ._script import (
@@ -28,15 +34,19 @@ from ._script import (
 from ._validate import parse_request
 from ._wire import finish
 
-if TYPE_CHECKING:
-    from ._fake import FakeAnthropic
+__all__ = [
+    "MAX_BATCH_BYTES",
+    "MAX_BATCH_REQUESTS",
+    "AnswerRequest",
+    "Item",
+    "answer",
+    "errored",
+    "parse_batch",
+]
 
-__all__ = ["MAX_BATCH_BYTES", "MAX_BATCH_REQUESTS", "Item", "answer", "errored", "parse_batch"]
-
-#: The most requests one batch may hold.
-MAX_BATCH_REQUESTS = 100_000
-#: The largest batch body, in bytes (PROTOCOL.md §6).
-MAX_BATCH_BYTES = 256 * 1024 * 1024
+#: Answers one request of a batch: ``answer(params, beta) -> result`` (the ``result`` of its
+#: line in the results file: ``{"type": "succeeded", "message": ...}``, ``errored``, ...).
+AnswerRequest = Callable[[dict[str, Any], bool], dict[str, Any]]
 
 _CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
@@ -58,8 +68,40 @@ def errored(error_type: str, message: str) -> dict[str, Any]:
     }
 
 
-def answer(fake: FakeAnthropic, params: dict[str, Any], *, beta: bool) -> dict[str, Any]:
-    """The result of one request, answered like a non-streaming ``POST /v1/messages``."""
+def answer(
+    params: dict[str, Any],
+    *,
+    beta: bool,
+    registry: ModelRegistry,
+    take: Callable[[], ScriptItem | None],
+    next_id: NextId,
+) -> dict[str, Any]:
+    """The result of one request, answered like a non-streaming ``POST /v1/messages``.
+
+    Parameters
+    ----------
+    params : dict
+        The request's ``params``.
+    beta : bool
+        Whether the batch was created with the beta API (beta fields accepted).
+    registry : ModelRegistry
+        The models the fake knows.
+    take : callable
+        Takes the next script item (``None`` when the script is empty: the default reply);
+        called only for a valid request.
+    next_id : callable
+        ``next_id("msg")`` makes the next message id (``"toolu"``: a tool call's).
+
+    Examples
+    --------
+    >>> import itertools
+    >>> count = itertools.count(1)
+    >>> result = answer(
+    ...     {"model": "claude-haiku-4-5", "max_tokens": 0, "messages": []}, beta=False,
+    ...     registry=ModelRegistry(), take=lambda: None, next_id=lambda p: f"{p}_{next(count)}")
+    >>> result["error"]["error"]["message"]
+    'max_tokens: Input should be greater than or equal to 1'
+    """
     if params.get("stream") not in (None, False):
         return errored("invalid_request_error", "stream: Input should be False")  # CONSTRUCTED
     max_tokens = params.get("max_tokens")
@@ -69,17 +111,15 @@ def answer(fake: FakeAnthropic, params: dict[str, Any], *, beta: bool) -> dict[s
             "invalid_request_error", "max_tokens: Input should be greater than or equal to 1"
         )
     try:
-        parsed = parse_request("messages", json_bytes(params), fake._registry, beta=beta)
+        parsed = parse_request("messages", json_bytes(params), registry, beta=beta)
     except FakeAPIError as exc:
         return errored(exc.type, exc.message)
-    with fake._lock:
-        script_item = fake._script.popleft() if fake._script else None
-    return _answer(fake, script_item, parsed)
+    return _answer(take(), parsed, next_id)
 
 
-def _answer(fake: FakeAnthropic, item: ScriptItem | None, parsed: ParsedRequest) -> dict[str, Any]:
+def _answer(item: ScriptItem | None, parsed: ParsedRequest, next_id: NextId) -> dict[str, Any]:
     if isinstance(item, Delay):
-        return _answer(fake, item.reply, parsed)
+        return _answer(item.reply, parsed, next_id)
     if isinstance(item, HTTPError):
         type_, message = error_defaults(item.status)
         if isinstance(item.body, Mapping) and isinstance(item.body.get("error"), Mapping):
@@ -94,7 +134,7 @@ def _answer(fake: FakeAnthropic, item: ScriptItem | None, parsed: ParsedRequest)
         return _from_sse(item.body)
     if isinstance(item, RawResponse):
         return _from_raw(item)
-    done = finish(fake._draft(item, parsed), parsed, fake._next_id("msg"))
+    done = finish(draft_for(item, parsed, next_id), parsed, next_id("msg"))
     usage = done.message.get("usage")
     if isinstance(usage, dict) and "service_tier" in usage:
         usage["service_tier"] = "batch"

@@ -1,4 +1,4 @@
-"""The fake's Message Batches endpoints (PROTOCOL.md §7), with simulated processing time.
+"""The fake's Message Batches endpoints (docs/api.md §7), with simulated processing time.
 
 Routes::
 
@@ -52,53 +52,21 @@ real API answers pasted in public GitHub issues.
 
 from __future__ import annotations
 
-import math
-import random
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._batch_request import Item, answer, parse_batch
+from nbclaude._api.limits import MAX_PAGE_LIMIT
+
+from ._batch_request import AnswerRequest, parse_batch
+from ._batch_state import Batch, Pace
+from ._incoming import Incoming
+from ._item_plans import NextId
 from ._paging import page_of
-from ._plans import Plan, json_bytes, json_plan
+from ._plans import Plan, json_plan
 from ._request import FakeAPIError, bad
 
-if TYPE_CHECKING:
-    from ._fake import FakeAnthropic
-    from ._incoming import Incoming
-
 __all__ = ["FakeBatches"]
-
-_EXPIRES_AFTER = timedelta(hours=24)
-_COUNT_KEYS = ("processing", "succeeded", "errored", "canceled", "expired")
-
-
-def _rfc3339(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-@dataclass
-class _Batch:
-    id: str
-    items: list[Item]
-    beta: bool
-    origin: str  # scheme://host of the request that created it, for results_url
-    created_at: datetime
-    started: float  # time.monotonic() at creation
-    polls: int = 0
-    extra: int = 0  # requests finished by hand (advance)
-    finished: int = 0  # requests finished so far: always a prefix of items
-    status: str = "in_progress"
-    cancel_polls: int = 0  # status polls left before a canceling batch ends
-    cancel_initiated_at: datetime | None = None
-    ended_at: datetime | None = None
 
 
 class FakeBatches:
@@ -107,6 +75,14 @@ class FakeBatches:
     Reach it as ``fake.batches``. See the module docstring for the rules; the methods here
     script time, and it reads like a mapping from batch id to the ``MessageBatch`` as the API
     would show it now (reading does not advance time).
+
+    Parameters
+    ----------
+    answer : callable
+        ``answer(params, beta) -> result``: answers one request of a batch like a
+        non-streaming ``POST /v1/messages`` (the fake's script, or its default reply).
+    new_id : callable
+        ``new_id("msgbatch") -> "msgbatch_01Fake..."``: makes the next batch id.
 
     Examples
     --------
@@ -118,14 +94,12 @@ class FakeBatches:
     (0, [])
     """
 
-    def __init__(self, fake: FakeAnthropic) -> None:
-        self._fake = fake
+    def __init__(self, answer: AnswerRequest, new_id: NextId) -> None:
+        self._answer = answer
+        self._new_id = new_id
         self._lock = threading.RLock()
-        self._batches: dict[str, _Batch] = {}  # insertion order = creation order
-        self._per_poll: int | None = None
-        self._per_second: float | None = None
-        self._live_counts = True
-        self._cancel_polls = 1
+        self._batches: dict[str, Batch] = {}  # insertion order = creation order
+        self._pace = Pace()
 
     def __repr__(self) -> str:
         return f"FakeBatches({len(self)} batches)"
@@ -137,7 +111,7 @@ class FakeBatches:
     def __getitem__(self, batch_id: str) -> dict[str, Any]:
         """The MessageBatch as the API would show it now (without advancing time)."""
         with self._lock:
-            return self._json(self._batches[batch_id])
+            return self._batches[batch_id].to_json(self._pace)
 
     def __iter__(self) -> Iterator[str]:
         """The batch ids, oldest first."""
@@ -193,10 +167,12 @@ class FakeBatches:
         if isinstance(cancel_polls, bool) or not isinstance(cancel_polls, int) or cancel_polls < 1:
             raise ValueError("pace: cancel_polls must be a whole number >= 1")
         with self._lock:
-            self._per_poll = per_poll
-            self._per_second = float(per_second) if per_second is not None else None
-            self._live_counts = bool(live_counts)
-            self._cancel_polls = cancel_polls
+            self._pace = Pace(
+                per_poll=per_poll,
+                per_second=float(per_second) if per_second is not None else None,
+                live_counts=bool(live_counts),
+                cancel_polls=cancel_polls,
+            )
         return self
 
     def advance(self, batch_id: str | None = None, n: int | None = None) -> None:
@@ -213,13 +189,7 @@ class FakeBatches:
         with self._lock:
             batches = [self._get(batch_id)] if batch_id is not None else self._batches.values()
             for batch in list(batches):
-                if batch.status == "ended":
-                    continue
-                if batch.status == "canceling":
-                    self._end(batch, "canceled")
-                    continue
-                batch.extra += len(batch.items) if n is None else n
-                self._tick(batch)
+                batch.advance(self._pace, self._answer, n)
 
     def expire(self, batch_id: str) -> None:
         """End a batch now; its unfinished requests end ``expired``.
@@ -236,82 +206,19 @@ class FakeBatches:
         with self._lock:
             batch = self._get(batch_id)
             if batch.status != "ended":
-                self._end(batch, "expired")
+                batch.end("expired")
 
-    # -- the clock -----------------------------------------------------------------------------
-    def _get(self, batch_id: str) -> _Batch:
+    # -- lookups -------------------------------------------------------------------------------
+    def _get(self, batch_id: str) -> Batch:
         batch = self._batches.get(batch_id)
         if batch is None:
             raise KeyError(batch_id)
         return batch
 
-    def _due(self, batch: _Batch) -> int:
-        if self._per_poll is None and self._per_second is None:
-            due = len(batch.items) if batch.polls else 0
-        else:
-            due = batch.polls * (self._per_poll or 0)
-            if self._per_second is not None:
-                elapsed = time.monotonic() - batch.started
-                due = max(due, math.floor(elapsed * self._per_second))
-        return due + batch.extra
+    def _tick(self, batch: Batch, *, poll: bool = False) -> None:
+        batch.tick(self._pace, self._answer, poll=poll)
 
-    def _tick(self, batch: _Batch, *, poll: bool = False) -> None:
-        """Let time pass for ``batch`` (a status poll counts one poll)."""
-        if batch.status == "ended":
-            return
-        if batch.status == "canceling":
-            if poll:
-                batch.cancel_polls -= 1
-                if batch.cancel_polls <= 0:
-                    self._end(batch, "canceled")
-            return
-        if poll:
-            batch.polls += 1
-        due = min(self._due(batch), len(batch.items))
-        while batch.finished < due:
-            item = batch.items[batch.finished]
-            item.result = answer(self._fake, item.params, beta=batch.beta)
-            batch.finished += 1
-        if batch.finished == len(batch.items):
-            self._end(batch)
-
-    def _end(self, batch: _Batch, leftover: str = "canceled") -> None:
-        """End ``batch``; requests not finished yet end as ``leftover``."""
-        for item in batch.items[batch.finished :]:
-            item.result = {"type": leftover}
-        batch.finished = len(batch.items)
-        batch.status = "ended"
-        batch.ended_at = _now()
-
-    # -- processing one request ----------------------------------------------------------------
-    # -- JSON ----------------------------------------------------------------------------------
-    def _json(self, batch: _Batch) -> dict[str, Any]:
-        counts = dict.fromkeys(_COUNT_KEYS, 0)
-        if batch.status != "ended" and not self._live_counts:
-            counts["processing"] = len(batch.items)
-        else:
-            for item in batch.items:
-                kind = item.result["type"] if item.result is not None else "processing"
-                counts[kind] = counts.get(kind, 0) + 1
-        ended = batch.status == "ended"
-        return {
-            "id": batch.id,
-            "archived_at": None,
-            "cancel_initiated_at": (
-                _rfc3339(batch.cancel_initiated_at) if batch.cancel_initiated_at else None
-            ),
-            "created_at": _rfc3339(batch.created_at),
-            "ended_at": _rfc3339(batch.ended_at) if batch.ended_at else None,
-            "expires_at": _rfc3339(batch.created_at + _EXPIRES_AFTER),
-            "processing_status": batch.status,
-            "request_counts": counts,
-            "results_url": (
-                f"{batch.origin}/v1/messages/batches/{batch.id}/results" if ended else None
-            ),
-            "type": "message_batch",
-        }
-
-    def _lookup(self, req: Incoming, *, suffix: str = "") -> _Batch:
+    def _lookup(self, req: Incoming, *, suffix: str = "") -> Batch:
         path = req.path.rstrip("/")
         if suffix:
             path = path[: -len(suffix)]
@@ -326,18 +233,10 @@ class FakeBatches:
     def create(self, req: Incoming) -> Plan:
         """``POST /v1/messages/batches``."""
         items = parse_batch(req.body)
-        fake = self._fake
-        batch = _Batch(
-            id=fake._next_id("msgbatch"),
-            items=items,
-            beta=req.beta,
-            origin=req.origin,
-            created_at=_now(),
-            started=time.monotonic(),
-        )
+        batch = Batch(self._new_id("msgbatch"), items, beta=req.beta, origin=req.origin)
         with self._lock:
             self._batches[batch.id] = batch
-            return json_plan(200, self._json(batch))
+            return json_plan(200, batch.to_json(self._pace))
 
     def list(self, req: Incoming) -> Plan:
         """``GET /v1/messages/batches``: newest first, paginated like ``/v1/models``."""
@@ -346,9 +245,9 @@ class FakeBatches:
             limit = int(query.get("limit", "20"))
         except ValueError:
             limit = 0
-        if not 1 <= limit <= 1000:
+        if not 1 <= limit <= MAX_PAGE_LIMIT:
             # CONSTRUCTED
-            raise bad("limit: Input should be between 1 and 1000")
+            raise bad(f"limit: Input should be between 1 and {MAX_PAGE_LIMIT}")
         with self._lock:
             batches = list(reversed(self._batches.values()))
             for batch in batches:
@@ -356,7 +255,7 @@ class FakeBatches:
             ids = [b.id for b in batches]
             after, before = query.get("after_id"), query.get("before_id")
             chosen, has_more = page_of(batches, ids, limit, after_id=after, before_id=before)
-            data = [self._json(b) for b in chosen]
+            data = [b.to_json(self._pace) for b in chosen]
         return json_plan(
             200,
             {
@@ -372,7 +271,7 @@ class FakeBatches:
         with self._lock:
             batch = self._lookup(req)
             self._tick(batch, poll=True)
-            return json_plan(200, self._json(batch))
+            return json_plan(200, batch.to_json(self._pace))
 
     def cancel(self, req: Incoming) -> Plan:
         """``POST /v1/messages/batches/{id}/cancel``."""
@@ -382,11 +281,8 @@ class FakeBatches:
             if batch.status == "ended":
                 # CONSTRUCTED
                 raise bad(f"Message Batch {batch.id} has already ended; it cannot be canceled.")
-            if batch.status == "in_progress":
-                batch.status = "canceling"
-                batch.cancel_polls = self._cancel_polls
-                batch.cancel_initiated_at = _now()
-            return json_plan(200, self._json(batch))
+            batch.cancel(self._pace)
+            return json_plan(200, batch.to_json(self._pace))
 
     def delete(self, req: Incoming) -> Plan:
         """``DELETE /v1/messages/batches/{id}``: only once the batch has ended."""
@@ -417,20 +313,6 @@ class FakeBatches:
                     f"Results for Message Batch {batch.id} are not available yet: it has not "
                     f"finished processing (processing_status: {batch.status}).",
                 )
-            lines = [
-                json_bytes({"custom_id": item.custom_id, "result": item.result}) + b"\n"
-                for item in batch.items
-            ]
-        order = _shuffled(len(lines), batch.id)
-        body = b"".join(lines[i] for i in order)
+            body = batch.results()
         # CONSTRUCTED content type (the SDK asks with ``Accept: application/binary``).
         return Plan(200, [("content-type", "application/binary")], [body])
-
-
-def _shuffled(n: int, seed: str) -> list[int]:
-    """A deterministic permutation of ``range(n)`` that is never the identity for n >= 2."""
-    order = list(range(n))
-    random.Random(seed).shuffle(order)
-    if n >= 2 and order == sorted(order):
-        order.reverse()
-    return order

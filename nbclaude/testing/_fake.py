@@ -2,10 +2,11 @@
 
 Every request goes through :meth:`FakeAnthropic.respond`, which checks the headers, routes,
 validates, consumes a script item and returns a :class:`Plan`: the status, the headers and the
-body as parts (bytes, pauses, a connection drop). The in-process transport and the loopback
-server (``_server.py``) only differ in how they play a plan. The request is read by
-``_incoming.py`` (:class:`RecordedRequest`); a script item becomes its plan in
-``_item_plans.py``.
+body as parts (bytes, pauses, a connection drop). The in-process transport (``_inprocess.py``)
+and the loopback server (``_server.py``, given ``respond`` as a callable) only differ in how
+they play a plan. The request is read by ``_incoming.py`` (:class:`RecordedRequest`); a script
+item becomes its plan in ``_item_plans.py``. The batch endpoints (``_batches.py``) get the two
+things they need from the fake as callables: "answer one request" and "make the next id".
 """
 
 from __future__ import annotations
@@ -14,17 +15,21 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
+from nbclaude._api.fields import API_VERSIONS
+from nbclaude._api.limits import MAX_PAGE_LIMIT
+
+from ._batch_request import answer
 from ._batches import FakeBatches
 from ._incoming import Incoming, RecordedRequest, receive
 from ._inprocess import play, play_async, request_headers
-from ._item_plans import draft_for, plan_for
+from ._item_plans import plan_for
 from ._models import ModelRegistry
 from ._plans import Plan, error_plan, json_plan
-from ._request import FakeAPIError, ParsedRequest
+from ._request import FakeAPIError
 from ._script import (
     SSE,
     Cut,
@@ -34,25 +39,18 @@ from ._script import (
     RawResponse,
     RedactedThinking,
     Reply,
-    ReplyItem,
     ScriptItem,
     StreamErrorEvent,
     Text,
     Thinking,
     ToolUse,
 )
+from ._server import FakeServer
 from ._validate import parse_request
-from ._wire import Draft
-
-if TYPE_CHECKING:
-    from ._server import FakeServer
 
 __all__ = ["FakeAnthropic", "RecordedRequest"]
 
-API_VERSIONS = ("2023-06-01", "2026-10-21")
 ORGANIZATION_ID = "00000000-0000-4000-8000-00000000fa4e"
-
-#: The name ``nbclaude.testing._batches`` knows the routed request by.
 
 
 class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -111,7 +109,7 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._api_key = api_key
         self._registry = ModelRegistry(models)
         self.requests: list[RecordedRequest] = []
-        self.batches = FakeBatches(self)
+        self.batches = FakeBatches(self._answer_in_batch, self._next_id)
         self.add(*replies)
 
     def __repr__(self) -> str:
@@ -172,6 +170,11 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
         with self._lock:
             self.requests.clear()
 
+    def _take(self) -> ScriptItem | None:
+        """The next script item, removed from the script (``None`` when it is empty)."""
+        with self._lock:
+            return self._script.popleft() if self._script else None
+
     def _next_id(self, prefix: str) -> str:
         with self._lock:
             n = self._counters.get(prefix, 0) + 1
@@ -227,7 +230,7 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 raise FakeAPIError(401, "authentication_error", "Invalid bearer token")
         version = headers.get("anthropic-version")
         if not version:
-            # PROTOCOL.md §1.1
+            # docs/api.md §1.1
             raise FakeAPIError(
                 400, "invalid_request_error", "anthropic-version: header is required"
             )
@@ -263,9 +266,7 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
     # -- endpoints -------------------------------------------------------------------------
     def _messages(self, req: Incoming) -> Plan:
         parsed = parse_request("messages", req.body, self._registry, beta=req.beta)
-        with self._lock:
-            item = self._script.popleft() if self._script else None
-        return plan_for(item, parsed, req.request_id, self._next_id)
+        return plan_for(self._take(), parsed, req.request_id, self._next_id)
 
     def _count_tokens(self, req: Incoming) -> Plan:
         parsed = parse_request("count_tokens", req.body, self._registry, beta=req.beta)
@@ -278,10 +279,12 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
             limit = int(raw_limit)
         except ValueError:
             limit = 0
-        if not 1 <= limit <= 1000:
+        if not 1 <= limit <= MAX_PAGE_LIMIT:
             # CONSTRUCTED
             raise FakeAPIError(
-                400, "invalid_request_error", "limit: Input should be between 1 and 1000"
+                400,
+                "invalid_request_error",
+                f"limit: Input should be between 1 and {MAX_PAGE_LIMIT}",
             )
         page = self._registry.page(
             limit, after_id=query.get("after_id"), before_id=query.get("before_id")
@@ -295,9 +298,11 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
             raise FakeAPIError(404, "not_found_error", f"model: {model_id}")
         return json_plan(200, entry.info())
 
-    def _draft(self, item: ReplyItem | None, parsed: ParsedRequest) -> Draft:
-        """The reply ``item`` makes (used by the batch endpoints too)."""
-        return draft_for(item, parsed, self._next_id)
+    def _answer_in_batch(self, params: dict[str, Any], beta: bool) -> dict[str, Any]:
+        """One request of a batch, answered like a non-streaming ``POST /v1/messages``."""
+        return answer(
+            params, beta=beta, registry=self._registry, take=self._take, next_id=self._next_id
+        )
 
     # -- in process ------------------------------------------------------------------------
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -331,6 +336,4 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
         ...     server.url.startswith("http://127.0.0.1:")
         True
         """
-        from ._server import FakeServer
-
-        return FakeServer(self, host=host, port=port)
+        return FakeServer(self.respond, host=host, port=port)

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 
 import httpx
 
-from ._plans import CUT, Part, Plan, _Cut
+from ._plans import CUT, DropMark, Part, Plan
 
 __all__ = ["play", "play_async", "request_headers"]
 
@@ -91,7 +91,7 @@ class _SyncStream(httpx.SyncByteStream):
         for part in self._parts:
             if self._closed.is_set():
                 return
-            if isinstance(part, _Cut):
+            if isinstance(part, DropMark):
                 raise httpx.RemoteProtocolError(
                     "peer closed connection without sending complete message body "
                     "(incomplete chunked read)",
@@ -125,7 +125,7 @@ class _AsyncStream(httpx.AsyncByteStream):
         for part in self._parts:
             if self._closed:
                 return
-            if isinstance(part, _Cut):
+            if isinstance(part, DropMark):
                 raise httpx.RemoteProtocolError(
                     "peer closed connection without sending complete message body "
                     "(incomplete chunked read)",

@@ -8,30 +8,26 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from nbclaude._api.fields import IMAGE_MEDIA_TYPES
+from nbclaude._api.limits import MANY_IMAGES, MANY_IMAGES_EDGE, MAX_IMAGE_BASE64, MAX_IMAGE_EDGE
+from nbclaude._api.limits import MAX_IMAGES as MAX_MEDIA
+
 from ._imageinfo import sniff_image
 from ._request import DocumentRef, ImageRef, ParserState, bad
 
 __all__ = ["IMAGE_MEDIA_TYPES", "MAX_IMAGE_BASE64", "MAX_MEDIA", "MediaChecks"]
 
-MAX_IMAGE_BASE64 = 5_242_880
-# Images (+ document pages) per request. PROTOCOL.md §6 reads 600 for 1M-context models in the
-# newest docs; the fake keeps 100 for every model, as the task and nbclaude's own checks do.
-MAX_MEDIA = 100
-MANY_IMAGES = 20
-MANY_IMAGES_EDGE = 2000
-MAX_IMAGE_EDGE = 8000
-IMAGE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
 
 class MediaChecks(ParserState):
     """Checks of image and document blocks (mixed into the request parser)."""
 
-    def _block(self, block: Mapping[str, Any], path: str) -> None:
+    def check_block(self, block: Mapping[str, Any], path: str) -> None:
         """Check one content block (defined by the messages checks)."""
         raise NotImplementedError
 
-    def _image(self, block: Mapping[str, Any], path: str) -> None:
+    def check_image(self, block: Mapping[str, Any], path: str) -> None:
         src = block["source"]
         kind = src["type"]
         ref = ImageRef(path=path, source_type=kind)
@@ -56,7 +52,7 @@ class MediaChecks(ParserState):
             raise bad(f"{path}.source.base64.data: Field required")  # CONSTRUCTED
         ref.base64_chars = len(data)
         if len(data) > MAX_IMAGE_BASE64:
-            # PROTOCOL.md §5 (the API says "bytes" of the base64 text)
+            # docs/api.md §5 (the API says "bytes" of the base64 text)
             raise bad(
                 f"{path}.source.base64: image exceeds 5 MB maximum: {len(data)} bytes > "
                 f"{MAX_IMAGE_BASE64} bytes"
@@ -78,7 +74,7 @@ class MediaChecks(ParserState):
             )
         ref.info = info
 
-    def _document(self, block: Mapping[str, Any], path: str) -> None:
+    def check_document(self, block: Mapping[str, Any], path: str) -> None:
         src = block["source"]
         kind = src["type"]
         ref = DocumentRef(path=path, source_type=kind, title=block.get("title"))
@@ -121,11 +117,11 @@ class MediaChecks(ParserState):
             elif isinstance(content, list):
                 for k, inner in enumerate(content):
                     if isinstance(inner, Mapping) and inner.get("type") in ("text", "image"):
-                        self._block(inner, f"{path}.source.content.content.{k}")
+                        self.check_block(inner, f"{path}.source.content.content.{k}")
         elif kind == "url":
             ref.pages = 1
 
-    def _media_limits(self) -> None:
+    def check_media_limits(self) -> None:
         n_images = len(self.images)
         n_docs = len(self.documents)
         if n_images + n_docs > MAX_MEDIA:
@@ -142,12 +138,12 @@ class MediaChecks(ParserState):
                 continue
             edge = max(info.width, info.height)
             if edge > MAX_IMAGE_EDGE:
-                raise bad(  # PROTOCOL.md §5
+                raise bad(  # docs/api.md §5
                     f"{ref.path}.source.base64.data: At least one of the image dimensions exceed "
                     f"max allowed size: {MAX_IMAGE_EDGE} pixels"
                 )
             if many and edge > MANY_IMAGES_EDGE:
-                raise bad(  # PROTOCOL.md §5
+                raise bad(  # docs/api.md §5
                     f"{ref.path}.source.base64.data: At least one of the image dimensions exceed "
                     f"max allowed size for many-image requests: {MANY_IMAGES_EDGE} pixels"
                 )

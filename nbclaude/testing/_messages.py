@@ -52,7 +52,7 @@ _OUR_SIGNATURES = base64.b64encode(SIGNATURE_PREFIX)[:32].decode("ascii")
 class MessageChecks(MediaChecks):
     """Checks of the ``messages`` list (mixed into the request parser)."""
 
-    def _message_schema(self, msg: Any, i: int) -> None:
+    def check_message_schema(self, msg: Any, i: int) -> None:
         if not isinstance(msg, Mapping):
             raise bad(f"messages.{i}: Input should be a valid dictionary")  # CONSTRUCTED
         check_keys(msg, frozenset({"role", "content"}), f"messages.{i}.")
@@ -120,7 +120,7 @@ class MessageChecks(MediaChecks):
 
     # -- merge ----------------------------------------------------------------------------
     @staticmethod
-    def _merge(raw: list[Any]) -> list[dict[str, Any]]:
+    def merge_turns(raw: list[Any]) -> list[dict[str, Any]]:
         merged: list[dict[str, Any]] = []
         for msg in raw:
             content = msg["content"]
@@ -135,13 +135,13 @@ class MessageChecks(MediaChecks):
         return merged
 
     # -- semantics (merged indices) -------------------------------------------------------
-    def _semantics(
+    def check_conversation(
         self, msgs: list[dict[str, Any]], entry: ModelEntry, thinking: dict[str, Any] | None
     ) -> None:
         last = len(msgs) - 1
         final_assistant = msgs[last]["role"] == "assistant"
         if final_assistant and self.endpoint == "messages" and not entry.prefill:
-            # PROTOCOL.md §2.1 / §5
+            # docs/api.md §2.1 / §5
             raise bad(
                 "This model does not support assistant message prefill. "
                 "The conversation must end with a user message."
@@ -154,14 +154,14 @@ class MessageChecks(MediaChecks):
                     "optional final assistant message"
                 )
             for j, block in enumerate(content):
-                self._block(block, f"messages.{i}.content.{j}")
+                self.check_block(block, f"messages.{i}.content.{j}")
         for i, msg in enumerate(msgs):
             if msg["role"] == "user":
                 prev = msgs[i - 1] if i > 0 else None
                 used = _tool_use_ids(prev) if prev and prev["role"] == "assistant" else []
                 for j, block in enumerate(msg["content"]):
                     if block.get("type") == "tool_result" and block["tool_use_id"] not in used:
-                        raise bad(  # PROTOCOL.md §5 [REC]
+                        raise bad(  # docs/api.md §5 [REC]
                             f"messages.{i}.content.{j}: unexpected `tool_use_id` found in "
                             f"`tool_result` blocks: {block['tool_use_id']}. Each `tool_result` "
                             "block must have a corresponding `tool_use` block in the previous "
@@ -177,7 +177,7 @@ class MessageChecks(MediaChecks):
                 answered = {b["tool_use_id"] for b in results}
                 missing = [t for t in ids if t not in answered]
                 if missing:
-                    raise bad(  # PROTOCOL.md §5
+                    raise bad(  # docs/api.md §5
                         f"messages.{i}: `tool_use` ids were found without `tool_result` blocks "
                         f"immediately after: {', '.join(missing)}. Each `tool_use` block must "
                         "have a corresponding `tool_result` block in the next message."
@@ -188,13 +188,13 @@ class MessageChecks(MediaChecks):
                         break
                     leading += 1
                 if leading < len(ids):
-                    raise bad(  # PROTOCOL.md §5
+                    raise bad(  # docs/api.md §5
                         f"messages.{i + 1}: Did not find {len(ids)} tool_result block(s) at the "
                         "beginning of this message. Messages following tool_use blocks must "
                         "begin with a matching number of tool_result blocks."
                     )
             if content_types(msg) and content_types(msg)[-1] == "thinking":
-                # PROTOCOL.md §5
+                # docs/api.md §5
                 raise bad(
                     f"messages.{i}: The final block in an assistant message cannot be `thinking`."
                 )
@@ -203,14 +203,14 @@ class MessageChecks(MediaChecks):
             if thinking is None:
                 for j, b in enumerate(blocks):
                     if b.get("type") in ("thinking", "redacted_thinking"):
-                        raise bad(  # PROTOCOL.md §5 (the API's text goes on after this)
+                        raise bad(  # docs/api.md §5 (the API's text goes on after this)
                             f"messages.{last}.content.{j}: When thinking is disabled, an "
                             "`assistant` message in the final position cannot contain `thinking`."
                         )
             if blocks and blocks[-1].get("type") == "text":
                 text = blocks[-1]["text"]
                 if text != text.rstrip():
-                    # PROTOCOL.md §5
+                    # docs/api.md §5
                     raise bad(
                         "messages: final assistant content cannot end with trailing whitespace"
                     )
@@ -226,7 +226,7 @@ class MessageChecks(MediaChecks):
             ):
                 first = prev["content"][0].get("type")
                 if first not in ("thinking", "redacted_thinking"):
-                    raise bad(  # PROTOCOL.md §5; the text after "blocks)." is CONSTRUCTED
+                    raise bad(  # docs/api.md §5; the text after "blocks)." is CONSTRUCTED
                         f"messages.{last - 1}.content.0.type: Expected `thinking` or "
                         f"`redacted_thinking`, but found `{first}`. When `thinking` is enabled, "
                         "a final `assistant` message must start with a thinking block "
@@ -236,21 +236,21 @@ class MessageChecks(MediaChecks):
                         f"at {THINKING_DOCS}"
                     )
 
-    def _block(self, block: Mapping[str, Any], path: str) -> None:
+    def check_block(self, block: Mapping[str, Any], path: str) -> None:
         kind = block["type"]
         self.cache_blocks += cache_control(block, f"{path}.{kind}.") if kind in BLOCK_KEYS else 0
         if kind == "text":
             text = block["text"]
             if not text:
-                raise bad("messages: text content blocks must be non-empty")  # PROTOCOL.md §5
+                raise bad("messages: text content blocks must be non-empty")  # docs/api.md §5
             if not text.strip():
-                # PROTOCOL.md §5
+                # docs/api.md §5
                 raise bad("messages: text content blocks must contain non-whitespace text")
             self.texts.append(text)
         elif kind == "image":
-            self._image(block, f"{path}.image")
+            self.check_image(block, f"{path}.image")
         elif kind == "document":
-            self._document(block, f"{path}.document")
+            self.check_document(block, f"{path}.document")
         elif kind == "tool_use":
             self.texts.append(block["name"])
             self.texts.append(json.dumps(block["input"], sort_keys=True))
@@ -260,7 +260,7 @@ class MessageChecks(MediaChecks):
                 self.texts.append(content)
             elif isinstance(content, list):
                 for k, inner in enumerate(content):
-                    self._block(inner, f"{path}.tool_result.content.{k}")
+                    self.check_block(inner, f"{path}.tool_result.content.{k}")
         elif kind == "thinking":
             thinking = block.get("thinking")
             signature = block.get("signature")

@@ -1,63 +1,21 @@
 """The models the fake knows: resolution of aliases, limits, and ``GET /v1/models`` data.
 
-Built from ``nbclaude._api.models`` (one table for all of nbclaude) plus the dated snapshot
-ids of the models that have them, plus whatever a test passes as ``FakeAnthropic(models=...)``.
+Built from ``nbclaude._api.models.MODELS`` (one table for all of nbclaude: the snapshot id an
+alias resolves to, the ``created_at`` date, the limits), plus whatever a test passes as
+``FakeAnthropic(models=...)``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from nbclaude._api.models import _TABLE, supports_prefill, thinking_mode
+from nbclaude._api.models import MODELS, ModelSpec, generation, supports_prefill, thinking_mode
 
 from ._paging import page_of
 
 __all__ = ["ModelEntry", "ModelRegistry"]
-
-# Alias -> dated snapshot id: the API answers an alias with the resolved id (PROTOCOL.md §9).
-_SNAPSHOTS = {
-    "claude-haiku-4-5": "claude-haiku-4-5-20251001",
-    "claude-sonnet-4-5": "claude-sonnet-4-5-20250929",
-    "claude-opus-4-5": "claude-opus-4-5-20251101",
-    "claude-opus-4-1": "claude-opus-4-1-20250805",
-}
-
-# ``created_at`` for GET /v1/models. CONSTRUCTED: only claude-opus-5 (2026-07-24) and the
-# dated snapshots are documented; the others follow the order of the SDK's Model literal
-# (newest first). The 4.6 generation starts after 2026-02-01, which `_models_info` relies on.
-_CREATED = {
-    "claude-fable-5-2": "2026-11-12",
-    "claude-mythos-5-2": "2026-11-11",
-    "claude-haiku-5-5": "2026-10-29",
-    "claude-sonnet-5-5": "2026-10-21",
-    "claude-fable-5-1": "2026-10-14",
-    "claude-opus-5-5": "2026-10-07",
-    "claude-mythos-5-1": "2026-09-23",
-    "claude-sonnet-5": "2026-08-19",
-    "claude-fable-5": "2026-08-12",
-    "claude-mythos-5": "2026-08-05",
-    "claude-opus-5": "2026-07-24",
-    "claude-opus-4-8": "2026-06-10",
-    "claude-opus-4-7": "2026-04-16",
-    "claude-opus-4-6": "2026-02-05",
-    "claude-sonnet-4-6": "2026-02-03",
-    "claude-opus-4-5": "2025-11-24",
-    "claude-haiku-4-5": "2025-10-15",
-    "claude-sonnet-4-5": "2025-09-29",
-    "claude-opus-4-1": "2025-08-05",
-}
-
-_GEN = re.compile(r"^claude-[a-z]+-(\d+)(?:-(\d))?(?:-\d{8})?$")
-
-
-def _generation(model: str) -> float | None:
-    m = _GEN.match(model)
-    if not m:
-        return None
-    return int(m.group(1)) + (int(m.group(2)) / 10 if m.group(2) else 0.0)
 
 
 @dataclass(frozen=True)
@@ -117,20 +75,18 @@ class ModelEntry:
         }
 
 
-def _entry_from_table(key: str) -> ModelEntry:
-    spec = _TABLE[key]
-    gen = _generation(key)
+def _entry_from_table(spec: ModelSpec) -> ModelEntry:
     return ModelEntry(
-        id=_SNAPSHOTS.get(key, key),
+        id=spec.snapshot or spec.id,
         display_name=spec.display_name,
-        created_at=_CREATED.get(key, "2026-01-01") + "T00:00:00Z",
+        created_at=spec.released + "T00:00:00Z",
         max_tokens=spec.max_tokens,
         context=spec.context,
         prefill=spec.prefill,
         thinking=spec.thinking,
         sampling=spec.sampling,
         enabled_thinking=spec.sampling,  # "enabled" is refused from the 4.7 generation on
-        generation=gen,
+        generation=spec.generation,
     )
 
 
@@ -140,7 +96,7 @@ def _entry_from_extra(item: str | Mapping[str, Any]) -> ModelEntry:
     else:
         info = item
     mid = str(info["id"])
-    gen = _generation(mid)
+    gen = generation(mid)
     prefill = supports_prefill(mid, [info] if "created_at" in info else None)
     mode = thinking_mode(mid)
     caps = info.get("capabilities")
@@ -175,8 +131,8 @@ class ModelRegistry:
     def __init__(self, extra: Iterable[str | Mapping[str, Any]] | None = None) -> None:
         self._by_name: dict[str, ModelEntry] = {}
         entries: list[ModelEntry] = []
-        for key in _TABLE:
-            entry = _entry_from_table(key)
+        for key, spec in MODELS.items():
+            entry = _entry_from_table(spec)
             entries.append(entry)
             self._by_name[key] = entry
             self._by_name[entry.id] = entry

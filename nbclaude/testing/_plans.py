@@ -16,6 +16,7 @@ from ._wire import Pause
 __all__ = [
     "CUT",
     "STATUS_OF_ERROR",
+    "DropMark",
     "Part",
     "Plan",
     "chunks",
@@ -30,15 +31,17 @@ __all__ = [
 STATUS_OF_ERROR = STATUS_OF_ERROR_TYPE  # one table, in nbclaude._exceptions
 
 
-class _Cut:
+class DropMark:
+    """The type of :data:`CUT` (a plan part that drops the connection)."""
+
     def __repr__(self) -> str:
         return "CUT"
 
 
 #: A plan part: drop the connection here.
-CUT = _Cut()
+CUT = DropMark()
 
-Part = bytes | float | _Cut
+Part = bytes | float | DropMark
 
 
 @dataclass

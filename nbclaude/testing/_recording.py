@@ -1,6 +1,6 @@
 """Turn a file of recorded API traffic into script items that replay its responses in order.
 
-Understands the formats in ``shared/fixtures`` (see its INDEX.md):
+Understands the formats of the recordings in ``tests/fixtures/recorded`` (see its INDEX.md):
 
 * raw ``text/event-stream`` bodies (``*.txt``, ``*.sse``): one :class:`SSE` item;
 * the Python SDK's inline snapshots (a JSON list of ``{"request": ..., "response":

@@ -1,6 +1,6 @@
 """What a validated request is, and the helpers every validation module shares.
 
-Texts quoted in PROTOCOL.md §5/§10 are used verbatim. Texts marked ``# real (issues)`` were
+Texts quoted in docs/api.md §5/§10 are used verbatim. Texts marked ``# real (issues)`` were
 read off real API responses pasted in public GitHub issues; texts marked ``# CONSTRUCTED``
 are our best guess in the API's style (pydantic-like ``<path>: <problem>``).
 """

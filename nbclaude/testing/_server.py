@@ -1,6 +1,8 @@
-"""The loopback HTTP/1.1 server that plays a :class:`FakeAnthropic`'s plans over real sockets.
+"""The loopback HTTP/1.1 server that plays plans over real sockets.
 
-One thread per connection, keep-alive, chunked streams written event by event (each write
+It is given a ``respond`` callable (``FakeAnthropic.respond``: method, target, headers, body ->
+:class:`Plan`), never the fake itself, the way ``httpx.MockTransport`` takes a handler. One
+thread per connection, keep-alive, chunked streams written event by event (each write
 flushed, ``TCP_NODELAY``). A pause watches the socket, so a client that closes the stream early
 ends its handler at once; a write to a closed socket ends the handler quietly. ``close()``
 stops accepting, shuts every open connection down and joins every thread.
@@ -16,16 +18,18 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from ._fake import FakeAnthropic
-    from ._plans import Plan
+from ._plans import CUT, Plan
 
-__all__ = ["FakeServer"]
+__all__ = ["FakeServer", "Respond"]
+
+#: Answers one request: ``respond(method, target, headers, body) -> Plan``; ``target`` is the
+#: path and query, header names are in lower case (``FakeAnthropic.respond`` is one).
+Respond = Callable[[str, str, Mapping[str, str], bytes], Plan]
 
 _GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError, OSError)
 
@@ -34,8 +38,6 @@ _COALESCE_LIMIT = 64 * 1024
 
 
 def _internal_error() -> Plan:
-    from ._plans import Plan
-
     body = (
         b'{"type":"error","error":{"type":"api_error","message":"nbclaude.testing: internal '
         b'error in the fake (traceback on the server\'s stderr)"},"request_id":null}'
@@ -110,8 +112,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- writing ---------------------------------------------------------------------------
     def _answer(self) -> None:
-        from ._plans import CUT
-
         try:
             body = self._read_body()
             headers: dict[str, str] = {}
@@ -119,7 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
                 k = k.lower()
                 headers[k] = f"{headers[k]}, {v}" if k in headers else v
             try:
-                plan = self.server.fake.respond(self.command, self.path, headers, body)
+                plan = self.server.respond(self.command, self.path, headers, body)
             except Exception:  # a bug in the fake: say so loudly rather than drop the line
                 traceback.print_exc(file=sys.stderr)
                 plan = _internal_error()
@@ -154,8 +154,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _send_head(self, plan: Plan) -> None:
-        from ._plans import CUT
-
         self.send_response(plan.status)
         for k, v in plan.headers:
             self.send_header(k, v)
@@ -199,10 +197,10 @@ class _TCPServer(socketserver.TCPServer):
     allow_reuse_address = True
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], fake: FakeAnthropic) -> None:
+    def __init__(self, address: tuple[str, int], respond: Respond) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
-        self.fake = fake
+        self.respond = respond
         self.stopping = threading.Event()
         self._conn_lock = threading.Lock()
         self._connections: dict[threading.Thread, socket.socket] = {}
@@ -241,27 +239,48 @@ class _TCPServer(socketserver.TCPServer):
 
 
 class FakeServer:
-    """A running loopback server for a :class:`FakeAnthropic` (see ``FakeAnthropic.serve``).
+    """A loopback HTTP server, in a background thread, that answers with ``respond``.
+
+    ``FakeAnthropic.serve()`` makes one for a fake (``FakeServer(fake.respond)``); use it as
+    a context manager, or call :meth:`close`.
+
+    Parameters
+    ----------
+    respond : callable
+        ``respond(method, target, headers, body) -> Plan``: answers one request (header names
+        in lower case). Usually a :class:`FakeAnthropic`'s ``respond``.
+    host : str
+        The address to bind (``"127.0.0.1"``; an IPv6 address works too).
+    port : int
+        The port to listen on; ``0`` picks a free one.
 
     Attributes
     ----------
     url : str
         ``"http://HOST:PORT"``, for ``base_url`` / ``ANTHROPIC_BASE_URL``.
-    fake : FakeAnthropic
-        The fake it serves.
+    host : str
+    port : int
+        Where it listens.
+    respond : callable
+        What answers each request.
 
     Examples
     --------
     >>> from nbclaude.testing import FakeAnthropic
-    >>> server = FakeAnthropic().serve()
-    >>> server.port > 0
+    >>> fake = FakeAnthropic()
+    >>> with FakeServer(fake.respond) as server:
+    ...     server.port > 0
     True
-    >>> server.close()
     """
 
-    def __init__(self, fake: FakeAnthropic, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.fake = fake
-        self._server = _TCPServer((host, port), fake)
+    def __init__(self, respond: Respond, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        if not callable(respond):
+            raise TypeError(
+                f"FakeServer(respond): respond must be a callable such as fake.respond, not "
+                f"{type(respond).__name__} (or start one with fake.serve())"
+            )
+        self.respond = respond
+        self._server = _TCPServer((host, port), respond)
         address = self._server.server_address
         self.host: str = str(address[0])
         self.port: int = int(address[1])

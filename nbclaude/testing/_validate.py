@@ -1,89 +1,37 @@
 """Validate request bodies like the real Messages API, with its error texts.
 
-Texts quoted in PROTOCOL.md §5/§10 are used verbatim. Texts marked ``# real (issues)`` were
+:func:`parse_request` checks the body's shape and fields; the checks of each part live in
+mixins: ``_options.py`` (sampling, thinking, system, tools, tool_choice, output_config),
+``_messages.py`` (messages, the same-role merge, the conversation rules) and ``_media.py``
+(images, documents, media limits), on the shared state of ``_request.py``.
+
+Texts quoted in docs/api.md §5/§10 are used verbatim. Texts marked ``# real (issues)`` were
 read off real API responses pasted in public GitHub issues; texts marked ``# CONSTRUCTED``
 are our best guess in the API's style (pydantic-like ``<path>: <problem>``).
 
 Schema errors (types, unknown keys) use the request's own message indices; the semantic checks
 run after consecutive same-role turns are merged, so their paths use merged indices, as the
-API's do (PROTOCOL.md §10.1).
+API's do (docs/api.md §10.1).
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Mapping
-from typing import Any
 
-from ._messages import BLOCK_KEYS, THINKING_DOCS, MessageChecks
-from ._models import ModelEntry, ModelRegistry
-from ._request import (
-    FakeAPIError,
-    ParsedRequest,
-    bad,
-    cache_control,
-    check_keys,
-    is_int,
-    is_number,
-)
+from nbclaude._api.fields import BETA_FIELDS, COUNT_TOKENS_FIELDS, MESSAGES_FIELDS
+from nbclaude._api.limits import MAX_BODY_BYTES, MAX_CACHE_BREAKPOINTS
+
+from ._messages import MessageChecks
+from ._models import ModelRegistry
+from ._options import OptionChecks
+from ._request import FakeAPIError, ParsedRequest, bad, cache_control, check_keys, is_int
 from ._tokens import count_tokens, image_tokens
 
 __all__ = ["FakeAPIError", "ParsedRequest", "parse_request"]
 
-MAX_BODY_BYTES = 32 * 1024 * 1024
-_MESSAGES_KEYS = frozenset(
-    {
-        "model",
-        "max_tokens",
-        "messages",
-        "system",
-        "temperature",
-        "top_p",
-        "top_k",
-        "stop_sequences",
-        "stream",
-        "metadata",
-        "tools",
-        "tool_choice",
-        "thinking",
-        "output_config",
-        "service_tier",
-        "cache_control",
-        "container",
-        "inference_geo",
-        "image_transformations",
-    }
-)
-_COUNT_KEYS = frozenset(
-    {
-        "model",
-        "messages",
-        "system",
-        "tools",
-        "tool_choice",
-        "thinking",
-        "output_config",
-        "cache_control",
-    }
-)
-# Accepted only with ``?beta=true`` or an ``anthropic-beta`` header (PROTOCOL.md §2).
-_BETA_KEYS = frozenset(
-    {
-        "context_management",
-        "mcp_servers",
-        "speed",
-        "fallbacks",
-        "fallback_credit_token",
-        "diagnostics",
-        "output_format",
-    }
-)
-_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 
-
-class _Parser(MessageChecks):
-    """The request parser: top-level fields here, messages and media in the mixins."""
+class _Parser(MessageChecks, OptionChecks):
+    """The request parser: the body's shape here, its parts in the mixins."""
 
     def parse(self, raw: bytes) -> ParsedRequest:
         if len(raw) > MAX_BODY_BYTES:
@@ -100,9 +48,9 @@ class _Parser(MessageChecks):
             raise bad(f"The request body is not valid JSON: {exc}") from None
         if not isinstance(body, dict):
             raise bad("body: Input should be a valid dictionary")  # CONSTRUCTED
-        allowed = _MESSAGES_KEYS if self.endpoint == "messages" else _COUNT_KEYS
-        if self.beta:
-            allowed = allowed | _BETA_KEYS
+        allowed = MESSAGES_FIELDS if self.endpoint == "messages" else COUNT_TOKENS_FIELDS
+        if self.beta:  # the beta fields, on both endpoints (docs/api.md §2)
+            allowed = allowed | BETA_FIELDS
         check_keys(body, allowed, "")
         required = (
             ("model", "max_tokens", "messages")
@@ -135,8 +83,8 @@ class _Parser(MessageChecks):
         stops = body.get("stop_sequences") or []
         if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
             raise bad("stop_sequences: Input should be a valid list of strings")  # CONSTRUCTED
-        self._check_sampling_types(body)
-        self._check_small_fields(body)
+        self.check_sampling_types(body)
+        self.check_small_fields(body)
 
         entry = self.registry.get(model)
         if entry is None:
@@ -146,26 +94,26 @@ class _Parser(MessageChecks):
                 f"max_tokens: {max_tokens} > {entry.max_tokens}, which is the maximum allowed "
                 f"number of output tokens for {entry.id}"
             )
-        thinking = self._thinking(body, entry, max_tokens)
-        self._sampling(body, entry, thinking)
-        system = self._system(body.get("system"))
-        tools = self._tools(body.get("tools"))
-        tool_choice = self._tool_choice(body.get("tool_choice"), tools, thinking)
-        output_schema = self._output_schema(body)
+        thinking = self.check_thinking(body, entry, max_tokens)
+        self.check_sampling(body, entry, thinking)
+        system = self.check_system(body.get("system"))
+        tools = self.check_tools(body.get("tools"))
+        tool_choice = self.check_tool_choice(body.get("tool_choice"), tools, thinking)
+        output_schema = self.check_output_schema(body)
         if "cache_control" in body:
             self.cache_blocks += cache_control(body, "")
 
         if not raw_messages:
             raise bad("messages: at least one message is required")  # real (issues)
         for i, msg in enumerate(raw_messages):
-            self._message_schema(msg, i)
-        merged = self._merge(raw_messages)
-        self._semantics(merged, entry, thinking)
-        self._media_limits()
-        if self.cache_blocks > 4:
+            self.check_message_schema(msg, i)
+        merged = self.merge_turns(raw_messages)
+        self.check_conversation(merged, entry, thinking)
+        self.check_media_limits()
+        if self.cache_blocks > MAX_CACHE_BREAKPOINTS:
             raise bad(
-                "A maximum of 4 blocks with cache_control may be provided. "
-                f"Found {self.cache_blocks}."
+                f"A maximum of {MAX_CACHE_BREAKPOINTS} blocks with cache_control may be "
+                f"provided. Found {self.cache_blocks}."
             )
         parsed = ParsedRequest(
             endpoint=self.endpoint,
@@ -188,237 +136,6 @@ class _Parser(MessageChecks):
         if parsed.input_tokens > entry.context:
             raise bad(f"prompt is too long: {parsed.input_tokens} tokens > {entry.context} maximum")
         return parsed
-
-    def _check_sampling_types(self, body: Mapping[str, Any]) -> None:
-        for key, hi in (("temperature", 1.0), ("top_p", 1.0)):
-            if key in body and body[key] is not None:
-                v = body[key]
-                if not is_number(v):
-                    raise bad(f"{key}: Input should be a valid number")  # CONSTRUCTED
-                if v < 0:
-                    raise bad(f"{key}: Input should be greater than or equal to 0")  # CONSTRUCTED
-                if v > hi:
-                    raise bad(f"{key}: Input should be less than or equal to 1")  # CONSTRUCTED
-        if "top_k" in body and body["top_k"] is not None and not is_int(body["top_k"]):
-            raise bad("top_k: Input should be a valid integer")  # CONSTRUCTED
-
-    def _check_small_fields(self, body: Mapping[str, Any]) -> None:
-        meta = body.get("metadata")
-        if meta is not None:
-            if not isinstance(meta, Mapping):
-                raise bad("metadata: Input should be a valid dictionary")  # CONSTRUCTED
-            check_keys(meta, frozenset({"user_id"}), "metadata.")
-            if meta.get("user_id") is not None and not isinstance(meta["user_id"], str):
-                raise bad("metadata.user_id: Input should be a valid string")  # CONSTRUCTED
-        tier = body.get("service_tier")
-        if tier is not None and tier not in ("auto", "standard_only"):
-            # CONSTRUCTED
-            raise bad("service_tier: Input should be 'auto' or 'standard_only'")
-
-    def _thinking(
-        self, body: Mapping[str, Any], entry: ModelEntry, max_tokens: int
-    ) -> dict[str, Any] | None:
-        t = body.get("thinking")
-        if t is None:
-            return None
-        if not isinstance(t, Mapping) or t.get("type") not in ("enabled", "adaptive", "disabled"):
-            # CONSTRUCTED (pydantic discriminated-union style)
-            raise bad(
-                "thinking: Input tag found using 'type' does not match any of the expected tags: "
-                "'enabled', 'disabled', 'adaptive'"
-            )
-        kind = t["type"]
-        if kind == "disabled":
-            check_keys(t, frozenset({"type"}), "thinking.disabled.")
-            return None
-        if kind == "enabled":
-            check_keys(t, frozenset({"type", "budget_tokens", "display"}), "thinking.enabled.")
-            if not entry.enabled_thinking:
-                # PROTOCOL.md §5
-                raise bad(
-                    '"thinking.type.enabled" is not supported for this model. Use '
-                    '"thinking.type.adaptive" and "output_config.effort" to control thinking '
-                    "behavior."
-                )
-            budget = t.get("budget_tokens")
-            if budget is None:
-                raise bad("thinking.enabled.budget_tokens: Field required")  # CONSTRUCTED
-            if not is_int(budget):
-                # CONSTRUCTED
-                raise bad("thinking.enabled.budget_tokens: Input should be a valid integer")
-            if budget < 1024:
-                # CONSTRUCTED
-                raise bad(
-                    "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
-                )
-            if self.endpoint == "messages" and budget >= max_tokens:
-                # real (issues)
-                raise bad(
-                    "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult "
-                    f"our documentation at {THINKING_DOCS}#max-tokens-and-context-window-size"
-                )
-        else:
-            check_keys(t, frozenset({"type", "display"}), "thinking.adaptive.")
-            if entry.thinking != "adaptive":
-                # CONSTRUCTED: older models know only budget-based thinking.
-                raise bad(
-                    '"thinking.type.adaptive" is not supported for this model. Use '
-                    '"thinking.type.enabled" with "budget_tokens".'
-                )
-        display = t.get("display")
-        if display is not None and display not in ("summarized", "omitted"):
-            # CONSTRUCTED
-            raise bad(f"thinking.{kind}.display: Input should be 'summarized' or 'omitted'")
-        return dict(t)
-
-    def _sampling(
-        self, body: Mapping[str, Any], entry: ModelEntry, thinking: dict[str, Any] | None
-    ) -> None:
-        temperature = body.get("temperature")
-        if not entry.sampling:
-            # real (issues): Opus 4.7+ answer "`temperature` is deprecated for this model."
-            if temperature is not None and temperature != 1:
-                raise bad("`temperature` is deprecated for this model.")
-            if body.get("top_p") is not None and body["top_p"] != 1:
-                raise bad("`top_p` is deprecated for this model.")
-            if body.get("top_k") is not None:
-                raise bad("`top_k` is deprecated for this model.")
-        if thinking is not None and temperature is not None and temperature != 1:
-            # PROTOCOL.md §5 (the anchor after "#" is CONSTRUCTED)
-            raise bad(
-                "`temperature` may only be set to 1 when thinking is enabled. Please consult our "
-                f"documentation at {THINKING_DOCS}#feature-compatibility"
-            )
-
-    def _system(self, system: Any) -> str:
-        if system is None:
-            return ""
-        if isinstance(system, str):
-            self.texts.append(system)
-            return system
-        if not isinstance(system, list):
-            raise bad("system: Input should be a valid string or list")  # CONSTRUCTED
-        parts = []
-        for j, block in enumerate(system):
-            path = f"system.{j}."
-            if not isinstance(block, Mapping) or block.get("type") != "text":
-                raise bad(f"system.{j}.type: Input should be 'text'")  # CONSTRUCTED
-            check_keys(block, BLOCK_KEYS["text"], path)
-            text = block.get("text")
-            if not isinstance(text, str):
-                raise bad(f"{path}text: Input should be a valid string")  # CONSTRUCTED
-            if not text:
-                raise bad("system: text content blocks must be non-empty")  # CONSTRUCTED
-            if not text.strip():
-                # CONSTRUCTED (the messages variant is real)
-                raise bad("system: text content blocks must contain non-whitespace text")
-            self.cache_blocks += cache_control(block, path)
-            self.texts.append(text)
-            parts.append(text)
-        return "\n\n".join(parts)
-
-    def _tools(self, tools: Any) -> list[dict[str, Any]]:
-        if tools is None:
-            return []
-        if not isinstance(tools, list):
-            raise bad("tools: Input should be a valid list")  # CONSTRUCTED
-        names: set[str] = set()
-        out = []
-        for i, tool in enumerate(tools):
-            path = f"tools.{i}."
-            if not isinstance(tool, Mapping):
-                raise bad(f"tools.{i}: Input should be a valid dictionary")  # CONSTRUCTED
-            name = tool.get("name")
-            if not isinstance(name, str):
-                raise bad(f"{path}name: Field required")  # CONSTRUCTED
-            kind = tool.get("type")
-            if kind in (None, "custom"):
-                if not _TOOL_NAME.match(name):
-                    # CONSTRUCTED (pydantic style)
-                    raise bad(
-                        f"{path}custom.name: String should match pattern '^[a-zA-Z0-9_-]{{1,128}}$'"
-                    )
-                schema = tool.get("input_schema")
-                if schema is None:
-                    raise bad(f"{path}custom.input_schema: Field required")  # CONSTRUCTED
-                if not isinstance(schema, Mapping) or schema.get("type") != "object":
-                    # CONSTRUCTED
-                    raise bad(f"{path}custom.input_schema.type: Input should be 'object'")
-            if name in names:
-                raise bad("tools: Tool names must be unique.")  # CONSTRUCTED
-            names.add(name)
-            self.cache_blocks += cache_control(tool, path)
-            self.texts.append(json.dumps(tool, sort_keys=True))
-            out.append(dict(tool))
-        return out
-
-    def _tool_choice(
-        self, choice: Any, tools: list[dict[str, Any]], thinking: dict[str, Any] | None
-    ) -> dict[str, Any] | None:
-        if choice is None:
-            return None
-        if not isinstance(choice, Mapping) or choice.get("type") not in (
-            "auto",
-            "any",
-            "tool",
-            "none",
-        ):
-            # CONSTRUCTED
-            raise bad(
-                "tool_choice: Input tag found using 'type' does not match any of the expected "
-                "tags: 'auto', 'any', 'tool', 'none'"
-            )
-        kind = choice["type"]
-        keys = {"type"} | ({"disable_parallel_tool_use"} if kind != "none" else set())
-        check_keys(
-            choice,
-            frozenset(keys | ({"name"} if kind == "tool" else set())),
-            f"tool_choice.{kind}.",
-        )
-        if kind == "tool":
-            name = choice.get("name")
-            if not isinstance(name, str):
-                raise bad("tool_choice.tool.name: Field required")  # CONSTRUCTED
-            if name not in {t.get("name") for t in tools}:
-                # CONSTRUCTED
-                raise bad(f"tool_choice.tool.name: Tool '{name}' not found in provided tools")
-        if kind in ("any", "tool") and not tools:
-            # CONSTRUCTED
-            raise bad(f"tool_choice: tool_choice.type '{kind}' requires `tools` to be provided")
-        if kind in ("any", "tool") and thinking is not None:
-            raise bad("Thinking may not be enabled when tool_choice forces tool use.")  # real
-        return dict(choice)
-
-    def _output_schema(self, body: Mapping[str, Any]) -> dict[str, Any] | None:
-        oc = body.get("output_config")
-        fmt: Any = None
-        if oc is not None:
-            if not isinstance(oc, Mapping):
-                raise bad("output_config: Input should be a valid dictionary")  # CONSTRUCTED
-            check_keys(oc, frozenset({"effort", "format"}), "output_config.")
-            effort = oc.get("effort")
-            if effort is not None and effort not in ("low", "medium", "high", "xhigh", "max"):
-                # CONSTRUCTED
-                raise bad(
-                    "output_config.effort: Input should be 'low', 'medium', 'high', 'xhigh' "
-                    "or 'max'"
-                )
-            fmt = oc.get("format")
-            where = "output_config.format"
-        if fmt is None and body.get("output_format") is not None:
-            fmt = body["output_format"]
-            where = "output_format"
-        if fmt is None:
-            return None
-        if not isinstance(fmt, Mapping) or fmt.get("type") != "json_schema":
-            raise bad(f"{where}.type: Input should be 'json_schema'")  # CONSTRUCTED
-        schema = fmt.get("schema")
-        if not isinstance(schema, Mapping):
-            raise bad(f"{where}.json_schema.schema: Field required")  # CONSTRUCTED
-        self.texts.append(json.dumps(schema, sort_keys=True))
-        return dict(schema)
-
-    # -- messages: schema (request indices) -------------------------------------------------
 
     def _count(self, parsed: ParsedRequest) -> int:
         total = 4 + 3 * len(parsed.messages)

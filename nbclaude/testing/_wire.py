@@ -2,7 +2,7 @@
 
 A :class:`Draft` is what the model "says", before the request's limits apply; :func:`finish`
 applies ``max_tokens`` and ``stop_sequences`` and computes ``usage``; :func:`stream_events`
-turns the finished Message into the real event sequence (PROTOCOL.md §4.2), with pauses.
+turns the finished Message into the real event sequence (docs/api.md §4.2), with pauses.
 """
 
 from __future__ import annotations
@@ -356,6 +356,6 @@ def encode_event(event: Mapping[str, Any]) -> bytes:
     """
     kind = event["type"]
     if kind == "ping" and len(event) == 1:
-        return _PING  # the real API's ping uses another serializer (PROTOCOL.md §4.1)
+        return _PING  # the real API's ping uses another serializer (docs/api.md §4.1)
     data = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
     return f"event: {kind}\ndata: {data}\n\n".encode()

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from nbclaude._api.models import _TABLE
+from nbclaude._api.models import MODELS
 from nbclaude.testing import FakeAnthropic
 
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
@@ -27,14 +27,14 @@ def all_ids(fake: FakeAnthropic | None = None) -> list[str]:
 def test_first_page() -> None:
     page = get("/v1/models").json()
     assert set(page) == {"data", "has_more", "first_id", "last_id"}
-    assert len(page["data"]) == min(20, len(_TABLE))
+    assert len(page["data"]) == min(20, len(MODELS))
     assert page["first_id"] == page["data"][0]["id"]
     assert page["last_id"] == page["data"][-1]["id"]
 
 
 def test_every_table_model_is_listed_once_newest_first() -> None:
     ids = all_ids()
-    assert len(ids) == len(_TABLE) == len(set(ids))
+    assert len(ids) == len(MODELS) == len(set(ids))
     assert {
         "claude-haiku-4-5-20251001",
         "claude-sonnet-4-5-20250929",

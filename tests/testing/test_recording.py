@@ -46,7 +46,7 @@ def test_every_fixture_loads_and_replays(path: Path) -> None:
 
 def test_sse_files_get_their_final_blank_line_back() -> None:
     raw = (RECORDED / "anthropic-sdk-python" / "basic_response.txt").read_text()
-    assert not raw.endswith("\n\n")  # the file artifact PROTOCOL.md §4.1 describes
+    assert not raw.endswith("\n\n")  # the file artifact docs/api.md §4.1 describes
     (item,) = load_recording(RECORDED / "anthropic-sdk-python" / "basic_response.txt")
     assert isinstance(item, SSE) and item.body == raw.rstrip("\n") + "\n\n"
     (as_is,) = load_recording(
