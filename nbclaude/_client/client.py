@@ -17,7 +17,8 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from nbclaude._api.models import API_VERSION
+from nbclaude._api.fields import API_VERSION
+from nbclaude._api.limits import MAX_PAGE_LIMIT
 from nbclaude._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -186,14 +187,14 @@ class Client:
         True
         """
         out: list[ModelInfo] = []
-        params: dict[str, Any] = {"limit": 1000}
+        params: dict[str, Any] = {"limit": MAX_PAGE_LIMIT}
         while True:
             page = self._json(self._send("GET", "/v1/models", params=params))
             data = page.get("data") or []
             out.extend(data)
             if not page.get("has_more") or not data:
                 return out
-            params = {"limit": 1000, "after_id": page.get("last_id") or data[-1]["id"]}
+            params = {"limit": MAX_PAGE_LIMIT, "after_id": page.get("last_id") or data[-1]["id"]}
 
     def request(
         self,

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from nbclaude._api.fields import COUNT_TOKENS_FIELDS
 from nbclaude._api.models import PREFILL_EXAMPLE_MODEL, supports_prefill, thinking_mode
 from nbclaude._exceptions import InvalidRequestError
 from nbclaude._types import MessageParam, ModelInfo
@@ -42,12 +43,6 @@ __all__ = [
     "Settings",
     "check_max_tokens",
 ]
-
-#: The request fields ``/v1/messages/count_tokens`` accepts (docs/api.md §7).
-COUNT_TOKENS_FIELDS = frozenset(
-    {"model", "messages", "system", "tools", "tool_choice", "thinking", "output_config",
-     "cache_control", "mcp_servers", "context_management"}
-)  # fmt: skip
 
 #: Fields a session sets itself: never part of ``**params``.
 RESERVED = ("model", "max_tokens", "system", "messages", "stream")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from nbclaude._api.limits import MAX_CACHE_BREAKPOINTS
+
 __all__ = ["add_cache_breakpoints"]
 
 _EPHEMERAL = {"type": "ephemeral"}
-_MAX_BREAKPOINTS = 4
 
 
 def _count_breakpoints(value: Any) -> int:
@@ -42,7 +43,7 @@ def add_cache_breakpoints(body: dict[str, Any]) -> None:
     """Put ``cache_control`` on the system prompt, the last tool and the last two user turns,
     keeping the total (with any the user placed) at most 4. Works on copies: the history is
     never changed."""
-    budget = _MAX_BREAKPOINTS - _count_breakpoints(body)
+    budget = MAX_CACHE_BREAKPOINTS - _count_breakpoints(body)
     system = body.get("system")
     if budget > 0 and system and not _has_mark(system):
         marked = _mark_last(system)

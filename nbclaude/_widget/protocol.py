@@ -34,6 +34,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, Literal, TypedDict
 
+from nbclaude._api.fields import IMAGE_MEDIA_TYPES
 from nbclaude._exceptions import APIError, NbClaudeError
 
 __all__ = [
@@ -142,7 +143,7 @@ TO_VIEW: Final[Mapping[str, str]] = {
 #: Largest upload accepted from the browser, in bytes (the front end checks it too).
 MAX_UPLOAD_BYTES: Final = 20 * 1024 * 1024
 #: Image types the API accepts as they are (others are converted by ``nbclaude.image``).
-IMAGE_TYPES: Final = ("image/jpeg", "image/png", "image/gif", "image/webp")
+IMAGE_TYPES: Final = IMAGE_MEDIA_TYPES
 
 #: Longest side of the thumbnails shown in the transcript (shown at 160 CSS px; sharp on 2x).
 THUMB_EDGE: Final = 320

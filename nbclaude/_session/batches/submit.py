@@ -44,6 +44,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from nbclaude._api.limits import MAX_BATCH_BYTES, MAX_BATCH_REQUESTS
 from nbclaude._exceptions import InvalidRequestError
 from nbclaude._session.builder import RequestBuilder
 
@@ -66,11 +67,6 @@ __all__ = [
     "poll_intervals",
     "submit",
 ]
-
-#: The most requests one batch may hold (docs/api.md §7).
-MAX_BATCH_REQUESTS = 100_000
-#: The largest batch body in bytes (docs/api.md §6).
-MAX_BATCH_BYTES = 256 * 1024 * 1024
 
 
 def build_requests(
