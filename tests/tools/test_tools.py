@@ -785,8 +785,8 @@ def test_hand_written_schema_for_a_builtin_and_a_class_as_tool() -> None:
 
 def test_ready_made_blocks_are_kept() -> None:
     pytest.importorskip("PIL")
-    from nbclaude._content.blocks import document
-    from nbclaude._content.images.image import ImageBlock, image
+    from nbclaude._content import document
+    from nbclaude._content.images import ImageBlock, image
 
     np = pytest.importorskip("numpy")
     picture = image(np.zeros((8, 8, 3), dtype=np.uint8))
