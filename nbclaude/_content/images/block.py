@@ -238,7 +238,8 @@ def image_info(block: Mapping[str, Any]) -> ImageInfo | None:
 # of ImageBlock (an ImageBlock keeps its own, ImageBlock.thumbnail): the history holds plain
 # dicts too (a saved session loaded back, images inside tool results, dict(block) copies), and
 # the widget's transcript and the cell display make their thumbnails again on every redraw, so
-# one image must not be decoded and resized each time. A key never holds the (large) base64
+# one image must not be decoded and resized each time. An ImageBlock's thumbnails are made
+# through it too, so that its dict copies find them. A key never holds the (large) base64
 # string: its hash (cached by Python), length and ends. Bounded: past _THUMB_CACHE_SIZE
 # entries the oldest goes.
 _THUMB_CACHE: dict[tuple[int, int, str, str, int], tuple[str, bytes] | None] = {}
