@@ -1,12 +1,7 @@
 """User input -> content blocks: :func:`to_blocks`.
 
-:func:`to_blocks` turns what ``Session.send(*parts)`` receives into API content blocks. Its
-neighbours are re-exported here, where they have always been importable:
-
-* :func:`document` and :class:`DocumentBlock` (:mod:`nbclaude._content.documents`): a PDF or
-  plain-text ``document`` block;
-* :func:`fit_messages` (:mod:`nbclaude._content.limits`): the request guard rail, run on the
-  whole ``messages`` list just before it is sent.
+:func:`to_blocks` turns what ``Session.send(*parts)`` receives into API content blocks: text,
+images (:mod:`nbclaude._content.images`) and documents (:mod:`nbclaude._content.documents`).
 
 Like :mod:`nbclaude._content.images.image`, importing this module loads no PIL, numpy,
 matplotlib or httpx.
@@ -19,12 +14,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .documents import PDF_MAGIC, TEXT_SUFFIXES, DocumentBlock, document, file_document
-from .documents import _rebuild_document as _rebuild_document  # pickles made before the split
-from .images.image import image, image_from_bytes, is_image_like, read_file
-from .limits import fit_messages
+from .documents import PDF_MAGIC, TEXT_SUFFIXES, document, file_document
+from .images.image import image
+from .images.pipeline import image_from_bytes
+from .images.sources import read_file
+from .images.values import is_image_like
 
-__all__ = ["TEXT_SUFFIXES", "DocumentBlock", "document", "fit_messages", "to_blocks"]
+# Importable from here for callers outside nbclaude._content until they import it from
+# nbclaude._content (its home is nbclaude._content.limits).
+from .limits import fit_messages as fit_messages
+
+__all__ = ["to_blocks"]
 
 _ACCEPTED_PARTS = (
     "text (str), an image (PIL image, numpy array, matplotlib figure, bytes, "

@@ -6,6 +6,12 @@
   :func:`nbclaude._content.blocks.to_blocks` for a ``pathlib.Path`` that holds a PDF or a text
   file.
 
+Pickles of a :class:`DocumentBlock` name :func:`rebuild_document` by its full path,
+``nbclaude._content.documents.rebuild_document``: that name and module are kept stable.
+Pickles from nbclaude 0.1 name ``nbclaude._documents._rebuild_document`` (mapped here by
+:mod:`nbclaude._legacy`) or ``nbclaude._content._rebuild_document`` (an attribute of
+:mod:`nbclaude._content`).
+
 Like :mod:`nbclaude._content.images.image`, importing this module loads no PIL, numpy,
 matplotlib or httpx.
 """
@@ -22,7 +28,7 @@ from typing import Any
 from nbclaude._api.models import LIMITS
 from nbclaude._exceptions import ImageError
 
-from .images.image import (
+from .images.sources import (
     decode_data_url,
     fetch_url,
     human_size,
@@ -31,7 +37,14 @@ from .images.image import (
     split_source,
 )
 
-__all__ = ["PDF_MAGIC", "TEXT_SUFFIXES", "DocumentBlock", "document", "file_document"]
+__all__ = [
+    "PDF_MAGIC",
+    "TEXT_SUFFIXES",
+    "DocumentBlock",
+    "document",
+    "file_document",
+    "rebuild_document",
+]
 
 #: File suffixes read as plain-text documents (a ``str`` path or a ``pathlib.Path``).
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".rst", ".csv", ".tsv"})
@@ -74,7 +87,7 @@ class DocumentBlock(dict[str, Any]):
         self.size = size
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_document, (dict(self), self.origin, self.pages, self.size))
+        return (rebuild_document, (dict(self), self.origin, self.pages, self.size))
 
     def summary(self) -> str:
         """One line: ``<document application/pdf, 12 pages, 1.2 MB (report.pdf)>``."""
@@ -100,9 +113,21 @@ class DocumentBlock(dict[str, Any]):
         return {"text/plain": self.summary()}
 
 
-def _rebuild_document(
+def rebuild_document(
     block: dict[str, Any], origin: str, pages: int | None, size: int | None
 ) -> DocumentBlock:
+    """Make a :class:`DocumentBlock` again from what its pickle holds (its ``__reduce__``).
+
+    Pickles name this function as ``nbclaude._content.documents.rebuild_document``: the name,
+    the module and the parameters stay as they are, so that saved pickles keep loading.
+
+    Examples
+    --------
+    >>> text = {"type": "document", "source": {"type": "text", "media_type": "text/plain",
+    ...                                        "data": "Hi"}}
+    >>> rebuild_document(text, "text", None, 2)
+    <document text/plain, 2 characters>
+    """
     return DocumentBlock(block, origin=origin, pages=pages, size=size)
 
 

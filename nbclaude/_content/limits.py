@@ -1,5 +1,5 @@
 """The request guard rail: :func:`fit_messages` checks a whole ``messages`` list just before
-it is sent, against the limits the API enforces on the request as a whole (PROTOCOL.md §6,
+it is sent, against the limits the API enforces on the request as a whole (docs/api.md §6,
 §10.12): how many images, their size when there are many, and the size of the JSON body.
 
 Like :mod:`nbclaude._content.images.image`, importing this module loads no PIL, numpy,
@@ -15,7 +15,10 @@ from typing import Any
 from nbclaude._api.models import LIMITS
 from nbclaude._exceptions import ImageError, InvalidRequestError
 
-from .images.image import MAX_BASE64, human_size, image, image_info
+from .images.block import image_info
+from .images.bytes import MAX_BASE64
+from .images.image import image
+from .images.sources import human_size
 
 __all__ = ["fit_messages"]
 
@@ -101,7 +104,7 @@ def fit_messages(
         Bytes of the rest of the body (``system``, ``tools``, ...), counted toward 32 MB.
     max_images : int, optional
         Images allowed per request: 100 by default (``LIMITS``); the vision docs allow 600
-        on 1M-context models (PROTOCOL.md §6), so pass 600 for those.
+        on 1M-context models (docs/api.md §6), so pass 600 for those.
 
     Returns
     -------

@@ -1,6 +1,6 @@
 """Plain text and link targets written as Markdown that shows exactly them: Markdown, HTML and
-JupyterLab's math pass find no syntax in the text (see the policy in ``_render``'s docstring),
-and only ``http:``, ``https:`` and ``mailto:`` targets survive.
+JupyterLab's math pass find no syntax in the text (see the policy in
+:mod:`nbclaude._markdown.render`), and only ``http:``, ``https:`` and ``mailto:`` targets survive.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def escape(text: str, *, active: bool, at_line_start: bool) -> str:
 
 
 def is_active(text: str, dollars: int) -> bool:
-    """Whether JupyterLab's MathJax pass would misread this run of text (see ``_render``).
+    """Whether JupyterLab's MathJax pass would misread this run of text (see the policy in
+    :mod:`nbclaude._markdown.render`).
 
     ``text`` holds the run's text, with each math span written as ``"$\\x00"``.
     """

@@ -29,7 +29,7 @@ def _plain(tokens: list[Token] | None) -> str:
     return "".join(parts)
 
 
-# JupyterLab's math pre-pass hides "$" inside code from itself, but not these (see _render._Blocks)
+# JupyterLab's math pre-pass hides "$" inside code from itself, but not these (see render._Blocks)
 LAB_TOKENS = re.compile(r"\\(?:begin|end)\{[a-z]*\*?\}|\\[{}]|[{}]|\\\\[()\[\]]", re.IGNORECASE)
 LAB_START = re.compile(r"\$|\\begin\{|\\\\[(\[]")
 

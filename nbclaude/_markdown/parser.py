@@ -117,7 +117,7 @@ def markdown_parser(kind: str = "full") -> MarkdownIt:
         md.inline.ruler.at("math_inline", _dollar_inline)
         md.inline.ruler.before("escape", "math_bracket", _bracket_inline)
         md.block.ruler.before("fence", "math_block_bracket", _bracket_block)
-        # every target is judged when written (_render_escape.safe_url)
+        # every target is judged when written (escape.safe_url)
         md.validateLink = lambda url: True  # type: ignore[method-assign]
         if kind == "blocks":
             md.disable("inline")

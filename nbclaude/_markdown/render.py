@@ -45,13 +45,13 @@ MathJax over the rendered page), VS Code (markdown-it + KaTeX) and plain CommonM
   source (written as character references where needed), adjacent lists get different markers,
   and tight lists become loose only where blocks would otherwise merge.
 
-:func:`split_blocks` and :class:`BlockSplitter` cut a growing reply into top-level blocks that can
-no longer change and a live tail, for streaming displays.
+:func:`~nbclaude._markdown.stream.split_blocks` and
+:class:`~nbclaude._markdown.stream.BlockSplitter` cut a growing reply into top-level blocks that
+can no longer change and a live tail, for streaming displays.
 
-The work is done by private modules, one concept each: ``_render_parser`` (markdown-it with the
-math rules), ``_render_escape`` (text and link targets), ``_render_tex`` (math), ``_render_inline``
-(one paragraph's inline tokens), this module (blocks, and :func:`safe_markdown`) and
-``_render_stream`` (:class:`BlockSplitter`, :func:`split_blocks`).
+This module writes the blocks and holds :func:`safe_markdown`; the other modules of
+:mod:`nbclaude._markdown` (mapped in its docstring) do the parsing, the escaping, the math and the
+inline tokens.
 
 Examples
 --------
@@ -65,16 +65,18 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .escape import escape_text
+# The "x as x" imports keep escape_text and split_blocks importable from here for callers outside
+# nbclaude._markdown, until they import them from nbclaude._markdown.
+from .escape import escape_text as escape_text
 from .inline import LAB_START, LAB_TOKENS, Inline
 from .parser import markdown_parser
-from .stream import BlockSplitter, split_blocks
+from .stream import split_blocks as split_blocks
 from .tex import safe_tex
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
 
-__all__ = ["BlockSplitter", "escape_text", "safe_markdown", "split_blocks"]
+__all__ = ["safe_markdown"]
 
 
 _LANG = re.compile(r"[A-Za-z0-9_+#.-]{1,40}")

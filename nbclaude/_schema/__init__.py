@@ -12,14 +12,28 @@
 Only the standard library is used; pydantic models are recognised by duck typing
 (``model_json_schema`` / ``model_validate``) and never imported.
 
-This module re-exports; the code lives in one module per concept:
+One module per concept, lowest first (each imports only those above it in this list):
 
-* :mod:`nbclaude._schema.docstrings`: numpy, Google and Sphinx docstrings -> descriptions;
-* :mod:`nbclaude._schema.hints`: looking at Python types (``Annotated``, aliases, hints);
-* :mod:`nbclaude._schema.build`: Python types -> JSON Schema;
-* :mod:`nbclaude._schema.check`: JSON values against a schema, StructuredOutputError;
-* :mod:`nbclaude._schema.convert`: JSON -> Python and back;
-* :mod:`nbclaude._schema.structured`: ``output_config.format``, parsing and validating replies.
+* ``docstrings``: numpy, Google and Sphinx docstrings -> descriptions;
+* ``hints``: looking at Python types (``Annotated``, aliases, hints);
+* ``check``: JSON values against a schema, :class:`StructuredOutputError`;
+* ``convert``: JSON -> Python and back;
+* ``values``: fixed values in a schema: ``Literal`` and ``Enum`` choices, defaults;
+* ``build``: Python types -> JSON Schema;
+* ``structured``: ``output_config.format``, parsing and validating replies.
+
+Those entry points are re-exported here; no module of this folder imports this package itself.
+
+Examples
+--------
+>>> from dataclasses import dataclass
+>>> from nbclaude._schema import from_json, json_schema
+>>> @dataclass
+... class Point:
+...     x: float
+...     y: float
+>>> json_schema(Point)["required"], from_json({"x": 1, "y": 2}, Point)
+(['x', 'y'], Point(x=1.0, y=2.0))
 """
 
 from __future__ import annotations

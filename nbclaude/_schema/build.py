@@ -3,21 +3,19 @@
 A :class:`Builder` builds one schema; classes (dataclasses, ``TypedDict``, pydantic models)
 go to ``$defs`` under their names and are referenced with ``$ref``, which is what makes
 recursive types possible. Descriptions come from ``Annotated`` metadata and from class
-docstrings (:mod:`nbclaude._schema.docstrings`); defaults are recorded.
+docstrings (:mod:`nbclaude._schema.docstrings`); defaults are recorded. ``Literal`` and ``Enum``
+schemas, and which defaults can be written, come from :mod:`nbclaude._schema.values`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-import json
 import types
 import typing
 from collections.abc import Mapping
 from typing import Any, Literal, Union, get_args, get_origin
 
-from .check import json_type
-from .convert import to_jsonable
 from .docstrings import parse_docstring
 from .hints import (
     ABC_MAPPINGS,
@@ -28,28 +26,18 @@ from .hints import (
     is_named,
     is_pydantic,
     is_typeddict,
-    literal_value,
     string_format,
     type_hints,
     type_name,
     typeddict_required,
     unwrap,
 )
+from .values import enum_schema, jsonable_default, literal_schema
 
-__all__ = ["Builder", "JSONSchema", "escape_pointer", "json_schema", "jsonable_default"]
+__all__ = ["Builder", "JSONSchema", "escape_pointer", "json_schema"]
 
 JSONSchema = dict[str, Any]
 _MISSING = dataclasses.MISSING
-
-
-def jsonable_default(value: Any) -> tuple[bool, Any]:
-    """(True, JSON) when a default value can be written into a schema."""
-    try:
-        out = to_jsonable(value)
-        json.dumps(out, allow_nan=False)
-    except (TypeError, ValueError):
-        return False, None
-    return True, out
 
 
 class Builder:
@@ -108,14 +96,14 @@ class Builder:
             return {"type": "null"}
         origin = get_origin(tp)
         if origin is Literal:
-            return _literal_schema(get_args(tp), where)
+            return literal_schema(get_args(tp), where)
         if origin is Union or origin is types.UnionType:
             return self._union(get_args(tp), where)
         if origin is not None:
             return self._generic(tp, origin, get_args(tp), where)
         if isinstance(tp, type):
             if issubclass(tp, enum.Enum):
-                return _enum_schema(tp, where)
+                return enum_schema(tp, where)
             if tp is bool:
                 return {"type": "boolean"}
             if issubclass(tp, int):
@@ -305,49 +293,6 @@ def _rename_refs(schema: Any, renames: dict[str, str]) -> Any:
             out[key] = f"#/$defs/{escape_pointer(renames.get(target, target))}"
         else:
             out[key] = _rename_refs(value, renames)
-    return out
-
-
-def _primitive_type(values: list[Any]) -> str | None:
-    kinds = {json_type(v) for v in values}
-    if len(kinds) != 1:
-        return None
-    kind = kinds.pop()
-    return kind if kind in ("string", "integer", "number", "boolean", "null") else None
-
-
-def _literal_schema(args: tuple[Any, ...], where: str) -> JSONSchema:
-    values = [literal_value(v) for v in args]
-    for v in values:
-        if not (v is None or isinstance(v, (str, int, float, bool))):
-            raise TypeError(f"Literal values must be str, int, float, bool or None (at {where}).")
-    out: JSONSchema = {}
-    kind = _primitive_type(values)
-    if kind is not None and kind != "null":
-        out["type"] = kind
-    if len(values) == 1:
-        out["const"] = values[0]
-    else:
-        out["enum"] = values
-    return out
-
-
-def _enum_schema(cls: type[enum.Enum], where: str) -> JSONSchema:
-    values = [member.value for member in cls]
-    for v in values:
-        if not (v is None or isinstance(v, (str, int, float, bool))):
-            raise TypeError(
-                f"The values of {cls.__qualname__} (at {where}) must be str, int, float or bool "
-                "to be sent as JSON."
-            )
-    out: JSONSchema = {"title": cls.__name__}
-    kind = _primitive_type(values)
-    if kind is not None:
-        out["type"] = kind
-    doc = class_docstring(cls)
-    if doc:
-        out["description"] = parse_docstring(doc).description
-    out["enum"] = values
     return out
 
 

@@ -2,7 +2,7 @@
 
 Text is sent as it is, structured values as JSON, pictures as image blocks, ready content
 blocks as they are; text is cut at :data:`MAX_RESULT_CHARS` characters and at most
-:data:`MAX_RESULT_IMAGES` images are sent. Images are made by :mod:`nbclaude._content.images.image`,
+:data:`MAX_RESULT_IMAGES` images are sent. Images are made by :mod:`nbclaude._content.images`,
 imported when a tool returns one.
 """
 
@@ -30,7 +30,7 @@ def _is_block(value: Any) -> bool:
 
 
 def _is_image(value: Any) -> bool:
-    from nbclaude._content.images.image import is_image_like
+    from nbclaude._content.images import is_image_like
 
     return is_image_like(value) and not isinstance(value, Mapping)
 
@@ -119,7 +119,7 @@ def tool_result_content(
         items = list(value)
     else:
         return _truncate(_text(value), max_chars)
-    from nbclaude._content.images.image import image
+    from nbclaude._content.images import image
 
     blocks: list[dict[str, Any]] = []
     budget = max_chars

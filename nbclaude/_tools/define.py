@@ -1,58 +1,39 @@
 """One tool: :class:`Tool` (a function, its API definition, checked calls) and :func:`tool_spec`.
 
 The definition (``name``, ``description``, ``input_schema``) comes from the function's
-signature, type hints and docstring (numpy, Google or Sphinx style). Decisions worth knowing:
+signature, type hints and docstring (numpy, Google or Sphinx style), read by
+:mod:`nbclaude._tools.signature` (where the decisions about parameters are written down).
+Decisions worth knowing here:
 
-* An unannotated parameter accepts any JSON value (``{}`` in the schema, as the official SDK's
-  pydantic-based helper does), unless its default value or a numpy/Google docstring type
-  (``x : int``) says more. It is never silently turned into a string.
-* ``*args`` is refused (give it a name and a ``list[...]`` type); ``**kwargs`` is not shown
-  to the model; positional-only parameters are passed positionally.
+* The description is the docstring's summary and description, plus its Returns section.
+* A strict tool sends its schema reduced to what strict tools accept, and cannot be recursive.
 * An async function is awaited: in a thread of its own when this thread already runs an
   event loop (a Jupyter kernel does).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import inspect
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nbclaude._schema.build import Builder, jsonable_default
 from nbclaude._schema.check import StructuredOutputError, describe_errors, schema_errors, show_value
-from nbclaude._schema.convert import MismatchError, convert
-from nbclaude._schema.docstrings import Docstring, parse_docstring
-from nbclaude._schema.hints import class_docstring, type_hints
+from nbclaude._schema.docstrings import parse_docstring
 from nbclaude._schema.structured import find_cycle, for_api
+
+from .signature import (
+    NO_PARAMETERS,
+    PASS_THROUGH,
+    base_function,
+    default_name,
+    docstring,
+    read_signature,
+)
 
 __all__ = ["Tool", "tool_spec"]
 
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-_EMPTY = inspect.Parameter.empty
-_GUESS = {
-    "int": int,
-    "integer": int,
-    "float": float,
-    "number": float,
-    "str": str,
-    "string": str,
-    "bool": bool,
-    "boolean": bool,
-    "list": list,
-    "dict": dict,
-}
-
-
-@dataclasses.dataclass(frozen=True)
-class _Param:
-    name: str
-    kind: Any  # inspect._ParameterKind
-    hint: Any
-    default: Any
 
 
 def _check_name(name: Any) -> str:
@@ -62,57 +43,6 @@ def _check_name(name: Any) -> str:
             "Pass name='...'."
         )
     return name
-
-
-def _base(fn: Any) -> Any:
-    """The function whose name, docstring and type hints describe ``fn``."""
-    while isinstance(fn, functools.partial):
-        fn = fn.func
-    if inspect.ismethod(fn):
-        fn = fn.__func__
-    if not (inspect.isfunction(fn) or inspect.isbuiltin(fn) or isinstance(fn, type)):
-        call = inspect.getattr_static(type(fn), "__call__", None)  # a callable object
-        if call is not None and not inspect.isbuiltin(call):
-            return call
-    return inspect.unwrap(fn)
-
-
-def _default_name(fn: Any) -> str:
-    while isinstance(fn, functools.partial):
-        fn = fn.func
-    name = getattr(fn, "__name__", None)
-    return name if isinstance(name, str) else type(fn).__name__
-
-
-def _docstring(fn: Any, base: Any) -> str | None:
-    while isinstance(fn, functools.partial):
-        fn = fn.func
-    if isinstance(base, type):
-        return class_docstring(base)
-    doc = getattr(base, "__doc__", None)
-    if not doc and not inspect.isfunction(fn) and not inspect.ismethod(fn):
-        doc = type(fn).__doc__  # a callable object: its class's docstring
-    return doc if isinstance(doc, str) else None
-
-
-def _type_hints(base: Any, where: str) -> dict[str, Any]:
-    target = base
-    if isinstance(base, type) and not dataclasses.is_dataclass(base):
-        target = inspect.getattr_static(base, "__init__")
-    if not getattr(target, "__annotations__", None):
-        return {}
-    return type_hints(target, where)
-
-
-def _guess(param: inspect.Parameter, doc_type: str | None) -> Any:
-    """A type for an unannotated parameter: from its default, else its docstring type."""
-    default = param.default
-    if isinstance(default, (bool, int, float, str)):
-        return type(default)
-    if doc_type:
-        word = doc_type.split(",")[0].strip().lower()
-        return _GUESS.get(word, Any)
-    return Any
 
 
 class Tool:
@@ -171,8 +101,7 @@ class Tool:
     ) -> None:
         self.fn: Callable[..., Any] | None
         self.spec: dict[str, Any]
-        self._params: list[_Param] = []
-        self._var_keyword = False
+        self._signature = NO_PARAMETERS  # a definition dict's: no input key is expected
         if isinstance(fn, Tool):
             self.__dict__.update(fn.__dict__)
             self.spec = dict(fn.spec)
@@ -189,22 +118,23 @@ class Tool:
                 f"A tool must be a function or a tool definition dict, not {type(fn).__name__}."
             )
         self.fn = fn
-        self.name = _check_name(name if name is not None else _default_name(fn))
-        base = _base(fn)
-        doc = parse_docstring(_docstring(fn, base))
+        self.name = _check_name(name if name is not None else default_name(fn))
+        base = base_function(fn)
+        doc = parse_docstring(docstring(fn, base))
         if description is None:
             description = doc.description
             if doc.returns:
                 description = f"{description}\n\nReturns: {doc.returns}".strip()
         self.description = description
         if input_schema is None:
-            full = self._schema_from_signature(fn, base, doc)
+            self._signature = read_signature(fn, base, doc, self.name)
+            full = self._signature.schema
         else:
             full = dict(input_schema)
             try:
-                self._schema_from_signature(fn, base, doc)  # for converting the input
+                self._signature = read_signature(fn, base, doc, self.name)  # to convert input
             except TypeError:
-                self._params, self._var_keyword = [], True  # pass the input as it is
+                self._signature = PASS_THROUGH  # the input is passed as it is
         self.input_schema = full
         sent = full
         if strict:
@@ -233,55 +163,6 @@ class Tool:
         schema = spec.get("input_schema")
         self.input_schema = dict(schema) if isinstance(schema, Mapping) else {}
 
-    def _schema_from_signature(
-        self, fn: Callable[..., Any], base: Any, doc: Docstring
-    ) -> dict[str, Any]:
-        try:
-            signature = inspect.signature(fn)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"Cannot read the signature of {self.name}: wrap it in a def with named, "
-                "annotated parameters."
-            ) from None
-        hints = _type_hints(base, self.name)
-        builder = Builder()
-        properties: dict[str, Any] = {}
-        required: list[str] = []
-        for p in signature.parameters.values():
-            if p.kind is p.VAR_POSITIONAL:
-                raise TypeError(
-                    f"Tool {self.name}: *{p.name} cannot be filled from JSON. Give it a name and "
-                    f"a list type instead, e.g. {p.name}: list[float]."
-                )
-            if p.kind is p.VAR_KEYWORD:
-                self._var_keyword = True
-                continue
-            if p.name in hints:
-                hint = hints[p.name]
-            elif p.annotation is not _EMPTY and not isinstance(p.annotation, str):
-                hint = p.annotation
-            else:
-                hint = _guess(p, doc.types.get(p.name))
-            schema = builder.build(hint, f"{self.name}({p.name})")
-            desc = doc.params.get(p.name)
-            if desc and "description" not in schema:
-                schema = {**schema, "description": desc}
-            if p.default is _EMPTY:
-                required.append(p.name)
-            else:
-                ok, value = jsonable_default(p.default)
-                if ok:
-                    schema = {**schema, "default": value}
-            properties[p.name] = schema
-            self._params.append(_Param(p.name, p.kind, hint, p.default))
-        out: dict[str, Any] = {"type": "object", "properties": properties}
-        if required:
-            out["required"] = required
-        out["additionalProperties"] = False
-        if builder.defs:
-            out = {"$defs": builder.defs, **out}
-        return out
-
     # -- running ----------------------------------------------------------------------------
     def arguments(self, input: Any) -> tuple[list[Any], dict[str, Any]]:
         """Check the model's input and turn it into ``(args, kwargs)`` for the function.
@@ -302,42 +183,7 @@ class Tool:
                 f"Invalid input for {self.name}: {describe_errors(errors)}",
                 errors=errors,
             )
-        args: list[Any] = []
-        kwargs: dict[str, Any] = {}
-        known = set()
-        for p in self._params:
-            known.add(p.name)
-            if p.name in input:
-                try:
-                    value = convert(input[p.name], p.hint, f"$.{p.name}", False)
-                except MismatchError as e:
-                    raise StructuredOutputError(
-                        f"Invalid input for {self.name}: at {e.path}: {e.problem}",
-                        errors=[(e.path, e.problem)],
-                    ) from None
-            elif p.default is not _EMPTY:
-                if p.kind is not inspect.Parameter.POSITIONAL_ONLY:
-                    continue
-                value = p.default
-            else:
-                problem = "required, but missing"
-                raise StructuredOutputError(
-                    f"Invalid input for {self.name}: at $.{p.name}: {problem}",
-                    errors=[(f"$.{p.name}", problem)],
-                )
-            if p.kind is inspect.Parameter.POSITIONAL_ONLY:
-                args.append(value)
-            else:
-                kwargs[p.name] = value
-        extra = [k for k in input if k not in known]
-        if extra and self._var_keyword:
-            kwargs.update({k: input[k] for k in extra})
-        elif extra:
-            problem = f"unexpected key {json.dumps(extra[0])}"
-            raise StructuredOutputError(
-                f"Invalid input for {self.name}: at $: {problem}", errors=[("$", problem)]
-            )
-        return args, kwargs
+        return self._signature.bind(input, self.name)
 
     def invoke(self, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """Call the function (awaiting it when it is async) and return its result."""

@@ -2,7 +2,7 @@
 
 :func:`run_tool_calls` runs the ``tool_use`` blocks of a reply (``stop_reason:
 "tool_use"``) and returns the ``tool_result`` blocks that open the next user turn
-(PROTOCOL.md §2.2, §10.6): one per call, in order, each call's input checked against its
+(docs/api.md §2.2, §10.6): one per call, in order, each call's input checked against its
 schema first, errors reported to the model as ``is_error`` results instead of raised.
 
 Only ``Exception`` is caught around a tool: ``KeyboardInterrupt`` (a kernel interrupt) stops
@@ -20,9 +20,12 @@ from nbclaude._schema.check import StructuredOutputError, describe_errors
 from .content import MAX_RESULT_CHARS, tool_result_content
 from .define import Tool
 
-__all__ = ["ToolBox", "ToolResult", "run_tool_call", "run_tool_calls"]
+__all__ = ["DECLINED", "ToolBox", "ToolResult", "run_tool_call", "run_tool_calls"]
 
-_DECLINED = "The user declined to run this tool."
+#: The result text of a call the user declined (``approve`` answered ``False``).
+DECLINED = "The user declined to run this tool."
+# The old private name, read by tests/widget/test_protocol.py until it imports DECLINED.
+_DECLINED = DECLINED
 
 
 class ToolResult(dict[str, Any]):
@@ -264,7 +267,7 @@ def run_tool_call(
     except Exception as e:  # a conversion the schema did not foresee
         return result(f"Could not prepare the call: {_error_text(e)}", error=True, exception=e)
     if approve is not None and not approve(name, payload):
-        return result(_DECLINED, error=True, declined=True)
+        return result(DECLINED, error=True, declined=True)
     start = time.perf_counter()
     try:
         value = tool.invoke(args, kwargs)
@@ -294,7 +297,7 @@ def run_tool_calls(
 ) -> list[ToolResult]:
     """Run every ``tool_use`` block of a reply, in order; return the ``tool_result`` blocks.
 
-    The result list goes first in the next user message (PROTOCOL.md §2.2): one result per
+    The result list goes first in the next user message (docs/api.md §2.2): one result per
     call, in the order of the calls, so parallel calls are all answered.
 
     Parameters

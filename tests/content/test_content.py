@@ -19,8 +19,8 @@ from PIL import Image
 
 import nbclaude
 from nbclaude import ImageError, InvalidRequestError
-from nbclaude._content.blocks import DocumentBlock, document, fit_messages, to_blocks
-from nbclaude._content.images.image import MAX_BASE64, ImageBlock, image, image_info
+from nbclaude._content import DocumentBlock, document, fit_messages, to_blocks
+from nbclaude._content.images import MAX_BASE64, ImageBlock, image, image_info
 
 # A minimal two-page PDF (uncompressed objects, so the page count is readable).
 PDF = (

@@ -1,4 +1,4 @@
-"""Tests of nbclaude._content.images.image: nbclaude.image, thumbnails, image_info, is_image_like."""
+"""Tests of nbclaude._content.images: nbclaude.image, thumbnails, image_info, is_image_like."""
 
 from __future__ import annotations
 
@@ -28,17 +28,16 @@ from PIL import Image, ImageOps
 
 import nbclaude
 from nbclaude import ImageError
-from nbclaude._content.images.image import (
+from nbclaude._content.images import (
     MAX_BASE64,
     ImageBlock,
-    estimate_tokens,
     image,
     image_info,
     is_image_like,
-    short_source,
-    sniff_media_type,
     thumbnail,
 )
+from nbclaude._content.images.bytes import estimate_tokens, sniff_media_type
+from nbclaude._content.images.sources import short_source
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 
@@ -1046,6 +1045,51 @@ def test_thumbnail_applies_orientation_of_foreign_blocks() -> None:
     check_corners(Image.open(io.BytesIO(result[1])))
 
 
+@pytest.fixture
+def thumbnails_made(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """An empty shared thumbnail cache, and the ``max_edge`` of every thumbnail decoded."""
+    from nbclaude._content.images import block as block_module
+
+    made: list[int] = []
+    real = block_module._make_thumbnail
+
+    def counting(data: str, max_edge: int) -> tuple[str, bytes] | None:
+        made.append(max_edge)
+        return real(data, max_edge)
+
+    monkeypatch.setattr(block_module, "_make_thumbnail", counting)
+    monkeypatch.setattr(block_module, "_THUMB_CACHE", {})
+    return made
+
+
+def test_an_image_block_makes_each_thumbnail_once(thumbnails_made: list[int]) -> None:
+    block = image(encode(corners((300, 200)), "PNG"))
+    first = thumbnail(block)
+    assert first is not None
+    assert thumbnail(block) is first and block.thumbnail() is first
+    assert block._repr_mimebundle_()["image/png"]  # the notebook display uses the same one
+    assert thumbnail(block, max_edge=64) is block.thumbnail(64) is not first
+    assert thumbnails_made == [256, 64]
+
+
+def test_plain_dicts_share_a_bounded_cache_keyed_by_content(thumbnails_made: list[int]) -> None:
+    from nbclaude._content.images import block as block_module
+
+    kept = image(encode(corners((300, 200)), "JPEG"))
+    plain = b64_block(encode(corners((300, 200)), "PNG"))
+    first = thumbnail(plain)
+    assert thumbnail(copy.deepcopy(plain)) is first  # same content, another dict: no decoding
+    assert kept.thumbnail() is not None
+    assert thumbnails_made == [256, 256]
+    others = [b64_block(encode(Image.new("L", (2, 2), i), "PNG")) for i in range(128)]
+    for other in others:
+        thumbnail(other)
+    assert len(block_module._THUMB_CACHE) == 128  # bounded: the oldest went
+    assert thumbnail(plain) == first and len(thumbnails_made) == 2 + 128 + 1  # made again
+    assert thumbnail(kept) is kept.thumbnail()  # an ImageBlock keeps its own
+    assert len(thumbnails_made) == 2 + 128 + 1
+
+
 def b64_block(data: bytes, media_type: str = "image/png") -> dict[str, Any]:
     return {
         "type": "image",
@@ -1132,7 +1176,7 @@ def test_is_image_like() -> None:
 def test_imports_are_light() -> None:
     code = (
         "import sys\n"
-        "import nbclaude._content.images.image as m, nbclaude._content.blocks\n"
+        "import nbclaude._content.images as m, nbclaude._content\n"
         "class Fake: pass\n"
         "m.is_image_like(Fake()); m.is_image_like(b'\\x89PNG\\r\\n\\x1a\\nxxxx')\n"
         "m.image('https://example.com/a.png')\n"

@@ -1,4 +1,4 @@
-"""Tests for nbclaude._markdown.render: safe Markdown for untrusted model output, and block splitting.
+"""Tests for nbclaude._markdown: safe Markdown for untrusted model output, and block splitting.
 
 Every vector of the shared XSS corpus (tests/xss_corpus.json) is made safe with
 ``safe_markdown`` and then rendered by real renderers that behave like the front ends
@@ -31,7 +31,7 @@ from render_harness import (
     renders,
 )
 
-from nbclaude._markdown.render import BlockSplitter, escape_text, safe_markdown, split_blocks
+from nbclaude._markdown import BlockSplitter, escape_text, safe_markdown, split_blocks
 
 # --- the corpus ----------------------------------------------------------------------------------
 

@@ -457,14 +457,6 @@ def test_unsupported_field_names_class_and_field() -> None:
         json_schema(Upload)
 
 
-def test_enum_with_unjsonable_values() -> None:
-    class Bad(enum.Enum):
-        A = (1, 2)
-
-    with pytest.raises(TypeError, match="Bad"):
-        json_schema(Bad)
-
-
 def test_unresolvable_forward_reference() -> None:
     @dataclasses.dataclass
     class Local:

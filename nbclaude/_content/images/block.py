@@ -4,7 +4,13 @@
   as a thumbnail in notebooks; what nbclaude knows about it lives in attributes.
 * :func:`image_info` reads the media type and pixel size of any base64 image block (also a
   plain dict loaded from a saved session) from its header only.
-* :func:`thumbnail` makes a small preview, cached per block and in a small shared cache.
+* :func:`thumbnail` makes a small preview: an :class:`ImageBlock` keeps its own
+  (:meth:`ImageBlock.thumbnail`), plain dicts share a small cache keyed by their content.
+
+Pickles of an :class:`ImageBlock` name :func:`rebuild_image_block` by its full path,
+``nbclaude._content.images.block.rebuild_image_block``: that name and module are kept stable.
+Pickles from nbclaude 0.1 name ``nbclaude._image_block._rebuild_block`` or
+``nbclaude._images._rebuild_block``, which :mod:`nbclaude._legacy` maps here.
 """
 
 from __future__ import annotations
@@ -22,9 +28,17 @@ from .bytes import HeaderTooShortError, estimate_tokens, header_size, sniff_medi
 from .decode import check_pixels, exif_orientation, normalize_mode, open_image, upright
 from .sources import TIMES, human_size, short_source
 
-__all__ = ["ImageBlock", "ImageInfo", "image_info", "thumbnail"]
+__all__ = [
+    "THUMB_EDGE",
+    "ImageBlock",
+    "ImageInfo",
+    "image_info",
+    "rebuild_image_block",
+    "thumbnail",
+]
 
-_THUMB_EDGE = 256
+#: Longest side of a thumbnail, in pixels, unless asked otherwise.
+THUMB_EDGE = 256
 
 
 class ImageBlock(dict[str, Any]):
@@ -70,7 +84,7 @@ class ImageBlock(dict[str, Any]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (
-            _rebuild_block,
+            rebuild_image_block,
             (dict(self), self.width, self.height, self.origin, self.original_size),
         )
 
@@ -107,6 +121,23 @@ class ImageBlock(dict[str, Any]):
         b64 = human_size(self.base64_length)
         return f"<{self.media_type}{size}{was}, {b64} base64{tokens}>"
 
+    def thumbnail(self, max_edge: int = THUMB_EDGE) -> tuple[str, bytes] | None:
+        """This block's preview, ``(mime type, encoded bytes)``; see :func:`thumbnail`.
+
+        Made once per ``max_edge`` and kept on the block (a copy starts afresh).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nbclaude import image
+        >>> b = image(np.zeros((600, 800, 3), dtype=np.uint8))
+        >>> b.thumbnail()[0], b.thumbnail() is b.thumbnail()
+        ('image/png', True)
+        """
+        if max_edge not in self._thumbs:
+            self._thumbs[max_edge] = _shared_thumbnail(self, max_edge)
+        return self._thumbs[max_edge]
+
     def __repr__(self) -> str:
         return self.summary()
 
@@ -114,19 +145,31 @@ class ImageBlock(dict[str, Any]):
         self, include: Any = None, exclude: Any = None, **kwargs: Any
     ) -> dict[str, Any]:
         bundle: dict[str, Any] = {"text/plain": self.summary()}
-        thumb = thumbnail(self)
+        thumb = self.thumbnail()
         if thumb is not None:
             bundle[thumb[0]] = base64.b64encode(thumb[1]).decode("ascii")
         return bundle
 
 
-def _rebuild_block(
+def rebuild_image_block(
     block: dict[str, Any],
     width: int | None,
     height: int | None,
     origin: str,
     original_size: tuple[int, int] | None,
 ) -> ImageBlock:
+    """Make an :class:`ImageBlock` again from what its pickle holds (its ``__reduce__``).
+
+    Pickles name this function as ``nbclaude._content.images.block.rebuild_image_block``: the
+    name, the module and the parameters stay as they are, so that saved pickles keep loading.
+
+    Examples
+    --------
+    >>> url = {"type": "image", "source": {"type": "url", "url": "https://x.org/a.png"}}
+    >>> b = rebuild_image_block(url, None, None, "a.png", None)
+    >>> type(b).__name__, b.origin, b == url
+    ('ImageBlock', 'a.png', True)
+    """
     return ImageBlock(block, width=width, height=height, origin=origin, original_size=original_size)
 
 
@@ -191,16 +234,27 @@ def image_info(block: Mapping[str, Any]) -> ImageInfo | None:
 # --------------------------------------------------------------------------------------------
 # Thumbnails
 
+# Thumbnails of plain block dicts, keyed by their content. This is a cache, not a side table
+# of ImageBlock (an ImageBlock keeps its own, ImageBlock.thumbnail): the history holds plain
+# dicts too (a saved session loaded back, images inside tool results, dict(block) copies), and
+# the widget's transcript and the cell display make their thumbnails again on every redraw, so
+# one image must not be decoded and resized each time. An ImageBlock's thumbnails are made
+# through it too, so that its dict copies find them. A key never holds the (large) base64
+# string: its hash (cached by Python), length and ends. Bounded: past _THUMB_CACHE_SIZE
+# entries the oldest goes.
 _THUMB_CACHE: dict[tuple[int, int, str, str, int], tuple[str, bytes] | None] = {}
+_THUMB_CACHE_SIZE = 128
 _THUMB_LOCK = threading.Lock()
 
 
-def thumbnail(block: Mapping[str, Any], *, max_edge: int = _THUMB_EDGE) -> tuple[str, bytes] | None:
+def thumbnail(block: Mapping[str, Any], *, max_edge: int = THUMB_EDGE) -> tuple[str, bytes] | None:
     """A small preview of a base64 image block: ``(mime type, encoded bytes)``.
 
     Works for any image block dict, including plain dicts loaded from a saved session.
     ``None`` for URL blocks (a remote image is never loaded) and for undecodable data.
     JPEG sources give a JPEG thumbnail, everything else a PNG; never larger than the source.
+    An :class:`ImageBlock` keeps its thumbnails; plain dicts share a small cache keyed by their
+    content, so showing the same image again costs no decoding.
 
     Examples
     --------
@@ -209,15 +263,18 @@ def thumbnail(block: Mapping[str, Any], *, max_edge: int = _THUMB_EDGE) -> tuple
     >>> thumbnail(image(np.zeros((600, 800, 3), dtype=np.uint8)))[0]
     'image/png'
     """
-    if isinstance(block, ImageBlock) and max_edge in block._thumbs:
-        return block._thumbs[max_edge]
+    if isinstance(block, ImageBlock):
+        return block.thumbnail(max_edge)
+    return _shared_thumbnail(block, max_edge)
+
+
+def _shared_thumbnail(block: Mapping[str, Any], max_edge: int) -> tuple[str, bytes] | None:
     source = block.get("source") if isinstance(block, Mapping) else None
     if not isinstance(source, Mapping) or source.get("type") != "base64":
         return None
     data = source.get("data")
     if not isinstance(data, str) or not data:
         return None
-    # Keyed without holding the (large) data string itself; str hashes are cached by Python.
     key = (hash(data), len(data), data[:48], data[-48:], max_edge)
     with _THUMB_LOCK:
         hit = key in _THUMB_CACHE
@@ -225,11 +282,9 @@ def thumbnail(block: Mapping[str, Any], *, max_edge: int = _THUMB_EDGE) -> tuple
     if not hit:
         result = _make_thumbnail(data, max_edge)
         with _THUMB_LOCK:
-            while len(_THUMB_CACHE) >= 128:
+            while len(_THUMB_CACHE) >= _THUMB_CACHE_SIZE:
                 del _THUMB_CACHE[next(iter(_THUMB_CACHE))]
             _THUMB_CACHE[key] = result
-    if isinstance(block, ImageBlock):
-        block._thumbs[max_edge] = result
     return result
 
 

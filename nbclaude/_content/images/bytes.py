@@ -29,7 +29,7 @@ __all__ = [
     "webp_is_lossless",
 ]
 
-#: The base64 text of one image may be at most this long (PROTOCOL.md §6, §10.12).
+#: The base64 text of one image may be at most this long (docs/api.md §6, §10.12).
 MAX_BASE64 = LIMITS["max_image_base64"]
 
 
@@ -169,7 +169,7 @@ def estimate_tokens(width: int, height: int) -> int:
     """Estimated input tokens of a ``width`` x ``height`` image.
 
     The current vision docs count ``ceil(w/28) * ceil(h/28)`` visual tokens after the API's
-    own downscaling to its native size (PROTOCOL.md §6: ≤ 1568 px per side and ≤ 1.15 MP for
+    own downscaling to its native size (docs/api.md §6: ≤ 1568 px per side and ≤ 1.15 MP for
     most models); the legacy ``w*h/750`` rule gives nearly the same numbers.
 
     Examples

@@ -1,9 +1,9 @@
-"""Images -> API image blocks: :func:`image` and the helpers the session, magic and widget use.
+"""Almost anything that holds a picture -> an API image block: :func:`image`.
 
 Everything heavy (PIL, numpy, matplotlib, httpx) is imported inside the functions that need it,
 so ``import nbclaude._content.images.image`` costs only the standard library.
 
-What :func:`image` does (DESIGN.md §1, PROTOCOL.md §6):
+What :func:`image` does (DESIGN.md §1, docs/api.md §6):
 
 * fits the picture inside ``max_edge`` on its long side and ``max_pixels`` in total, never
   upscaling; JPEGs are decoded with ``Image.draft`` straight to (a power of two above) the
@@ -21,15 +21,9 @@ What :func:`image` does (DESIGN.md §1, PROTOCOL.md §6):
 The result is an :class:`ImageBlock`: a plain ``dict`` of exactly the API's shape that also shows
 a thumbnail in notebooks.
 
-This module holds :func:`image` (which source goes where) and re-exports the rest, one concept
-per module:
-
-* ``sources``: paths, URLs, ``data:`` URLs, downloads; naming sources;
-* ``values``: PIL images, numpy arrays, figures: recognising and converting;
-* ``bytes``: media type and size from the header, fitting, token estimates;
-* ``decode``: safe decoding with Pillow (bombs, corrupt data, orientation);
-* ``pipeline``: resize, convert and encode until it fits;
-* ``block``: :class:`ImageBlock`, :func:`image_info`, :func:`thumbnail`.
+This module holds :func:`image`: which source goes where. The rest of the image family has a
+module per concept, mapped in :mod:`nbclaude._content.images`, which re-exports the family's
+entry points.
 """
 
 from __future__ import annotations
@@ -43,45 +37,20 @@ from typing import Any
 from nbclaude._api.models import LIMITS
 from nbclaude._exceptions import ImageError
 
-from .block import (  # _rebuild_block: named by ImageBlock pickles from before the split
-    ImageBlock,
-    ImageInfo,
-    _rebuild_block,  # noqa: F401
-    image_info,
-    thumbnail,
-)
-from .bytes import MAX_BASE64, base64_length, estimate_tokens, sniff_media_type
-from .pipeline import image_from_bytes, process_image
-from .sources import (
-    decode_data_url,
-    fetch_url,
-    human_size,
-    read_file,
-    short_source,
-    source_error,
-    split_source,
-)
-from .values import array_to_pil, describe_value, figure_png, is_image_like, value_kind
+# The "x as x" imports keep image_from_bytes, image_info, thumbnail and is_image_like importable
+# from here for callers outside nbclaude._content, until they import them from
+# nbclaude._content.images.
+from .block import ImageBlock
+from .block import image_info as image_info
+from .block import thumbnail as thumbnail
+from .bytes import MAX_BASE64
+from .pipeline import image_from_bytes as image_from_bytes
+from .pipeline import process_image
+from .sources import decode_data_url, fetch_url, read_file, short_source, source_error, split_source
+from .values import array_to_pil, describe_value, figure_png, value_kind
+from .values import is_image_like as is_image_like
 
-__all__ = [
-    "MAX_BASE64",
-    "ImageBlock",
-    "ImageInfo",
-    "base64_length",
-    "decode_data_url",
-    "estimate_tokens",
-    "fetch_url",
-    "human_size",
-    "image",
-    "image_from_bytes",
-    "image_info",
-    "is_image_like",
-    "read_file",
-    "short_source",
-    "sniff_media_type",
-    "split_source",
-    "thumbnail",
-]
+__all__ = ["image"]
 
 _ACCEPTED = (
     "a PIL image, a numpy array, a matplotlib figure, IPython.display.Image, bytes, "
