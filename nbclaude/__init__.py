@@ -37,10 +37,14 @@ from ._exceptions import (
     RequestTooLargeError,
     StreamError,
 )
+from ._legacy import install as _install_legacy_finder
 from ._version import __version__
 
+_install_legacy_finder()  # v1 pickles name modules that moved: nbclaude._legacy maps them
+
 if TYPE_CHECKING:
-    from ._client.client import Client, MessageStream
+    from ._client.client import Client
+    from ._client.stream import MessageStream
     from ._content.documents import document
     from ._content.images.image import image
     from ._schema import StructuredOutputError
@@ -97,7 +101,7 @@ _LAZY = {
     "NotProcessed": "_session.batches.results",
     "ChatWidget": "_widget.widget",
     "Client": "_client.client",
-    "MessageStream": "_client.client",
+    "MessageStream": "_client.stream",
     "Reply": "_session.reply",
     "Session": "_session.session",
     "SessionStream": "_session.session",

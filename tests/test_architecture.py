@@ -26,7 +26,8 @@ LAYERS: list[set[str]] = [
     {"_tools", "_markdown", "testing"},
     {"_session"},
     {"_ipython", "_widget"},
-    {"__init__", "_legacy"},
+    {"_legacy"},
+    {"__init__"},
 ]
 #: Same-layer imports that are allowed (none: a unit that needs another of its layer belongs
 #: above it).

@@ -10,9 +10,6 @@ in the table has no price (``cost`` is ``None``) rather than a guessed one.
 Prefill (a final ``assistant`` message) is rejected from the 4.6 generation on. For models not
 in the table the generation is read from the id (``claude-<name>-<major>[-<minor>]``); data
 from ``GET /v1/models`` refines that for ids nbclaude has never seen (``created_at``).
-
-``API_VERSION`` and ``LIMITS`` are re-exported from :mod:`nbclaude._api.fields` and
-:mod:`nbclaude._api.limits`, where they are defined.
 """
 
 from __future__ import annotations
@@ -24,14 +21,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from .fields import API_VERSION
-from .limits import LIMITS
-
 __all__ = [
-    "API_VERSION",
     "DEFAULT_MODEL",
     "FALLBACK_MODELS",
-    "LIMITS",
     "MODELS",
     "PREFILL_EXAMPLE_MODEL",
     "ModelSpec",

@@ -20,10 +20,6 @@ from .images.pipeline import image_from_bytes
 from .images.sources import read_file
 from .images.values import is_image_like
 
-# Importable from here for callers outside nbclaude._content until they import it from
-# nbclaude._content (its home is nbclaude._content.limits).
-from .limits import fit_messages as fit_messages
-
 __all__ = ["to_blocks"]
 
 _ACCEPTED_PARTS = (

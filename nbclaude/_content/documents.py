@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nbclaude._api.models import LIMITS
+from nbclaude._api.limits import LIMITS
 from nbclaude._exceptions import ImageError
 
 from .images.sources import (

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from nbclaude._api.models import LIMITS
+from nbclaude._api.limits import LIMITS
 from nbclaude._exceptions import ImageError, InvalidRequestError
 
 from .images.block import image_info

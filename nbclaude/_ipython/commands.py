@@ -40,7 +40,7 @@ def _md(text: str) -> None:
 
 
 def _esc(text: str) -> str:
-    from nbclaude._markdown.render import escape_text
+    from nbclaude._markdown import escape_text
 
     return escape_text(text)
 
@@ -101,7 +101,7 @@ def undo(where: Where, args: list[str]) -> None:
 
 def history(where: Where, args: list[str]) -> None:
     """Show the conversation, rendered safely."""
-    from nbclaude._markdown.render import safe_markdown
+    from nbclaude._markdown import safe_markdown
 
     s = get_session()
     if not s.messages:

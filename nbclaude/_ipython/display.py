@@ -80,7 +80,7 @@ class LiveMarkdown:
         from IPython import display as ipd
 
         if render is None:
-            from nbclaude._markdown.render import safe_markdown
+            from nbclaude._markdown import safe_markdown
 
             render = safe_markdown
         show: Any = ipd.display  # untyped in IPython
@@ -118,7 +118,7 @@ class LiveMarkdown:
         if self._plain:
             done, tail = _split_lines(self._pending)
         else:
-            from nbclaude._markdown.render import split_blocks
+            from nbclaude._markdown import split_blocks
 
             blocks, tail = split_blocks(self._pending)
             done = "".join(blocks)
@@ -192,7 +192,7 @@ def _commit_fence_lines(tail: str) -> tuple[str, str]:
 def thumbnails_html(blocks: Sequence[Mapping[str, Any]], *, size: int = 96) -> str:
     """HTML for small thumbnails of the image blocks we sent (our own ``data:`` images only;
     URL images are shown as plain text, never loaded)."""
-    from nbclaude._content.images.image import thumbnail
+    from nbclaude._content.images import thumbnail
 
     items: list[str] = []
     for i, block in enumerate(blocks, 1):
@@ -227,7 +227,7 @@ def final_bundle(
     ``markdown`` must already be safe (``Reply._display_markdown()``, or a fenced block);
     ``fmt="text"`` shows ``plain`` only.
     """
-    from nbclaude._markdown.render import escape_text
+    from nbclaude._markdown import escape_text
 
     if fmt == "text":
         return {"text/plain": "\n".join([*warnings, plain, "", f"[{footer}]"])}

@@ -69,7 +69,7 @@ def interpolate(
     >>> warnings
     ['{nope} is not defined, so it was sent as written (write {{nope}} to silence this).']
     """
-    from nbclaude._content.images.image import image, is_image_like
+    from nbclaude._content.images import image, is_image_like
 
     parts: list[Any] = []
     warnings: list[str] = []

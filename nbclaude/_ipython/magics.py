@@ -197,7 +197,7 @@ class ClaudeMagics(Magics):
         return parts, warnings
 
     def _image_option(self, src: str) -> Any:
-        from nbclaude._content.images.image import image, is_image_like
+        from nbclaude._content.images import image, is_image_like
 
         ns = self.ip.user_ns
         if _IDENT.match(src) and src in ns:

@@ -65,12 +65,9 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-# The "x as x" imports keep escape_text and split_blocks importable from here for callers outside
-# nbclaude._markdown, until they import them from nbclaude._markdown.
-from .escape import escape_text as escape_text
+from .escape import escape_text
 from .inline import LAB_START, LAB_TOKENS, Inline
 from .parser import markdown_parser
-from .stream import split_blocks as split_blocks
 from .tex import safe_tex
 
 if TYPE_CHECKING:

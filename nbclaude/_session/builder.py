@@ -198,7 +198,7 @@ class RequestBuilder:
     def user_message(parts: Sequence[Any], *, empty: str) -> MessageParam:
         """The user message made of ``parts`` (text, images, documents, blocks); ``empty``
         is the error when they hold nothing to send."""
-        from nbclaude._content.blocks import to_blocks
+        from nbclaude._content import to_blocks
 
         blocks = to_blocks(*parts)
         if not blocks:
@@ -232,7 +232,7 @@ class RequestBuilder:
         return Outgoing(user, prefill, self.body(fitted, params), images, fitted, refitted)
 
     def _fit(self, messages: list[MessageParam], params: Mapping[str, Any]) -> list[MessageParam]:
-        from nbclaude._content.limits import fit_messages
+        from nbclaude._content import fit_messages
 
         system = params.get("system", self.settings.system)
         overhead = len(json.dumps(system, ensure_ascii=False)) if system else 0

@@ -258,7 +258,7 @@ class Reply:
     def display_markdown(self) -> str:
         """Everything this turn showed, as safe Markdown: for each step its thinking
         (collapsed), its text (with citation footnotes) and its tool calls (collapsed)."""
-        from nbclaude._markdown.render import safe_markdown
+        from nbclaude._markdown import safe_markdown
 
         results = {r.get("tool_use_id"): r for r in self.tool_results}
         parts: list[str] = []
@@ -274,7 +274,7 @@ class Reply:
         return "\n\n".join(parts)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from nbclaude._markdown.render import escape_text
+        from nbclaude._markdown import escape_text
 
         body = self.display_markdown()
         foot = f"<sub>{escape_text(self.footer())}</sub>"

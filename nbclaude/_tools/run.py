@@ -24,8 +24,6 @@ __all__ = ["DECLINED", "ToolBox", "ToolResult", "run_tool_call", "run_tool_calls
 
 #: The result text of a call the user declined (``approve`` answered ``False``).
 DECLINED = "The user declined to run this tool."
-# The old private name, read by tests/widget/test_protocol.py until it imports DECLINED.
-_DECLINED = DECLINED
 
 
 class ToolResult(dict[str, Any]):

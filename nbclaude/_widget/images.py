@@ -64,7 +64,7 @@ class Attachments:
             return
 
         def convert() -> None:
-            from nbclaude._content.images.image import image_from_bytes
+            from nbclaude._content.images import image_from_bytes
 
             try:
                 block = image_from_bytes(data, origin=name)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, cast
 
 from nbclaude._session.history import ReplyFacts
+from nbclaude._tools import DECLINED  # matched for results loaded from a saved session
 
 from .protocol import THUMB_EDGE, Block, Entry, Meta, ToolStatus, clip_text, json_text
 
@@ -30,7 +31,7 @@ __all__ = [
 
 
 def _thumbnail(block: Mapping[str, Any]) -> Block:
-    from nbclaude._content.images.image import image_info, thumbnail
+    from nbclaude._content.images import image_info, thumbnail
 
     source = block.get("source")
     if isinstance(source, Mapping) and source.get("type") == "url":
@@ -62,12 +63,6 @@ def _document_label(block: Mapping[str, Any]) -> str:
     return ": ".join(p for p in parts[:2] if p) + (f" ({parts[2]})" if parts[2] else "")
 
 
-#: What ``run_tool_call`` answers for a declined call (``nbclaude._tools.run._DECLINED``;
-#: tests/widget/test_protocol.py checks they agree). Matched for results loaded from a saved
-#: session, whose ``ToolResult`` attributes are gone.
-_DECLINED = "The user declined to run this tool."
-
-
 def _result_text(content: Any) -> str:
     if isinstance(content, str):
         return content
@@ -96,7 +91,7 @@ def tool_status(result: Mapping[str, Any] | None, *, running: bool = False) -> T
         return "running" if running else "not run"
     content = result.get("content")
     if getattr(result, "declined", False) or (
-        result.get("is_error") and _result_text(content) == _DECLINED
+        result.get("is_error") and _result_text(content) == DECLINED
     ):
         return "declined"
     server_error = isinstance(content, Mapping) and str(content.get("type", "")).endswith("_error")

@@ -8,9 +8,8 @@ from anthropic.types import MessageCountTokensParams
 from anthropic.types.beta import MessageCountTokensParams as BetaMessageCountTokensParams
 
 from nbclaude._api import fields, limits
+from nbclaude._api.limits import LIMITS
 from nbclaude._api.models import (
-    API_VERSION,
-    LIMITS,
     MODELS,
     generation,
     model_spec,
@@ -60,7 +59,6 @@ def test_release_dates_match_the_generation_rule() -> None:
 
 
 def test_limits_by_name_are_the_constants() -> None:
-    assert LIMITS is limits.LIMITS
     assert LIMITS == {
         "max_images": limits.MAX_IMAGES,
         "many_images": limits.MANY_IMAGES,
@@ -81,7 +79,9 @@ def test_the_fake_states_the_same_limits_and_fields() -> None:
     assert _batch_request.MAX_BATCH_REQUESTS == limits.MAX_BATCH_REQUESTS
     assert _batch_request.MAX_BATCH_BYTES == limits.MAX_BATCH_BYTES
     assert _fake.API_VERSIONS == fields.API_VERSIONS
-    assert API_VERSION == fields.API_VERSION == fields.API_VERSIONS[0]
+    from nbclaude._client import client
+
+    assert client.API_VERSION == fields.API_VERSION == fields.API_VERSIONS[0]
 
 
 def test_count_tokens_fields_are_the_sdks() -> None:

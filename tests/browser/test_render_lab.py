@@ -60,7 +60,7 @@ def test_jupyterlab_renders_safe_markdown(lab: Lab, browser: Any) -> None:
         nb = Notebook(page, lab)
         nb.run(
             "from IPython.display import Markdown, display\n"
-            "from nbclaude._markdown.render import safe_markdown\nprint('ok')",
+            "from nbclaude._markdown import safe_markdown\nprint('ok')",
             timeout=60,
         )
         cells = {f"probe:{k}": v[0] for k, v in _LAB_PROBES.items()}

@@ -204,7 +204,7 @@ def test_attach_an_image_with_the_file_picker(notebook: Notebook, tmp_path: Path
     )
     assert sent == [["image", "image/png"], ["text", None]]
     size = nb.value(
-        "__import__('nbclaude._content.images.image', fromlist=['x']).image_info("
+        "__import__('nbclaude._content.images', fromlist=['x']).image_info("
         "posts()[-1]['messages'][0]['content'][0])[1:3]"
     )
     assert max(size) <= 1568  # went through nbclaude.image: downscaled to the API's limit

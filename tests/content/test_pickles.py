@@ -279,11 +279,6 @@ def test_installing_imports_nothing() -> None:
     assert out.stdout.strip() in ("['nbclaude._legacy']", "[]")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nbclaude/__init__.py does not install nbclaude._legacy yet: the integration adds "
-    "the call, and removes this mark",
-)
 def test_import_nbclaude_is_enough_for_v1_pickles() -> None:
     code = f"import pickle; print(repr(pickle.loads({V1_DOCUMENT!r})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -509,7 +509,7 @@ def test_many_big_images_are_downscaled_in_the_request_and_the_history() -> None
     )
     s.send("one big", big)
     s.send("now many", *[nbclaude.image(Image.new("RGB", (16, 16)))] * 21)
-    from nbclaude._content.images.image import image_info
+    from nbclaude._content.images import image_info
 
     sent = fake.requests[1].json["messages"][0]["content"]
     first = next(b for b in sent if b["type"] == "image")

@@ -68,9 +68,17 @@ def test_banner_never_carries_secrets() -> None:
 
 
 def test_declined_text_matches_the_tool_runner() -> None:
-    from nbclaude._tools.run import _DECLINED
+    """A declined call loaded from a saved session (a plain dict: the ToolResult's
+    attributes are gone) still shows as declined: the text is the tool runner's own."""
+    from nbclaude._tools import ToolBox, run_tool_call
 
-    assert wt._DECLINED == _DECLINED
+    def add(a: int, b: int) -> int:
+        """Add."""
+        return a + b
+
+    call = {"type": "tool_use", "id": "t1", "name": "add", "input": {"a": 1, "b": 2}}
+    result = run_tool_call(call, ToolBox([add]), approve=lambda name, args: False)
+    assert wt.tool_status(dict(result)) == "declined"
 
 
 def _tool_round(result: dict[str, object]) -> list[dict[str, object]]:

@@ -395,7 +395,7 @@ def test_images_arrive_as_buffers_and_are_downscaled(widgets: list[ChatWidget]) 
     _wait_idle(fe.widget)
     content = posts(fake)[-1]["messages"][0]["content"]
     assert [b["type"] for b in content] == ["image", "text"]
-    from nbclaude._content.images.image import image_info
+    from nbclaude._content.images import image_info
 
     info = image_info(content[0])
     assert info is not None and max(info.width or 0, info.height or 0) <= 1568

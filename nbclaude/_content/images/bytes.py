@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import struct
 
-from nbclaude._api.models import LIMITS
+from nbclaude._api.limits import LIMITS
 
 __all__ = [
     "MAX_BASE64",

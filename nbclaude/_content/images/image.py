@@ -34,21 +34,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from nbclaude._api.models import LIMITS
+from nbclaude._api.limits import LIMITS
 from nbclaude._exceptions import ImageError
 
-# The "x as x" imports keep image_from_bytes, image_info, thumbnail and is_image_like importable
-# from here for callers outside nbclaude._content, until they import them from
-# nbclaude._content.images.
 from .block import ImageBlock
-from .block import image_info as image_info
-from .block import thumbnail as thumbnail
 from .bytes import MAX_BASE64
-from .pipeline import image_from_bytes as image_from_bytes
-from .pipeline import process_image
+from .pipeline import image_from_bytes, process_image
 from .sources import decode_data_url, fetch_url, read_file, short_source, source_error, split_source
 from .values import array_to_pil, describe_value, figure_png, value_kind
-from .values import is_image_like as is_image_like
 
 __all__ = ["image"]
 

@@ -16,7 +16,7 @@ import io
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from nbclaude._api.models import LIMITS
+from nbclaude._api.limits import LIMITS
 
 from .block import ImageBlock
 from .bytes import (
