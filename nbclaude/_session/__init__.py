@@ -1,8 +1,8 @@
 """One conversation with Claude (layer 4): :class:`~nbclaude.Session` and the parts that own
-its state. ``session.py`` says how they fit together; docs/architecture.md draws it.
+its state. ``base.py`` says how they fit together; docs/architecture.md draws it.
 
-- ``session``: :class:`Session` (the public facade) and ``get_session``; ``shared``: the
-  shared session's slot.
+- ``session``: :class:`Session` (the turns) on ``base``'s :class:`BaseSession` (settings and
+  state), and ``get_session``; ``shared``: the shared session's slot.
 - ``builder``: :class:`Settings` and the :class:`RequestBuilder` (settings -> request body),
   used by turns, token counting and batches; ``cache``: prompt-cache breakpoints.
 - ``history``: :class:`History` (messages, their lock, facts about replies); ``rules``: what
