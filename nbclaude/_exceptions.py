@@ -248,7 +248,7 @@ class ImageError(NbClaudeError, ValueError):
     """An image or document source cannot be used (missing, corrupt, too big, ...)."""
 
 
-#: The HTTP status that goes with each of the API's ``error.type`` values (PROTOCOL.md §5); used
+#: The HTTP status that goes with each of the API's ``error.type`` values (docs/api.md §5); used
 #: where only the type is known (a batch item's error, an SSE ``error`` event).
 STATUS_OF_ERROR_TYPE: dict[str, int] = {
     "invalid_request_error": 400,

@@ -2,7 +2,7 @@
 
 Wire data stays plain JSON dicts throughout nbclaude; these types only document and check it.
 They are deliberately *open*: the API adds block types, delta types and usage fields over time
-(PROTOCOL.md §10.11), so code must never treat the ``type`` literals below as a closed set.
+(docs/api.md §10.11), so code must never treat the ``type`` literals below as a closed set.
 Optional keys are modelled with ``total=False`` subclasses (Python 3.10 has no ``NotRequired``).
 """
 
@@ -196,7 +196,7 @@ class _MessageBatchBase(TypedDict):
 
 
 class MessageBatch(_MessageBatchBase, total=False):
-    """A Message Batch (``POST /v1/messages/batches`` and friends; PROTOCOL.md §7)."""
+    """A Message Batch (``POST /v1/messages/batches`` and friends; docs/api.md §7)."""
 
     ended_at: str | None
     cancel_initiated_at: str | None

@@ -15,7 +15,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "recorded"
 
 
 def restore_blank_line(body: str) -> str:
-    """Two recorded files lack the final blank line (a file artifact, PROTOCOL.md §4.1)."""
+    """Two recorded files lack the final blank line (a file artifact, docs/api.md §4.1)."""
     return body.rstrip("\r\n") + "\n\n"
 
 

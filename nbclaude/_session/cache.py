@@ -1,7 +1,7 @@
 """Prompt caching: ``cache_control`` breakpoints for ``Session(cache=True)``.
 
 The API caches the start of a request up to each marked block; at most 4 marks are allowed
-(PROTOCOL.md §2.2). nbclaude marks the system prompt, the last tool and the last two user
+(docs/api.md §2.2). nbclaude marks the system prompt, the last tool and the last two user
 turns, counting any marks the user placed, and works on copies (the history never changes).
 """
 

@@ -3,7 +3,7 @@
 Everything heavy (PIL, numpy, matplotlib, httpx) is imported inside the functions that need it,
 so ``import nbclaude._content.images.image`` costs only the standard library.
 
-What :func:`image` does (DESIGN.md §1, docs/api.md §6):
+What :func:`image` does (docs/api.md §6):
 
 * fits the picture inside ``max_edge`` on its long side and ``max_pixels`` in total, never
   upscaling; JPEGs are decoded with ``Image.draft`` straight to (a power of two above) the
