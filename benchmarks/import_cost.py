@@ -66,6 +66,7 @@ def main() -> None:
 
     anthropic = median_of(in_fresh_process, "import anthropic")
     nbclaude = median_of(in_fresh_process, "import nbclaude")
+    script = median_of(in_fresh_process, "from nbclaude.testing import Text, HTTPError")
     load_ext = statistics.median(
         float(
             subprocess.run(
@@ -81,6 +82,10 @@ def main() -> None:
     print(
         f"  import nbclaude                {nbclaude * 1000:8.1f} ms   "
         f"{nbclaude / anthropic:.3f}x  (budget <= 0.10x)"
+    )
+    print(
+        f"  nbclaude.testing script items  {script * 1000:8.1f} ms   "
+        f"{script / anthropic:.3f}x  (budget <= 0.10x)"
     )
     print(
         f"  %load_ext nbclaude (IPython)   {load_ext * 1000:8.1f} ms   "

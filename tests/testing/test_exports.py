@@ -35,17 +35,16 @@ def test_the_fake_is_an_httpx_transport() -> None:
 
 
 def test_import_is_light() -> None:
-    """Script items import without httpx; the transport class loads it on first use."""
+    """Script items import without httpx (the transport class loads it on first use) or any
+    other heavy package. How long it takes is benchmarks/import_cost.py's business (a timed
+    assertion here failed on a loaded machine)."""
+    heavy = ["httpx", "PIL", "numpy", "IPython", "anywidget", "ipywidgets", "markdown_it"]
     code = (
-        "import sys, time; t = time.perf_counter(); "
-        "from nbclaude.testing import Text, HTTPError; "
-        "print(round((time.perf_counter() - t) * 1000, 1), 'httpx' in sys.modules, "
-        "'PIL' in sys.modules)"
+        "import sys; from nbclaude.testing import Text, HTTPError; "
+        f"print([m for m in {heavy!r} if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    ms, has_httpx, has_pil = out.stdout.split()
-    assert has_httpx == "False" and has_pil == "False"
-    assert float(ms) < 100
+    assert out.stdout.strip() == "[]"
 
 
 def test_no_key_in_reprs() -> None:
