@@ -982,6 +982,31 @@ def test_block_repr_and_display(block: ImageBlock) -> None:
     check_corners(thumb)
 
 
+def test_the_display_shows_a_caption(block: ImageBlock) -> None:
+    """JupyterLab and Notebook 7 show text/html before an image: the thumbnail comes with its
+    one-line caption there (media type, pixels, base64 size, ~tokens)."""
+    html_ = block._repr_mimebundle_()["text/html"]
+    caption = block.caption()
+    assert caption == repr(block)[1:-1]
+    assert f"<figcaption>{caption}</figcaption>" in html_
+    thumb = block._repr_mimebundle_()["image/jpeg"]
+    assert f'<img src="data:image/jpeg;base64,{thumb}" alt="{caption}">' in html_
+    assert html_.count("<") == html_.count(">") == 5  # <figure> <img> <figcaption> </…> </…>
+
+
+def test_the_caption_is_escaped() -> None:
+    data = base64.b64encode(encode(corners((40, 30)), "PNG")).decode()
+    hostile = 'image/png"><img src=x onerror=alert(1)>'
+    block = ImageBlock(
+        {"type": "image", "source": {"type": "base64", "media_type": hostile, "data": data}},
+        width=40,
+        height=30,
+    )
+    html_ = block._repr_mimebundle_()["text/html"]
+    assert "onerror=alert(1)&gt;" in html_ and "<img src=x" not in html_
+    assert html_.count("<img ") == 1 and html_.count('"') == 6  # class, src and alt: no more
+
+
 def test_ipython_display_uses_the_bundle(block: ImageBlock) -> None:
     from IPython.core.formatters import DisplayFormatter
 
