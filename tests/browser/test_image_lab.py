@@ -19,7 +19,7 @@ def test_an_image_block_shows_its_caption(notebook: Notebook, traffic: Traffic) 
     cell = nb.cell(index)
     caption = cell.locator(".jp-OutputArea-output figure figcaption")
     text = caption.inner_text()
-    assert text.startswith("image/png 256×256") and "base64" in text and "tokens" in text
+    assert text.startswith("image/png 256\u00d7256") and "base64" in text and "tokens" in text
     src = cell.locator(".jp-OutputArea-output figure img").get_attribute("src")
     assert src is not None and src.startswith("data:image/png;base64,")
     assert not traffic.remote  # our own data: image only
