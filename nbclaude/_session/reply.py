@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nbclaude._api.models import cost as price
 from nbclaude._types import Message
+
+from .money import usd
 
 __all__ = ["Reply", "citation_label", "details", "fenced", "footer_text", "tool_details"]
 
@@ -53,25 +56,34 @@ def footer_text(
     cost: float | None,
     stop_reason: str | None,
     interrupted: bool = False,
+    estimated: bool = False,
 ) -> str:
     """The one-line footer: model · input/output tokens · cost · stop reason.
+
+    ``estimated``: the output count (and so the cost) is an estimate, marked ``≈`` (a reply
+    stopped before the API said how long it was).
 
     Examples
     --------
     >>> footer_text(model="claude-haiku-4-5", usage={"input_tokens": 12, "output_tokens": 30},
     ...             cost=0.000162, stop_reason="end_turn")
     'claude-haiku-4-5 · 12 in / 30 out tokens · $0.00016 · end_turn'
+    >>> footer_text(model="m", usage={"input_tokens": 12, "output_tokens": 250}, cost=0.0013,
+    ...             stop_reason=None, interrupted=True, estimated=True)
+    'm · 12 in / ≈250 out tokens · ≈$0.0013 · interrupted'
     """
+    about = "≈" if estimated else ""
     total_in = sum(
         int(usage.get(k) or 0)
         for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
     )
-    parts = [model, f"{total_in:,} in / {int(usage.get('output_tokens') or 0):,} out tokens"]
+    out = int(usage.get("output_tokens") or 0)
+    parts = [model, f"{total_in:,} in / {about}{out:,} out tokens"]
     cached = int(usage.get("cache_read_input_tokens") or 0)
     if cached:
         parts[-1] += f" ({cached:,} cached)"
     if cost is not None:
-        parts.append(f"${cost:.2g}" if cost < 0.01 else f"${cost:.4f}")
+        parts.append(about + usd(cost))
     if interrupted:
         parts.append("interrupted")
     elif stop_reason:
@@ -234,14 +246,38 @@ class Reply:
 
     # -- display ------------------------------------------------------------------------------
 
+    @property
+    def output_estimated(self) -> bool:
+        """Whether :attr:`output_tokens` is an estimate: the reply was stopped before the API
+        reported its length (its ``usage`` still says what the stream began with)."""
+        return self.interrupted and self.stop_reason is None
+
+    @property
+    def output_tokens(self) -> int:
+        """Output tokens: the API's count, or for a stopped reply an estimate from what
+        arrived (about 4 characters a token)."""
+        counted = int(self.usage.get("output_tokens") or 0)
+        if not self.output_estimated:
+            return counted
+        chars = sum(
+            len(str(b.get("text") or b.get("thinking") or json.dumps(b.get("input") or "")))
+            for b in self.content
+        )
+        return max(counted, math.ceil(chars / 4))
+
     def footer(self) -> str:
         """The one-line summary shown under the reply."""
+        usage, cost = self.usage, self.cost
+        if self.output_estimated:
+            usage = {**usage, "output_tokens": self.output_tokens}
+            cost = price(self.model, usage)
         return footer_text(
             model=self.model,
-            usage=self.usage,
-            cost=self.cost,
+            usage=usage,
+            cost=cost,
             stop_reason=self.stop_reason,
             interrupted=self.interrupted,
+            estimated=self.output_estimated,
         )
 
     def __str__(self) -> str:

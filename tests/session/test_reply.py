@@ -63,7 +63,32 @@ def test_footer() -> None:
         cost=0.5,
         stop_reason=None,
         interrupted=True,
-    ).endswith("$0.5000 · interrupted")
+    ).endswith("$0.50 · interrupted")
+
+
+def test_footer_money_is_plain_decimals() -> None:
+    def foot(cost: float) -> str:
+        return footer_text(model="m", usage={}, cost=cost, stop_reason="end_turn")
+
+    assert foot(4.6e-05) == "m · 0 in / 0 out tokens · $0.000046 · end_turn"  # was $4.6e-05
+    assert foot(0.0046).endswith(" · $0.0046 · end_turn")
+    assert foot(1.2449).endswith(" · $1.24 · end_turn")
+
+
+def test_a_stopped_reply_estimates_its_output() -> None:
+    """A reply stopped mid-stream has only message_start's usage (1 output token): the
+    footer says about how long it was instead of claiming 1 token after a paragraph."""
+    text = "word " * 200
+    r = Reply(
+        {"id": "m", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
+         "content": [{"type": "text", "text": text}], "stop_reason": None,
+         "stop_sequence": None, "usage": {"input_tokens": 10, "output_tokens": 1}},
+        interrupted=True,
+    )  # fmt: skip
+    assert r.output_estimated and r.output_tokens == 250
+    assert " / ≈250 out tokens · ≈$" in r.footer() and r.footer().endswith("interrupted")
+    finished = Reply({**r.message, "stop_reason": "end_turn"})
+    assert not finished.output_estimated and finished.output_tokens == 1
 
 
 def test_citations_become_numbered_footnotes() -> None:
