@@ -20,6 +20,8 @@ sent. The keys (all optional)::
 
 Decisions:
 
+- A session made without a ``model`` starts on the first of ``models`` when the default
+  (``$NBCLAUDE_MODEL`` or ``claude-sonnet-5-5``) is not allowed.
 - ``system`` is sent as a separate first block of the system prompt, before the user's own
   (their blocks stay as they are, ``cache_control`` included). It is the same in every request,
   so it is the start of the cached prefix and prompt caching works as before.

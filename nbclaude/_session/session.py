@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from nbclaude._api.models import default_model
 from nbclaude._exceptions import InvalidRequestError
 
 from . import shared
@@ -88,6 +89,9 @@ class Session(BaseSession):
         **params: Any,
     ) -> None:
         policy = policy_from_environment()  # a bad policy file: one PolicyError, here
+        if model is None and policy is not None and policy.models:
+            if not policy.allows_model(default_model()):  # start on a model the class may use
+                model = policy.models[0]
         caps: list[tuple[float, str]] = []
         env_budget = budget_from_environment()
         if env_budget is not None:

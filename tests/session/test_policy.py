@@ -160,6 +160,16 @@ def test_only_the_allowed_models(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     assert len(posts(fake)) == 2
 
 
+def test_a_new_session_starts_on_an_allowed_model(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with_policy(monkeypatch, tmp_path, "models = ['claude-haiku-4-5', 'claude-opus-5']\n")
+    assert Session().model == "claude-haiku-4-5"  # the default, claude-sonnet-5-5, is not
+    monkeypatch.setenv("NBCLAUDE_MODEL", "claude-opus-5")
+    assert Session().model == "claude-opus-5"  # an allowed default stays
+    assert Session(model="claude-sonnet-5-5").model == "claude-sonnet-5-5"  # refused at send
+
+
 def test_max_tokens_is_capped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     with_policy(monkeypatch, tmp_path, "max_tokens = 256\n")
     s, fake = make(Text("a"), Text("b"), max_tokens=4096)
