@@ -89,9 +89,13 @@ class Session(BaseSession):
         **params: Any,
     ) -> None:
         policy = policy_from_environment()  # a bad policy file: one PolicyError, here
-        if model is None and policy is not None and policy.models:
-            if not policy.allows_model(default_model()):  # start on a model the class may use
-                model = policy.models[0]
+        if (
+            model is None
+            and policy is not None
+            and policy.models
+            and not policy.allows_model(default_model())
+        ):
+            model = policy.models[0]  # start on a model the class may use
         caps: list[tuple[float, str]] = []
         env_budget = budget_from_environment()
         if env_budget is not None:

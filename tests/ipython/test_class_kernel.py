@@ -156,7 +156,7 @@ def test_switched_off_for_an_exam(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
                 ("%%claude\nSolve question 3.", True),
                 ("%claude tokens How long is this", True),
             ],
-        ),  # fmt: skip
+        ),
         timeout=60,
     )
     for cell in nb.cells[1:]:
