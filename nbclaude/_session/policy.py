@@ -56,6 +56,7 @@ __all__ = [
     "KEYS",
     "POLICY_ENV",
     "Policy",
+    "budget_caps",
     "budget_from_environment",
     "policy_from_environment",
     "read_policy",
@@ -330,6 +331,18 @@ def policy_from_environment() -> Policy | None:
     """The policy named by ``$NBCLAUDE_POLICY`` (``None`` when it is not set)."""
     path = os.environ.get(POLICY_ENV, "").strip()
     return read_policy(path) if path else None
+
+
+def budget_caps(policy: Policy | None) -> list[tuple[float, str]]:
+    """The budgets a session may not go past, whoever sets its own: ``$NBCLAUDE_BUDGET`` and
+    the policy's ``budget``, each with who set it (for the refusal)."""
+    caps: list[tuple[float, str]] = []
+    env = budget_from_environment()
+    if env is not None:
+        caps.append((env, f"${BUDGET_ENV}"))
+    if policy is not None and policy.budget is not None:
+        caps.append((policy.budget, f"the course policy ({policy.path})"))
+    return caps
 
 
 def budget_from_environment() -> float | None:

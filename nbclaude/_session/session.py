@@ -22,7 +22,7 @@ from . import shared
 from .base import BaseSession
 from .events import CHANGE, STOP
 from .options import TurnContext, TurnOptions
-from .policy import BUDGET_ENV, Policy, budget_from_environment, policy_from_environment
+from .policy import Policy, budget_caps, policy_from_environment
 from .reply import Reply
 from .tool_round import Approver
 from .turn import SessionStream
@@ -96,19 +96,13 @@ class Session(BaseSession):
             and not policy.allows_model(default_model())
         ):
             model = policy.models[0]  # start on a model the class may use
-        caps: list[tuple[float, str]] = []
-        env_budget = budget_from_environment()
-        if env_budget is not None:
-            caps.append((env_budget, f"${BUDGET_ENV}"))
-        if policy is not None and policy.budget is not None:
-            caps.append((policy.budget, f"the course policy ({policy.path})"))
+        caps = budget_caps(policy)  # $NBCLAUDE_BUDGET and the policy's budget
         super().__init__(
             model=model, system=system, max_tokens=max_tokens, client=client, cache=cache,
             **params,
         )  # fmt: skip
         self._policy = policy
         self._budget_caps = caps
-        self._own_budget: float | None = None
         self._builder.policy = policy
         self._builder.usage = self._usage
         self._set_budget(budget)
@@ -152,14 +146,10 @@ class Session(BaseSession):
             isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0
         ):
             raise ValueError(f"budget must be a number of US dollars >= 0 or None, not {value!r}")
-        self._own_budget = None if value is None else float(value)
-        options = [*self._budget_caps]
-        if self._own_budget is not None:
-            options.append((self._own_budget, "Session(budget=...)"))
-        if not options:
-            self._usage.set_budget(None, "")
-            return
-        lowest, source = min(options, key=lambda o: o[0])
+        own = [] if value is None else [(float(value), "Session(budget=...)")]
+        lowest, source = min(
+            [*self._budget_caps, *own], default=(None, ""), key=lambda o: o[0] or 0
+        )
         self._usage.set_budget(lowest, source)
 
     @property
