@@ -25,6 +25,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BudgetExceededError,
     ImageError,
     InternalServerError,
     InvalidRequestError,
@@ -33,6 +34,7 @@ from ._exceptions import (
     NotFoundError,
     OverloadedError,
     PermissionDeniedError,
+    PolicyError,
     RateLimitError,
     RequestTooLargeError,
     StreamError,
@@ -65,6 +67,7 @@ __all__ = [
     "BatchJob",
     "BatchReply",
     "BatchResults",
+    "BudgetExceededError",
     "ChatWidget",
     "Client",
     "ImageError",
@@ -77,6 +80,7 @@ __all__ = [
     "NotProcessed",
     "OverloadedError",
     "PermissionDeniedError",
+    "PolicyError",
     "RateLimitError",
     "Reply",
     "RequestTooLargeError",
@@ -127,10 +131,18 @@ def __dir__() -> list[str]:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Register ``%%claude`` and ``%claude`` (called by ``%load_ext nbclaude``)."""
+    """Register ``%%claude`` and ``%claude`` (called by ``%load_ext nbclaude``).
+
+    A course policy (``$NBCLAUDE_POLICY``) or budget (``$NBCLAUDE_BUDGET``) that cannot be
+    used stops it with one clean line saying what is wrong, not a traceback.
+    """
+    from ._ipython.errors import clean
     from ._ipython.magics import load_ipython_extension as load
 
-    load(ipython, open_widget=_open_widget)
+    try:
+        load(ipython, open_widget=_open_widget)
+    except PolicyError as exc:
+        raise clean(exc) from None
 
 
 def _open_widget(session: Any) -> Any:

@@ -21,8 +21,12 @@ The tree::
     ├── InvalidRequestError          refused *before* sending: the API would reject it
     │                                (prefill on a model without it, too many images, ...)
     ├── ImageError                   an image (or document) source cannot be used
-    └── StructuredOutputError        JSON from the model does not fit its schema (defined in
-                                     ``_schema``, next to the validator; also a ValueError)
+    ├── StructuredOutputError        JSON from the model does not fit its schema (defined in
+    │                                ``_schema``, next to the validator; also a ValueError)
+    ├── BudgetExceededError          refused *before* sending: the request could take the
+    │                                session past its budget (``Session(budget=USD)``)
+    └── PolicyError                  refused *before* sending by the course policy
+                                     (``NBCLAUDE_POLICY``), or the policy file is bad
 
 Names follow the official SDK, so ``except nbclaude.RateLimitError`` reads the same. Every
 message says what to do next. No exception ever holds the API key, the request headers or an
@@ -43,6 +47,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BudgetExceededError",
     "ImageError",
     "InternalServerError",
     "InvalidRequestError",
@@ -51,6 +56,7 @@ __all__ = [
     "NotFoundError",
     "OverloadedError",
     "PermissionDeniedError",
+    "PolicyError",
     "RateLimitError",
     "RequestTooLargeError",
     "StreamError",
@@ -327,3 +333,68 @@ def status_error(
         body=body,
         headers=headers,
     )
+
+
+class BudgetExceededError(NbClaudeError):
+    """Refused before sending: the request's worst case would take the session past its budget.
+
+    Attributes
+    ----------
+    spent : float
+        USD the session has spent (a reset does not give it back).
+    left : float
+        USD left of the budget (what is reserved for unfinished batches is not left).
+    budget : float
+        The budget in USD.
+    needed : float or None
+        The request's worst case in USD (``None`` when its model has no known price).
+
+    Examples
+    --------
+    >>> e = BudgetExceededError("Over budget.", spent=1.9, left=0.1, budget=2.0, needed=0.25)
+    >>> e.spent, e.left, e.needed
+    (1.9, 0.1, 0.25)
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        spent: float,
+        left: float,
+        budget: float,
+        needed: float | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.spent = spent
+        self.left = left
+        self.budget = budget
+        self.needed = needed
+
+
+class PolicyError(NbClaudeError):
+    """Refused before sending by the course policy; or the policy file cannot be used.
+
+    Attributes
+    ----------
+    rule : str
+        The policy key that refused (``"models"``, ``"tools"``, ...), or ``"file"`` when the
+        file itself is bad.
+    path : str or None
+        The policy file (``None`` for a rule that came from elsewhere, such as
+        ``NBCLAUDE_BUDGET``).
+
+    Examples
+    --------
+    >>> e = PolicyError("Tools are off in this course.", rule="tools", path="/srv/policy.toml")
+    >>> e.rule, e.path
+    ('tools', '/srv/policy.toml')
+    """
+
+    def __init__(
+        self, message: str, *, rule: str, path: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.rule = rule
+        self.path = path

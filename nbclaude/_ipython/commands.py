@@ -84,6 +84,40 @@ def status(where: Where, args: list[str]) -> None:
     _md("  \n".join(lines))
 
 
+def _budget_line(s: Session, *, markdown: bool = True) -> str:
+    """The budget in one line (``""`` when the session has none), for ``%claude`` and
+    ``%claude usage``: what is spent, what is left, and who set it."""
+    from nbclaude._session.usage import usd
+
+    budget, left = s.budget, s.budget_left
+    if budget is None or left is None:
+        return ""
+    text = f"${s.budget_spent:.4f} spent of {usd(budget)} · ${left:.4f} left"
+    source = s.policy.path if s.policy is not None and s.policy.budget == budget else None
+    if source is not None:
+        text += f" (course policy {source})"
+    return f"**budget** {_esc(text)}" if markdown else f"budget {text}"
+
+
+def policy(where: Where, args: list[str]) -> None:
+    """The course policy this session obeys (``$NBCLAUDE_POLICY``), and the budget."""
+    s = get_session()
+    p = s.policy
+    budget = _budget_line(s)
+    if p is None:
+        lines = ["No course policy: NBCLAUDE_POLICY is not set."]
+        if budget:
+            lines.append(budget)
+        _md("  \n".join(lines))
+        return
+    rows = [f"**Course policy** {_esc(p.path)}", "", "| rule | value |", "|---|---|"]
+    for rule, value in p.rows():
+        rows.append(f"| `{rule}` | {_esc(' '.join(value.split()))} |")
+    if budget:
+        rows += ["", budget]
+    _md("\n".join(rows))
+
+
 def reset(where: Where, args: list[str]) -> None:
     """Forget the conversation."""
     get_session().reset()
@@ -296,6 +330,7 @@ COMMANDS: dict[str, Callable[[Where, list[str]], Any]] = {
     "save": save,
     "load": load,
     "widget": widget,
+    "policy": policy,
     "offline": offline,
     "online": online,
     "fix": fix,

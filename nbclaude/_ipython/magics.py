@@ -75,6 +75,10 @@ class ClaudeMagics(Magics):
     interval = Float(0.1, help="Least seconds between two updates of the live output.").tag(
         config=True
     )
+    budget = Float(
+        0.0,
+        help="Budget in USD for the shared session (0 keeps the session's: none, or the hub's).",
+    ).tag(config=True)
 
     def __init__(
         self,
@@ -94,7 +98,7 @@ class ClaudeMagics(Magics):
             raise RuntimeError("ClaudeMagics must be registered on an IPython shell")
         return self.shell
 
-    @observe("model", "system", "max_tokens")
+    @observe("model", "system", "max_tokens", "budget")
     def _settings_changed(self, change: Any) -> None:
         # (Not named _config_changed: that would replace traitlets' own method of that name,
         # and settings from ipython_config.py would never arrive.)
@@ -108,6 +112,8 @@ class ClaudeMagics(Magics):
             session.system = self.system
         if self.max_tokens:
             session.max_tokens = self.max_tokens
+        if self.budget:
+            session.budget = self.budget
 
     # -- %%claude ------------------------------------------------------------------------------
 

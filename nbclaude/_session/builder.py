@@ -14,7 +14,12 @@ Message Batch (a turn with no history). So the rules live once:
   ``output_config.format`` (merged with an ``output_config`` already set);
 - the whole ``messages`` list goes through the request guard rail (image counts and sizes, the
   body size) just before it is sent;
-- ``Session(cache=True)`` adds prompt-cache breakpoints (on copies: the history never changes).
+- ``Session(cache=True)`` adds prompt-cache breakpoints (on copies: the history never changes);
+- the course policy (:mod:`nbclaude._session.policy`) checks every body and puts its system
+  text first; then a paid request's worst case is checked against the session's budget
+  (:mod:`nbclaude._session.budget`): both refuse before anything is sent. Token counting obeys
+  the policy but costs nothing; a batch's requests are checked together, at the batch price
+  (:meth:`RequestBuilder.check_budget`).
 """
 
 from __future__ import annotations
@@ -22,22 +27,27 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from nbclaude._api.fields import COUNT_TOKENS_FIELDS
 from nbclaude._api.models import PREFILL_EXAMPLE_MODEL, supports_prefill, thinking_mode
 from nbclaude._exceptions import InvalidRequestError
 from nbclaude._types import MessageParam, ModelInfo
 
+from .budget import Estimate, estimate, estimate_batch
 from .cache import add_cache_breakpoints
 from .rules import text_only
 
 if TYPE_CHECKING:
     from nbclaude._tools import ToolBox
 
+    from .policy import Policy
+    from .usage import Usage
+
 __all__ = [
     "COUNT_TOKENS_FIELDS",
     "RESERVED",
+    "Kind",
     "Outgoing",
     "RequestBuilder",
     "Settings",
@@ -46,6 +56,9 @@ __all__ = [
 
 #: Fields a session sets itself: never part of ``**params``.
 RESERVED = ("model", "max_tokens", "system", "messages", "stream")
+
+#: What a body is for: a paid request, a token count (free), or one request of a batch.
+Kind = Literal["message", "count", "batch"]
 
 
 def check_max_tokens(value: object) -> int:
@@ -95,6 +108,11 @@ class RequestBuilder:
     known_models : callable, optional
         Returns the models the API listed, if the session fetched them (they tell which
         models accept prefill), else ``None``.
+    policy : Policy, optional
+        The course policy every body must obey (also settable later: :attr:`policy`).
+    usage : Usage, optional
+        The session's :class:`~nbclaude._session.usage.Usage`: a paid request is refused when
+        its worst case does not fit in what is left of its budget.
 
     Examples
     --------
@@ -108,9 +126,16 @@ class RequestBuilder:
         self,
         settings: Settings,
         known_models: Callable[[], list[ModelInfo] | None] = lambda: None,
+        *,
+        policy: Policy | None = None,
+        usage: Usage | None = None,
     ) -> None:
         self.settings = settings
         self._known_models = known_models
+        #: The course policy (``None``: none).
+        self.policy = policy
+        #: Whose budget paid requests are checked against (``None``: no check).
+        self.usage = usage
 
     # -- bodies -------------------------------------------------------------------------------
 
@@ -118,8 +143,11 @@ class RequestBuilder:
         """The model a request with these per-turn ``params`` goes to."""
         return str(params.get("model") or self.settings.model)
 
-    def body(self, messages: list[MessageParam], params: Mapping[str, Any]) -> dict[str, Any]:
-        """The body for ``messages`` with the settings, overridden by ``params``."""
+    def body(
+        self, messages: list[MessageParam], params: Mapping[str, Any], *, kind: Kind = "message"
+    ) -> dict[str, Any]:
+        """The body for ``messages`` with the settings, overridden by ``params``; checked by
+        the policy, and (``kind="message"``) against the budget."""
         s = self.settings
         body: dict[str, Any] = {
             "model": self.model(params),
@@ -142,14 +170,35 @@ class RequestBuilder:
                 body["thinking"] = {"type": "enabled", "budget_tokens": thinking}
                 if body["max_tokens"] <= thinking:
                     body["max_tokens"] = thinking + body["max_tokens"]
+        if self.policy is not None:
+            body = self.policy.check(body, kind=kind)
         if s.cache:
             add_cache_breakpoints(body)
+        if kind == "message":
+            self.check_budget([body])
         return body
 
     def count_body(self, messages: list[MessageParam], params: Mapping[str, Any]) -> dict[str, Any]:
-        """The body of ``/v1/messages/count_tokens`` for these messages."""
-        body = self.body(messages, params)
+        """The body of ``/v1/messages/count_tokens`` for these messages (counting is free:
+        the policy applies, the budget does not)."""
+        body = self.body(messages, params, kind="count")
         return {k: v for k, v in body.items() if k in COUNT_TOKENS_FIELDS}
+
+    def check_budget(
+        self, bodies: Sequence[Mapping[str, Any]], *, discount: float = 1.0
+    ) -> Estimate | None:
+        """Refuse (:class:`~nbclaude.BudgetExceededError`) requests whose worst case, at
+        ``discount`` x the price (a batch's), does not fit in the budget; returns the worst
+        case, or ``None`` when there is no budget to keep."""
+        usage = self.usage
+        if usage is None or usage.budget is None:
+            return None
+        if len(bodies) == 1 and discount == 1.0:
+            needed = estimate(bodies[0])
+        else:
+            needed = estimate_batch(bodies, discount=discount)
+        usage.check(needed, hint=self.policy.message if self.policy is not None else None)
+        return needed
 
     # -- options that become fields ----------------------------------------------------------
 
@@ -214,9 +263,11 @@ class RequestBuilder:
         params: Mapping[str, Any],
         history: list[MessageParam],
         empty: str = "Nothing to send: the message is empty.",
+        kind: Kind = "message",
     ) -> Outgoing:
         """Everything a turn sends after ``history``: its user message, checked prefill and
-        body, within the API's limits. A batch item is a turn with no history."""
+        body, within the API's limits. A batch item is a turn with no history
+        (``kind="batch"``)."""
         user = self.user_message(parts, empty=empty)
         prefill = self.prefill(prefill, self.model(params))
         outgoing = [*history, user]
@@ -229,7 +280,8 @@ class RequestBuilder:
             [b for b in content if b.get("type") == "image"] if isinstance(content, list) else []
         )
         user = fitted[len(history)]
-        return Outgoing(user, prefill, self.body(fitted, params), images, fitted, refitted)
+        body = self.body(fitted, params, kind=kind)
+        return Outgoing(user, prefill, body, images, fitted, refitted)
 
     def _fit(self, messages: list[MessageParam], params: Mapping[str, Any]) -> list[MessageParam]:
         from nbclaude._content import fit_messages

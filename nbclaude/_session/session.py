@@ -3,7 +3,10 @@
 :class:`~nbclaude._session.base.BaseSession` holds the settings and the state; this module adds
 the turns: ``send`` and ``stream`` (each a :class:`~nbclaude._session.turn.SessionStream`, handed
 the session's parts as a :class:`~nbclaude._session.options.TurnContext`), ``stop``,
-``count_tokens`` and ``batch``. The history rules every turn follows are in
+``count_tokens`` and ``batch``, and the classroom controls: the budget
+(``Session(budget=USD)``, ``$NBCLAUDE_BUDGET``, the policy's ``budget``), the course policy
+(``$NBCLAUDE_POLICY``, :mod:`nbclaude._session.policy`) and the instructor's log
+(:mod:`nbclaude._session.journal`). The history rules every turn follows are in
 docs/architecture.md ("History rules"); each is tested.
 """
 
@@ -12,19 +15,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from nbclaude._api.models import default_model
 from nbclaude._exceptions import InvalidRequestError
 
 from . import shared
 from .base import BaseSession
 from .events import CHANGE, STOP
 from .options import TurnContext, TurnOptions
+from .policy import Policy, budget_caps, policy_from_environment
 from .reply import Reply
 from .tool_round import Approver
 from .turn import SessionStream
 
 if TYPE_CHECKING:
+    from nbclaude._client.client import Client
+
     from .batches.job import BatchJob
     from .batches.results import BatchResults
+    from .journal import Journal
 
 __all__ = ["Session", "SessionStream", "get_session"]
 
@@ -47,6 +55,12 @@ class Session(BaseSession):
         Prompt caching: mark the system prompt, the tools and the latest turns with
         ``cache_control`` (at most 4 breakpoints), so the growing conversation is read from the
         cache (0.1x the input price) instead of being paid in full every turn.
+    budget : float, optional
+        The most this session may spend, in USD. A request whose worst case (its input
+        tokens, bounded from above, and ``max_tokens``, at the model's prices; batches at the
+        batch price) would take the session past it is refused before it is sent, with
+        :class:`~nbclaude.BudgetExceededError`. ``$NBCLAUDE_BUDGET`` and the course policy's
+        ``budget`` cap it (the lowest applies).
     **params
         Other request fields to send on every turn (``temperature``, ``stop_sequences``,
         ``thinking``, ...). Only fields you set are sent.
@@ -62,6 +76,98 @@ class Session(BaseSession):
     >>> s.messages[-1]
     {'role': 'assistant', 'content': 'Hello! How can I help?'}
     """
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        system: str | list[dict[str, Any]] | None = None,
+        max_tokens: int = 1024,
+        client: Client | None = None,
+        cache: bool = False,
+        budget: float | None = None,
+        **params: Any,
+    ) -> None:
+        policy = policy_from_environment()  # a bad policy file: one PolicyError, here
+        if (
+            model is None
+            and policy is not None
+            and policy.models
+            and not policy.allows_model(default_model())
+        ):
+            model = policy.models[0]  # start on a model the class may use
+        caps = budget_caps(policy)  # $NBCLAUDE_BUDGET and the policy's budget
+        super().__init__(
+            model=model, system=system, max_tokens=max_tokens, client=client, cache=cache,
+            **params,
+        )  # fmt: skip
+        self._policy = policy
+        self._budget_caps = caps
+        self._builder.policy = policy
+        self._builder.usage = self._usage
+        self._set_budget(budget)
+        if policy is not None and policy.max_tokens is not None:
+            self._settings.max_tokens = min(self._settings.max_tokens, policy.max_tokens)
+        self._journal: Journal | None = None
+        if policy is not None and policy.log is not None:
+            from nbclaude._client.credentials import secrets
+
+            from .journal import Journal
+
+            self._journal = Journal(policy.log, secrets=lambda: secrets(self._client))
+            self._events.subscribe(self._journal.on_event)
+
+    # -- classroom controls -------------------------------------------------------------------
+
+    @property
+    def budget(self) -> float | None:
+        """The most this session may spend in USD (``None``: no budget): the lowest of
+        ``Session(budget=...)`` (or what you set here), ``$NBCLAUDE_BUDGET`` and the course
+        policy's ``budget``. Setting it sets your own; the other two still cap it.
+
+        Examples
+        --------
+        >>> from nbclaude import Session
+        >>> s = Session(budget=2.0)
+        >>> s.budget, s.budget_spent, s.budget_left
+        (2.0, 0.0, 2.0)
+        >>> s.budget = None; s.budget is None
+        True
+        """
+        return self._usage.budget
+
+    @budget.setter
+    def budget(self, value: float | None) -> None:
+        self._set_budget(value)
+        self._events.emit({"type": CHANGE})
+
+    def _set_budget(self, value: float | None) -> None:
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0
+        ):
+            raise ValueError(f"budget must be a number of US dollars >= 0 or None, not {value!r}")
+        own = [] if value is None else [(float(value), "Session(budget=...)")]
+        lowest, source = min(
+            [*self._budget_caps, *own], default=(None, ""), key=lambda o: o[0] or 0
+        )
+        self._usage.set_budget(lowest, source)
+
+    @property
+    def budget_spent(self) -> float:
+        """USD spent since this session was made, what :attr:`budget` is kept against
+        (``reset()`` clears :attr:`cost`, not this: the money is spent)."""
+        return self._usage.spent
+
+    @property
+    def budget_left(self) -> float | None:
+        """USD left of :attr:`budget` (``None`` without one); batches not yet counted hold
+        their worst case."""
+        return self._usage.left
+
+    @property
+    def policy(self) -> Policy | None:
+        """The course policy this session obeys (``$NBCLAUDE_POLICY`` when it was made)."""
+        return self._policy
 
     # -- turns --------------------------------------------------------------------------------
 
@@ -199,7 +305,9 @@ class Session(BaseSession):
         """
         history = self._history.sendable()
         if parts or prefill:
-            messages = self._builder.turn(parts, prefill=prefill, params=params, history=history)
+            messages = self._builder.turn(
+                parts, prefill=prefill, params=params, history=history, kind="count"
+            )
             return self.client.count_tokens(**self._builder.count_body(messages.messages, params))
         if not history:
             raise InvalidRequestError("Nothing to count: the conversation is empty.")
@@ -265,6 +373,7 @@ class Session(BaseSession):
             poll_interval=poll_interval,
             progress=progress,
             params=params,
+            journal=self._journal,
         )
 
     def add_batch_usage(self, batch_id: str, usage: dict[str, int], cost: float | None) -> None:

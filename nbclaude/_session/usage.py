@@ -1,20 +1,32 @@
-"""``Usage``: what a session has spent — tokens and dollars, each request counted once.
+"""``Usage``: what a session has spent — tokens and dollars, each request counted once — and
+what it may still spend (its budget).
 
 Turns add their usage as they end (a stopped turn adds what the API reported so far); a Message
 Batch adds its results once, however often they are fetched (the batch ids are remembered).
 The cost is ``None`` from the first request whose model has no known price on: a guess would
 be worse than no number.
+
+The budget (``Session(budget=USD)``) is kept against :attr:`Usage.spent`, the dollars spent
+since the session was made: ``Session.reset()`` and loading a saved conversation set the totals
+shown to the user, but never give money back. A submitted batch reserves its worst case until
+its results are counted, so batches sent with ``wait=False`` cannot add up past the budget.
+:meth:`Usage.check` refuses a request's worst case (see :mod:`nbclaude._session.budget`) that
+does not fit in what is left.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbclaude._api.models import cost as price
+from nbclaude._exceptions import BudgetExceededError
 
-__all__ = ["USAGE_KEYS", "Usage"]
+if TYPE_CHECKING:
+    from .budget import Estimate
+
+__all__ = ["USAGE_KEYS", "Usage", "usd"]
 
 #: The token counts a session adds up (the API's ``usage`` field names).
 USAGE_KEYS = (
@@ -26,7 +38,7 @@ USAGE_KEYS = (
 
 
 class Usage:
-    """Token totals and cost in USD, safe to add to from any thread.
+    """Token totals and cost in USD, safe to add to from any thread; and the budget.
 
     Examples
     --------
@@ -38,6 +50,9 @@ class Usage:
     True
     >>> u.add_once("msgbatch_1", {"input_tokens": 10}, 0.0)  # counted already
     False
+    >>> u.set_budget(0.01, "Session(budget=...)")
+    >>> u.spent, u.left
+    (0.0015, 0.0085)
     """
 
     def __init__(self) -> None:
@@ -45,6 +60,10 @@ class Usage:
         self._totals = dict.fromkeys(USAGE_KEYS, 0)
         self._cost: float | None = 0.0
         self._counted: set[str] = set()
+        self._spent = 0.0
+        self._reserved: dict[str, float] = {}
+        self._budget: float | None = None
+        self._budget_source = ""
 
     @property
     def totals(self) -> dict[str, int]:
@@ -64,8 +83,9 @@ class Usage:
 
     def add_once(self, key: str, usage: Mapping[str, Any], cost: float | None) -> bool:
         """Add ``usage`` and ``cost`` unless ``key`` (a batch id) was added before; returns
-        whether it was added."""
+        whether it was added. What :meth:`reserve` held for ``key`` is released."""
         with self._lock:
+            self._reserved.pop(key, None)
             if key in self._counted:
                 return False
             self._counted.add(key)
@@ -79,13 +99,120 @@ class Usage:
                 if isinstance(value, int) and not isinstance(value, bool):
                     self._totals[key] += value
             self._cost = None if cost is None or self._cost is None else self._cost + cost
+            if cost is not None:
+                self._spent += cost
 
     def reset(self) -> None:
-        """Back to zero (what :meth:`Session.reset` does)."""
+        """Back to zero (what :meth:`Session.reset` does); the money spent stays spent."""
         self.restore(dict.fromkeys(USAGE_KEYS, 0), 0.0)
 
     def restore(self, totals: Mapping[str, int], cost: float | None) -> None:
-        """Set the totals and cost (a loaded session's, or those before a reset)."""
+        """Set the totals and cost (a loaded session's, or those before a reset). The budget's
+        :attr:`spent` is not changed."""
         with self._lock:
             self._totals = {k: int(totals.get(k) or 0) for k in USAGE_KEYS}
             self._cost = cost
+
+    # -- the budget ---------------------------------------------------------------------------
+
+    @property
+    def budget(self) -> float | None:
+        """The budget in USD (``None``: no budget)."""
+        return self._budget
+
+    @property
+    def budget_source(self) -> str:
+        """Who set the budget, as the refusal names it (``"the course policy (...)"``)."""
+        return self._budget_source
+
+    def set_budget(self, budget: float | None, source: str) -> None:
+        """Set the budget (``None`` for none) and say who set it."""
+        with self._lock:
+            self._budget = budget
+            self._budget_source = source if budget is not None else ""
+
+    @property
+    def spent(self) -> float:
+        """USD spent since this session was made (what the budget is kept against)."""
+        with self._lock:
+            return round(self._spent, 10)
+
+    @property
+    def reserved(self) -> float:
+        """USD held for batches whose results have not been counted yet."""
+        with self._lock:
+            return round(sum(self._reserved.values()), 10)
+
+    @property
+    def left(self) -> float | None:
+        """USD left of the budget (``None`` without one): budget - spent - reserved, >= 0."""
+        with self._lock:
+            if self._budget is None:
+                return None
+            left = self._budget - self._spent - sum(self._reserved.values())
+            return round(max(0.0, left), 10)
+
+    def reserve(self, key: str, amount: float) -> None:
+        """Hold ``amount`` USD for ``key`` (a batch id) until :meth:`add_once` counts it."""
+        with self._lock:
+            if key not in self._counted:
+                self._reserved[key] = amount
+
+    def check(self, needed: Estimate, *, hint: str | None = None) -> None:
+        """Refuse, with :class:`~nbclaude.BudgetExceededError`, a request whose worst case
+        (``needed``) does not fit in what is left of the budget. No budget: nothing to do.
+
+        Examples
+        --------
+        >>> from nbclaude._session.budget import Estimate
+        >>> u = Usage()
+        >>> u.set_budget(0.001, "Session(budget=...)")
+        >>> u.check(Estimate("claude-haiku-4-5", 100, 1024, 0.0052))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        nbclaude._exceptions.BudgetExceededError: This request could cost up to $0.0052 ...
+        """
+        budget, left, spent = self._budget, self.left, self.spent
+        if budget is None or left is None:
+            return
+        of = f"the {usd(budget)} budget set by {self._budget_source}"
+        if needed.cost is None:
+            raise BudgetExceededError(
+                f"{needed.model} has no known price, so nbclaude cannot keep this session "
+                f"within {of} (${spent:,.4f} spent). Nothing was sent.",
+                spent=spent,
+                left=left,
+                budget=budget,
+                needed=None,
+                hint=_join("Use a model with a known price: %claude models lists them.", hint),
+            )
+        if needed.cost > left + 1e-12:
+            raise BudgetExceededError(
+                f"This request could cost up to ${needed.cost:,.4f} ({needed.describe()}), but "
+                f"only ${left:,.4f} is left of {of} (${spent:,.4f} spent). Nothing was sent.",
+                spent=spent,
+                left=left,
+                budget=budget,
+                needed=needed.cost,
+                hint=_join(
+                    "Ask for a shorter reply (a lower max_tokens), or start a new conversation "
+                    "(%claude reset) so that less is sent.",
+                    hint,
+                ),
+            )
+
+
+def usd(value: float) -> str:
+    """Dollars as people write them: cents when that is exact, else four decimals.
+
+    Examples
+    --------
+    >>> usd(2), usd(0.5), usd(0.001)
+    ('$2.00', '$0.50', '$0.0010')
+    """
+    cents = value * 100
+    return f"${value:,.2f}" if abs(cents - round(cents)) < 1e-6 else f"${value:,.4f}"
+
+
+def _join(*hints: str | None) -> str:
+    return " ".join(h for h in hints if h)

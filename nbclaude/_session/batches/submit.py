@@ -36,6 +36,12 @@ Decisions (each is tested):
   :attr:`BatchResults.cost` show the batch price. When the results are fetched, their tokens
   and batch-price cost are added to the session's ``usage`` and ``cost`` (once per batch),
   because those totals are what the session spent.
+- **Classroom controls.** Every request of a batch obeys the course policy (its ``batches``
+  rule too), checked by the request builder before anything is sent. With a budget, the whole
+  batch's worst case, at the batch price, must fit in what is left; it is then held (reserved)
+  until the results are counted, so batches sent with ``wait=False`` cannot add up past it.
+  With the policy's ``log``, each prompt gets one line in the instructor's log when the
+  results arrive (with its reply, tokens and batch-price cost).
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ from .results import BATCH_DISCOUNT, BatchReply, BatchResults, NotProcessed, bat
 
 if TYPE_CHECKING:
     from nbclaude._client.client import Client
+    from nbclaude._session.journal import Journal
 
 __all__ = [
     "BATCH_DISCOUNT",
@@ -61,6 +68,7 @@ __all__ = [
     "BatchJob",
     "BatchReply",
     "BatchResults",
+    "LoggedBatchJob",
     "NotProcessed",
     "batch_cost",
     "build_requests",
@@ -101,7 +109,9 @@ def build_requests(
     for i, prompt in enumerate(items):
         parts = list(prompt) if isinstance(prompt, (list, tuple)) else [prompt]
         empty = f"Prompt {i} is empty: nothing to send. Nothing was sent."
-        out = builder.turn(parts, prefill=prefill, params=params, history=[], empty=empty)
+        out = builder.turn(
+            parts, prefill=prefill, params=params, history=[], empty=empty, kind="batch"
+        )
         request = {"custom_id": f"item-{i}", "params": out.body}
         size += len(json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode())
         requests.append(request)
@@ -140,9 +150,11 @@ def submit(
     poll_interval: float | None = None,
     progress: bool | None = None,
     params: Mapping[str, Any],
+    journal: Journal | None = None,
 ) -> BatchResults | BatchJob:
     """Create a batch (what :meth:`Session.batch` does), and wait for it unless
-    ``wait=False``; the results' usage goes to ``owner``.
+    ``wait=False``; the results' usage goes to ``owner``, and with a ``journal`` (the
+    instructor's log) one line per prompt is written when the results arrive.
 
     Examples
     --------
@@ -155,17 +167,81 @@ def submit(
     """
     check_interval(poll_interval)
     requests, images = build_requests(builder, prompts, prefill=prefill, params=params)
+    needed = builder.check_budget([r["params"] for r in requests], discount=BATCH_DISCOUNT)
     schema = params.get("schema")
+    started = _now()
     batch = client.request("POST", "/v1/messages/batches", body={"requests": requests})
-    job = BatchJob(
-        client,
-        batch,
-        custom_ids=[r["custom_id"] for r in requests],
-        prefill=prefill.rstrip() if prefill else None,
-        images=images,
-        session=owner,
-        schema=schema,
+    if needed is not None and needed.cost is not None and builder.usage is not None:
+        builder.usage.reserve(str(batch.get("id") or ""), needed.cost)
+    options: dict[str, Any] = {
+        "custom_ids": [r["custom_id"] for r in requests],
+        "prefill": prefill.rstrip() if prefill else None,
+        "images": images,
+        "session": owner,
+        "schema": schema,
+    }
+    job = (
+        BatchJob(client, batch, **options)
+        if journal is None
+        else LoggedBatchJob(
+            client, batch, journal=journal, requests=requests, started=started, **options
+        )
     )
     if not wait:
         return job
     return job.wait(poll_interval=poll_interval, progress=progress)
+
+
+class LoggedBatchJob(BatchJob):
+    """A :class:`BatchJob` whose results, when they first arrive, are written to the
+    instructor's log: one line per prompt (what a session with a policy ``log`` submits)."""
+
+    def __init__(
+        self,
+        client: Client,
+        batch: Mapping[str, Any],
+        *,
+        journal: Journal,
+        requests: list[dict[str, Any]],
+        started: str,
+        **options: Any,
+    ) -> None:
+        super().__init__(client, batch, **options)
+        self._journal = journal
+        self._requests = requests
+        self._submitted_at = started
+        self._logged = False
+
+    def results(self) -> BatchResults:
+        """The results in input order (see :meth:`BatchJob.results`), logged the first time.
+
+        Examples
+        --------
+        >>> import json, pathlib, tempfile
+        >>> from nbclaude import Client
+        >>> from nbclaude._session.journal import Journal
+        >>> from nbclaude._session.builder import RequestBuilder, Settings
+        >>> from nbclaude.testing import FakeAnthropic, Text
+        >>> log = pathlib.Path(tempfile.mkdtemp()) / "log.jsonl"
+        >>> client = Client(api_key="k", transport=FakeAnthropic([Text("4")]))
+        >>> builder = RequestBuilder(Settings(model="claude-haiku-4-5"))
+        >>> submit(builder, client, ["2+2?"], poll_interval=0, params={},
+        ...        journal=Journal(str(log), secrets=lambda: [])).texts
+        ['4']
+        >>> line = json.loads(log.read_text())
+        >>> line["kind"], line["prompt"], line["reply"], line["custom_id"]
+        ('batch', '2+2?', '4', 'item-0')
+        """
+        results = super().results()
+        if not self._logged:
+            self._logged = True
+            self._journal.log_batch(
+                self.id, self._requests, list(results), started=self._submitted_at
+            )
+        return results
+
+
+def _now() -> str:
+    import datetime
+
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
