@@ -13,7 +13,13 @@ fi
 PY=.venv/bin/python
 echo "==> installing nbclaude with its test dependencies (builds the widget bundle with npm)"
 "$PY" -m pip install --quiet --upgrade pip
-"$PY" -m pip install --quiet -e ".[test,browser]"
+"$PY" -m pip install --quiet -e ".[test,browser,gateway]"
+# LiteLLM 1.82.7 and 1.82.8 shipped a credential stealer as litellm_init.pth (run at every Python
+# start): refuse to go on if one is installed, before any other Python runs.
+if find .venv -name 'litellm_init.pth' -print -quit | grep -q .; then
+    echo "!! litellm_init.pth is installed (LiteLLM credential stealer): refusing to run" >&2
+    exit 1
+fi
 
 echo "==> front end: npm ci + vitest"
 npm ci --no-audit --no-fund --loglevel=error

@@ -18,6 +18,7 @@ from IPython.core.error import UsageError
 from nbclaude._client.credentials import redact, secrets
 from nbclaude._exceptions import InvalidRequestError
 from nbclaude._session.backend import default_client, offline_client
+from nbclaude._session.money import usd, usd_markdown
 from nbclaude._session.session import Session, get_session
 
 __all__ = ["COMMANDS", "Where", "run"]
@@ -55,7 +56,7 @@ def _tokens(usage: dict[str, int]) -> str:
 
 
 def _cost(value: float | None) -> str:
-    return "unknown (no price for this model)" if value is None else f"${value:.4f}"
+    return usd_markdown(value, unknown="unknown (no price for this model)")
 
 
 def status(where: Where, args: list[str]) -> None:
@@ -81,18 +82,18 @@ def status(where: Where, args: list[str]) -> None:
         f"**backend** {_esc(backend)} · **key** {key}",
         f"**system** {_esc(system)}",
     ]
+    if budget := _budget_line(s):
+        lines.append(budget)
     _md("  \n".join(lines))
 
 
 def _budget_line(s: Session, *, markdown: bool = True) -> str:
     """The budget in one line (``""`` when the session has none), for ``%claude`` and
     ``%claude usage``: what is spent, what is left, and who set it."""
-    from nbclaude._session.usage import usd
-
     budget, left = s.budget, s.budget_left
     if budget is None or left is None:
         return ""
-    text = f"${s.budget_spent:.4f} spent of {usd(budget)} · ${left:.4f} left"
+    text = f"{usd(s.budget_spent)} spent of {usd(budget)} · {usd(left)} left"
     source = s.policy.path if s.policy is not None and s.policy.budget == budget else None
     if source is not None:
         text += f" (course policy {source})"
@@ -147,7 +148,10 @@ def history(where: Where, args: list[str]) -> None:
 def usage(where: Where, args: list[str]) -> None:
     """Token totals and cost."""
     s = get_session()
-    print(f"{_tokens(s.usage)} tokens · cost {_cost(s.cost)}")
+    cost = usd(s.cost, unknown="unknown (no price for this model)")
+    print(f"{_tokens(s.usage)} tokens · cost {cost}")
+    if budget := _budget_line(s, markdown=False):
+        print(budget)
 
 
 def models(where: Where, args: list[str]) -> None:
@@ -164,7 +168,7 @@ def models(where: Where, args: list[str]) -> None:
         mid = str(info.get("id", ""))
         spec = model_spec(mid)
         price = (
-            f"${spec.input_price:g} / ${spec.output_price:g}"
+            f"{usd_markdown(spec.input_price)} / {usd_markdown(spec.output_price)}"
             if spec and spec.input_price is not None and spec.output_price is not None
             else "—"
         )
@@ -190,7 +194,7 @@ def tokens(where: Where, args: list[str]) -> None:
     spec = model_spec(s.model)
     price = ""
     if spec is not None and spec.input_price is not None:
-        price = f" (≈ ${n * spec.input_price / 1e6:.4f} as input to {s.model})"
+        price = f" (≈ {usd(n * spec.input_price / 1e6)} as input to {s.model})"
     what = "The conversation plus your text" if args else "The conversation"
     print(f"{what}: {n:,} input tokens{price}.")
 

@@ -362,6 +362,7 @@ class ClaudeMagics(Magics):
             %claude offline         use the offline fake API (no key, no network)
             %claude online          use the real API again
             %claude fix             ask Claude to explain the last error
+            %claude policy          the course policy (NBCLAUDE_POLICY) and the budget
         """
         where = commands.Where(shell=self.ip, open_widget=self._open_widget)
         try:

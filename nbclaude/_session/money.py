@@ -21,8 +21,8 @@ def usd(value: float | None, *, unknown: str = "unknown") -> str:
 
     Examples
     --------
-    >>> [usd(v) for v in (0, 4.6e-05, 0.0046, 0.00999, 1.2449, 12.5, 1234.5)]
-    ['$0.00', '$0.000046', '$0.0046', '$0.01', '$1.24', '$12.50', '$1,234.50']
+    >>> [usd(v) for v in (0, 4.6e-05, 0.0046, 0.0052, 0.00999, 1.2449, 12.5, 1234.5)]
+    ['$0.00', '$0.000046', '$0.0046', '$0.0052', '$0.01', '$1.24', '$12.50', '$1,234.50']
     >>> usd(None)
     'unknown'
     """
@@ -32,11 +32,9 @@ def usd(value: float | None, *, unknown: str = "unknown") -> str:
     amount = abs(value)
     if amount == 0:
         return "$0.00"
-    if round(amount, 2) < 0.01:
+    if amount < 0.01:
         digits = 1 - math.floor(math.log10(amount))  # two significant digits
-        small = f"{amount:.{digits}f}".rstrip("0")
-        if float(small) < 0.01:
-            return f"{sign}${small}"
+        return f"{sign}${amount:.{digits}f}".rstrip("0").rstrip(".")
     return f"{sign}${amount:,.2f}"
 
 

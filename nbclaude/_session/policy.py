@@ -51,6 +51,8 @@ from typing import Any
 from nbclaude._api.models import model_spec
 from nbclaude._exceptions import PolicyError
 
+from .money import usd
+
 __all__ = [
     "BUDGET_ENV",
     "KEYS",
@@ -168,7 +170,7 @@ class Policy:
             if isinstance(value, tuple):
                 return ", ".join(value)
             if isinstance(value, float):
-                return f"${value:,.2f}"
+                return usd(value)
             return str(value)
 
         rows = [(key, show(getattr(self, key))) for key in KEYS]

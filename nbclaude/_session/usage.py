@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING, Any
 from nbclaude._api.models import cost as price
 from nbclaude._exceptions import BudgetExceededError
 
+from .money import usd
+
 if TYPE_CHECKING:
     from .budget import Estimate
 
-__all__ = ["USAGE_KEYS", "Usage", "usd"]
+__all__ = ["USAGE_KEYS", "Usage"]
 
 #: The token counts a session adds up (the API's ``usage`` field names).
 USAGE_KEYS = (
@@ -179,7 +181,7 @@ class Usage:
         if needed.cost is None:
             raise BudgetExceededError(
                 f"{needed.model} has no known price, so nbclaude cannot keep this session "
-                f"within {of} (${spent:,.4f} spent). Nothing was sent.",
+                f"within {of} ({usd(spent)} spent). Nothing was sent.",
                 spent=spent,
                 left=left,
                 budget=budget,
@@ -188,8 +190,8 @@ class Usage:
             )
         if needed.cost > left + 1e-12:
             raise BudgetExceededError(
-                f"This request could cost up to ${needed.cost:,.4f} ({needed.describe()}), but "
-                f"only ${left:,.4f} is left of {of} (${spent:,.4f} spent). Nothing was sent.",
+                f"This request could cost up to {usd(needed.cost)} ({needed.describe()}), but "
+                f"only {usd(left)} is left of {of} ({usd(spent)} spent). Nothing was sent.",
                 spent=spent,
                 left=left,
                 budget=budget,
@@ -200,18 +202,6 @@ class Usage:
                     hint,
                 ),
             )
-
-
-def usd(value: float) -> str:
-    """Dollars as people write them: cents when that is exact, else four decimals.
-
-    Examples
-    --------
-    >>> usd(2), usd(0.5), usd(0.001)
-    ('$2.00', '$0.50', '$0.0010')
-    """
-    cents = value * 100
-    return f"${value:,.2f}" if abs(cents - round(cents)) < 1e-6 else f"${value:,.4f}"
 
 
 def _join(*hints: str | None) -> str:

@@ -77,8 +77,19 @@ def cell(nb: Any, start: str) -> Any:
 
 
 def shown(nb: Any, start: str) -> str:
-    """All the text the cell starting with ``start`` showed."""
-    return "\n".join(output_text(o) for o in cell(nb, start).get("outputs", []))
+    """All the text the cell starting with ``start`` showed. Stream outputs are joined as they
+    were printed (a loaded kernel may flush one print() as two stream messages)."""
+    pieces: list[str] = []
+    previous = None
+    for output in cell(nb, start).get("outputs", []):
+        text = output_text(output)
+        stream = output.get("output_type") == "stream"
+        if stream and previous == output.get("name") and pieces:
+            pieces[-1] += text
+        else:
+            pieces.append(text)
+        previous = output.get("name") if stream else None
+    return "\n".join(pieces)
 
 
 # -- fixtures -----------------------------------------------------------------------------------

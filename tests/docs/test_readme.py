@@ -179,6 +179,8 @@ def test_environment_variables_are_read_by_the_code() -> None:
         "ANTHROPIC_BASE_URL",
         "NBCLAUDE_MODEL",
         "NBCLAUDE_OFFLINE",
+        "NBCLAUDE_BUDGET",
+        "NBCLAUDE_POLICY",
     ]
     source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "nbclaude").rglob("*.py"))
     for name in names:

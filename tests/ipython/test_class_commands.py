@@ -47,7 +47,7 @@ def test_the_budget_line() -> None:
     assert _budget_line(s) == ""  # no budget: nothing to show
     s.budget = 2.0
     s.send("Hi", max_tokens=100)
-    assert _budget_line(s, markdown=False) == "budget $0.0015 spent of $2.00 · $1.9985 left"
+    assert _budget_line(s, markdown=False) == "budget $0.0015 spent of $2.00 · $2.00 left"
     assert _budget_line(s).startswith("**budget** ")
 
 
@@ -80,7 +80,7 @@ def test_policy_command_shows_every_rule(
         "| `log` | — |",
     ]:
         assert row in text, row
-    assert f"spent of $0.50 · $0.5000 left (course policy {policy})" in text
+    assert f"spent of $0.50 · $0.50 left (course policy {policy})" in text
 
 
 def test_the_budget_setting(ip: InteractiveShell) -> None:

@@ -122,7 +122,7 @@ def test_a_class_notebook_obeys_the_hubs_policy_and_budget(hub: Path, tmp_path: 
     assert "True" in shown(cells[5]) and "True" in shown(cells[6])
     over = one_clean_line(cells[8], "BudgetExceededError")
     assert "is left of the $0.0001 budget" in over and "Nothing was sent" in over
-    assert "spent of $0.0001 · $0.0000 left" in rendered(shown(cells[9]))
+    assert "spent of $0.0001 · $0.00 left" in rendered(shown(cells[9]))
 
     log = pd.read_json(tmp_path / "class-log.jsonl", lines=True)
     assert list(log["prompt"]) == ["How many legs has an ant?", "And a bee?"]  # no refusals

@@ -51,8 +51,8 @@ def test_a_request_that_could_pass_the_budget_is_refused_before_it_is_sent() -> 
     assert (e.spent, e.left, e.budget) == (0.0, 0.001, 0.001)
     assert e.needed is not None and e.needed > 0.00512
     text = str(e)
-    assert "only $0.0010 is left of the $0.0010 budget set by Session(budget=...)" in text
-    assert "($0.0000 spent)" in text and "Nothing was sent" in text
+    assert "only $0.001 is left of the $0.001 budget set by Session(budget=...)" in text
+    assert "($0.00 spent)" in text and "Nothing was sent" in text
     assert "could cost up to $0.0052" in text and "1,024 output tokens" in text
     assert "lower max_tokens" in e.hint
 
@@ -68,7 +68,7 @@ def test_spending_adds_up_and_the_request_that_no_longer_fits_is_refused() -> No
         s.send("three")
     assert len(posts(fake)) == 2
     assert info.value.spent == pytest.approx(0.016) and info.value.left == pytest.approx(0.004)
-    assert "$0.0160 spent" in str(info.value) and "$0.0040 is left" in str(info.value)
+    assert "$0.02 spent" in str(info.value) and "$0.004 is left" in str(info.value)
     assert len(s.messages) == 4  # the refused turn left no trace
     s.send("three", max_tokens=100)  # a shorter reply fits
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import functools
 import html
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias, overload
 
 from nbclaude._api.models import cost
 from nbclaude._exceptions import STATUS_OF_ERROR_TYPE, APIStatusError, status_error
+from nbclaude._session.money import usd
 from nbclaude._session.reply import Reply
 from nbclaude._types import Message
 
@@ -284,7 +284,7 @@ class BatchResults(Sequence[BatchItem]):
         Examples
         --------
         >>> BatchResults([NotProcessed("canceled", "item-0")], batch={"id": "msgbatch_1"}).summary()
-        'msgbatch_1 · 1 request: 1 canceled · 0 in / 0 out tokens · $0 (batch price: 50 % off)'
+        'msgbatch_1 · 1 request: 1 canceled · 0 in / 0 out tokens · $0.00 (batch price: 50 % off)'
         """
         counts = {k: v for k, v in self.counts.items() if v}
         n = len(self)
@@ -300,7 +300,7 @@ class BatchResults(Sequence[BatchItem]):
         parts = [head, f"{total_in:,} in / {usage['output_tokens']:,} out tokens"]
         price = self.cost
         if price is not None:
-            parts.append(f"{_dollars(price)} (batch price: 50 % off)")
+            parts.append(f"{usd(price)} (batch price: 50 % off)")
         return " · ".join(parts)
 
     def __repr__(self) -> str:
@@ -338,16 +338,6 @@ class BatchResults(Sequence[BatchItem]):
             "<table><thead><tr><th>#</th><th>status</th><th>reply</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
         )
-
-
-def _dollars(price: float) -> str:
-    """``$0.0123``; small amounts with two significant digits, never in e-notation."""
-    if price <= 0:
-        return "$0"
-    if price >= 1:
-        return f"${price:,.2f}"
-    digits = max(4, 1 - math.floor(math.log10(price)))
-    return f"${price:.{digits}f}"
 
 
 def _status(item: BatchItem) -> str:
