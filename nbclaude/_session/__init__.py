@@ -7,7 +7,9 @@ its state. ``base.py`` says how they fit together; docs/architecture.md draws it
   used by turns, token counting and batches; ``cache``: prompt-cache breakpoints.
 - ``history``: :class:`History` (messages, their lock, facts about replies); ``rules``: what
   a conversation's ``messages`` may hold.
-- ``usage``: :class:`Usage` (tokens and cost, each request counted once).
+- ``usage``: :class:`Usage` (tokens and cost, each request counted once; the budget);
+  ``budget``: a request's worst-case price; ``money``: dollars as people read them.
+- ``policy``: the course policy; ``journal``: the instructor's log.
 - ``events``: the typed events the magic, the widget and your code subscribe to.
 - ``gate``: one turn at a time.
 - ``turn``: :class:`SessionStream`, a turn's state machine; ``options``: what a turn is given;
