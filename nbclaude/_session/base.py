@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from nbclaude._api.models import default_model
+from nbclaude._client.credentials import secrets
 from nbclaude._types import MessageParam, ModelInfo
 
 from .backend import default_client, is_offline
@@ -27,10 +28,11 @@ from .builder import RESERVED, RequestBuilder, Settings, check_max_tokens
 from .events import CHANGE, RESET, UNDO, Callback, Events
 from .gate import TurnGate
 from .history import History
-from .persist import dump, read
+from .persist import SaveError, dump, read, write
 from .rules import content_markdown
 from .tool_round import Approver
 from .usage import Usage
+from .validate import Invalid
 
 if TYPE_CHECKING:
     from nbclaude._client.client import Client
@@ -244,8 +246,26 @@ class BaseSession:
             self._usage.reset()
         self._events.emit({"type": RESET})
 
-    def save(self, path: str | os.PathLike[str]) -> None:
+    def save(self, path: str | os.PathLike[str], *, if_idle: bool = False) -> bool:
         """Save the settings, history and usage as versioned JSON (the API key never is).
+
+        The write is atomic: a crash, a full disk or a kill at any moment leaves the old file
+        or the new one, whole, never a broken one. What is written is checked first, so a file
+        that could not be loaded back never replaces a good one. Returns whether it saved.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file (its folder must exist).
+        if_idle : bool
+            Save nothing while a turn is running (returns ``False``): a half turn is never
+            written. Autosave uses it; the turn's end saves again.
+
+        Raises
+        ------
+        SaveError
+            (an ``OSError``) one line naming the file and the problem (a read-only folder, a
+            full disk, a message that is not JSON); the file is untouched.
 
         Examples
         --------
@@ -255,15 +275,44 @@ class BaseSession:
         >>> s.messages.append({"role": "user", "content": "Hi"})
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "chat.json"
         >>> s.save(p)
+        True
         >>> Session.load(p).messages
         [{'role': 'user', 'content': 'Hi'}]
         """
-        text = dump(self._settings, self._history.snapshot(), self.usage, self.cost)
-        Path(path).write_text(text, encoding="utf-8")
+        with self._history.lock:
+            if if_idle and self.busy:
+                return False
+            settings = replace(self._settings, params=dict(self._settings.params))
+            messages = self._history.snapshot()
+            totals, cost = self._usage.totals, self._usage.cost
+        client = self._client
+        try:
+            text = dump(settings, messages, totals, cost, secrets=secrets(client))
+        except Invalid as exc:
+            raise SaveError(f"Cannot save the session to {path}: {exc}") from None
+        write(path, text)
+        return True
 
     @classmethod
     def load(cls: type[S], path: str | os.PathLike[str], *, client: Client | None = None) -> S:
-        """Load a session saved with :meth:`save` (``client`` as for a new session)."""
+        """Load a session saved with :meth:`save` (``client`` as for a new session).
+
+        Everything is checked before the session is made: the format and its version, every
+        message and block, the type of every setting.
+
+        Raises
+        ------
+        InvalidRequestError
+            One line naming the file and the first problem found.
+
+        Examples
+        --------
+        >>> from nbclaude import Session
+        >>> Session.load("/no/such/file.json")
+        Traceback (most recent call last):
+        ...
+        nbclaude._exceptions.InvalidRequestError: Cannot load /no/such/file.json: no such file
+        """
         saved = read(path)
         s = saved.settings
         session = cls(
