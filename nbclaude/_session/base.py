@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from nbclaude._api.models import default_model
@@ -27,7 +27,7 @@ from .backend import default_client, is_offline
 from .builder import RESERVED, RequestBuilder, Settings, check_max_tokens
 from .events import CHANGE, RESET, UNDO, Callback, Events
 from .gate import TurnGate
-from .history import History
+from .history import Cleared, History
 from .persist import SaveError, dump, read, write
 from .rules import content_markdown
 from .tool_round import Approver
@@ -40,6 +40,16 @@ if TYPE_CHECKING:
 __all__ = ["BaseSession"]
 
 S = TypeVar("S", bound="BaseSession")
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """What a reset or a replace took away, for :meth:`BaseSession.undo`."""
+
+    history: Cleared
+    totals: dict[str, int]
+    cost: float | None
+    settings: Settings | None = None
 
 
 class BaseSession:
@@ -73,6 +83,8 @@ class BaseSession:
         self._events = Events()
         self._gate = TurnGate()
         self._builder = RequestBuilder(self._settings, lambda: self._models)
+        self._taken: _Taken | None = None  # what the last reset or replace took, for undo()
+        self._id = os.urandom(6).hex()
         #: Tools every turn may use: Python functions (their schema comes from the signature,
         #: type hints and docstring), :class:`nbclaude.Tool` objects or tool definition dicts.
         self.tools: list[Any] = []
@@ -197,6 +209,12 @@ class BaseSession:
                 self._models = cached
         return cached
 
+    @property
+    def id(self) -> str:
+        """A random id for this session object (what a notebook's saved turns name, so that
+        the turns of different sessions are told apart)."""
+        return self._id
+
     def __repr__(self) -> str:
         turns = sum(1 for m in self.messages if m.get("role") == "user")
         return f"Session(model={self.model!r}, turns={turns}, busy={self.busy})"
@@ -232,17 +250,53 @@ class BaseSession:
     def undo(self) -> None:
         """Remove the last exchange (the last user turn and the reply to it).
 
-        Token usage is not given back: those tokens were spent.
+        Right after :meth:`reset` (or :meth:`replace`, which ``%claude load`` and ``resume``
+        use), ``undo()`` brings back what they took instead: the conversation, its usage
+        totals (and, after a replace, the settings). Once the history has changed since,
+        that is gone and ``undo()`` is an ordinary one again.
+
+        An ordinary undo does not give token usage back: those tokens were spent.
+
+        Examples
+        --------
+        >>> from nbclaude import Session
+        >>> s = Session()
+        >>> s.messages += [{"role": "user", "content": "Hi"},
+        ...                {"role": "assistant", "content": "Hello!"}]
+        >>> s.reset(); s.undo()
+        >>> len(s.messages)
+        2
+        >>> s.undo()
+        >>> s.messages
+        []
         """
         self._gate.check_idle("undo")
-        self._history.undo()
+        settings_back = False
+        with self._history.lock:
+            taken, self._taken = self._taken, None
+            if taken is None or not self._history.restore(taken.history):
+                self._history.undo()
+            else:
+                self._usage.restore(taken.totals, taken.cost)
+                if taken.settings is not None:  # the builder holds this object: update it
+                    for name in (f.name for f in fields(Settings)):
+                        setattr(self._settings, name, getattr(taken.settings, name))
+                    settings_back = True
         self._events.emit({"type": UNDO})
+        if settings_back:
+            self._events.emit({"type": CHANGE})
 
     def reset(self) -> None:
-        """Forget the conversation and the usage totals (settings stay)."""
+        """Forget the conversation and the usage totals (settings stay).
+
+        :meth:`undo` right after brings both back.
+        """
         self._gate.check_idle("reset")
         with self._history.lock:
-            self._history.clear()
+            totals, cost = self._usage.totals, self._usage.cost
+            cleared = self._history.clear()
+            if cleared is not None:  # resetting an empty conversation keeps the first one's
+                self._taken = _Taken(cleared, totals, cost)
             self._usage.reset()
         self._events.emit({"type": RESET})
 
@@ -329,13 +383,17 @@ class BaseSession:
 
     def replace(self, other: BaseSession) -> None:
         """Take over another session's settings and history (``%claude load``), keeping this
-        object, its client and its subscribers."""
+        object, its client and its subscribers. :meth:`undo` right after puts back what was
+        there."""
         self._gate.check_idle("load a session")
         with self._history.lock:
+            totals, cost = self._usage.totals, self._usage.cost
+            settings = replace(self._settings, params=dict(self._settings.params))
             self._settings.model, self._settings.system = other.model, other.system
             self._settings.max_tokens, self._settings.params = other.max_tokens, dict(other.params)
             self._settings.cache = other.cache
-            self._history.replace(list(other.messages))
+            taken = self._history.replace(list(other.messages))
+            self._taken = _Taken(taken, totals, cost, settings)
             self._usage.restore(other.usage, other.cost)
         self._events.emit({"type": CHANGE})
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from nbclaude._types import MessageParam
 
 from .rules import has_tool_blocks, sendable
 
-__all__ = ["History", "ReplyFacts"]
+__all__ = ["Cleared", "History", "ReplyFacts"]
 
 
 class _ReplyFactsBase(TypedDict):
@@ -60,6 +61,20 @@ def facts_of(reply: Any) -> ReplyFacts:
     return facts
 
 
+@dataclass(frozen=True)
+class Cleared:
+    """What :meth:`History.clear` or :meth:`History.replace` took away, for
+    :meth:`History.restore` to bring back if nothing changed since."""
+
+    messages: list[MessageParam]
+    facts: dict[int, tuple[Mapping[str, Any], ReplyFacts]] = field(repr=False)
+    #: The history's change count and length right after: a later change makes it stale.
+    generation: int = field(repr=False)
+    length: int = field(repr=False)
+    #: Put back into the same list object (a clear) rather than as the list (a replace).
+    in_place: bool = field(repr=False)
+
+
 class History:
     """The messages of one conversation, guarded by :attr:`lock`.
 
@@ -79,6 +94,7 @@ class History:
         # Facts about recorded replies, by id() of the assistant message; the message is kept
         # with its facts so that a reused id() can never match another message.
         self._facts: dict[int, tuple[Mapping[str, Any], ReplyFacts]] = {}
+        self._generation = 0  # counts the changes made through this object
 
     # -- the messages -----------------------------------------------------------------------
 
@@ -87,12 +103,22 @@ class History:
         """The live list (what ``Session.messages`` is)."""
         return self._messages
 
-    def replace(self, messages: Iterable[MessageParam]) -> None:
+    @property
+    def generation(self) -> int:
+        """How many changes were made through this object (a change to the list itself, such
+        as ``session.messages.append(...)``, is not counted)."""
+        return self._generation
+
+    def replace(self, messages: Iterable[MessageParam]) -> Cleared:
         """Put ``messages`` in place of the whole conversation (a list is kept as it is, so
-        ``session.messages = mine`` makes ``session.messages is mine``)."""
+        ``session.messages = mine`` makes ``session.messages is mine``); returns what was
+        there."""
         with self.lock:
+            old, facts = self._messages, dict(self._facts)
             self._messages = messages if isinstance(messages, list) else list(messages)
             self._forget_gone()
+            self._generation += 1
+            return Cleared(old, facts, self._generation, len(self._messages), in_place=False)
 
     def snapshot(self) -> list[MessageParam]:
         """A copy of the list, taken under the lock."""
@@ -117,6 +143,7 @@ class History:
         """Add ``message`` at the end; returns its index."""
         with self.lock:
             self._messages.append(message)
+            self._generation += 1
             return len(self._messages) - 1
 
     def put(self, index: int, message: MessageParam) -> None:
@@ -124,6 +151,7 @@ class History:
         with self.lock:
             if index < len(self._messages):
                 self._messages[index] = message
+                self._generation += 1
 
     def rollback(self, start: int, first: MessageParam) -> None:
         """Remove everything from ``start`` on, if the message there is still ``first`` (a
@@ -132,29 +160,67 @@ class History:
             if len(self._messages) > start and self._messages[start] is first:
                 del self._messages[start:]
                 self._forget_gone()
+                self._generation += 1
 
     def drop_last(self, message: MessageParam) -> bool:
         """Remove the last message if it is ``message``; returns whether it was."""
         with self.lock:
             if self._messages and self._messages[-1] is message:
                 self._messages.pop()
+                self._generation += 1
                 return True
             return False
 
     def undo(self) -> None:
         """Remove the last exchange: the last user message and the reply after it."""
         with self.lock:
+            before = len(self._messages)
             if self._messages and self._messages[-1].get("role") == "assistant":
                 self._messages.pop()
             if self._messages and self._messages[-1].get("role") == "user":
                 self._messages.pop()
             self._forget_gone()
+            if len(self._messages) != before:
+                self._generation += 1
 
-    def clear(self) -> None:
-        """Forget every message."""
+    def clear(self) -> Cleared | None:
+        """Forget every message; returns what was forgotten (``None`` if it was empty).
+
+        The list object stays the same one (``session.messages`` keeps working); the messages
+        move to the returned :class:`Cleared`.
+        """
         with self.lock:
+            if not self._messages:
+                return None
+            messages, facts = list(self._messages), dict(self._facts)
             self._messages.clear()
             self._facts.clear()
+            self._generation += 1
+            return Cleared(messages, facts, self._generation, 0, in_place=True)
+
+    def restore(self, cleared: Cleared) -> bool:
+        """Bring back what :meth:`clear` or :meth:`replace` took, if nothing changed since
+        (returns whether it did).
+
+        Examples
+        --------
+        >>> h = History([{"role": "user", "content": "Hi"}])
+        >>> gone = h.clear()
+        >>> h.restore(gone), h.messages
+        (True, [{'role': 'user', 'content': 'Hi'}])
+        >>> h.restore(gone)  # the history changed since: nothing to bring back
+        False
+        """
+        with self.lock:
+            if (self._generation, len(self._messages)) != (cleared.generation, cleared.length):
+                return False
+            if cleared.in_place:
+                self._messages[:] = cleared.messages
+            else:
+                self._messages = cleared.messages
+            self._facts = dict(cleared.facts)
+            self._generation += 1
+            return True
 
     # -- facts about replies ------------------------------------------------------------------
 
