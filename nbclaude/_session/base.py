@@ -15,8 +15,9 @@ each with one job, and turns are handed those parts (never the session):
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from nbclaude._api.models import default_model
@@ -27,7 +28,8 @@ from .backend import default_client, is_offline
 from .builder import RESERVED, RequestBuilder, Settings, check_max_tokens
 from .events import CHANGE, RESET, UNDO, Callback, Events
 from .gate import TurnGate
-from .history import Cleared, History
+from .history import History
+from .notebook import read_notebook
 from .persist import SaveError, dump, read, write
 from .rules import content_markdown
 from .tool_round import Approver
@@ -40,16 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["BaseSession"]
 
 S = TypeVar("S", bound="BaseSession")
-
-
-@dataclass(frozen=True)
-class _Taken:
-    """What a reset or a replace took away, for :meth:`BaseSession.undo`."""
-
-    history: Cleared
-    totals: dict[str, int]
-    cost: float | None
-    settings: Settings | None = None
 
 
 class BaseSession:
@@ -83,7 +75,6 @@ class BaseSession:
         self._events = Events()
         self._gate = TurnGate()
         self._builder = RequestBuilder(self._settings, lambda: self._models)
-        self._taken: _Taken | None = None  # what the last reset or replace took, for undo()
         self._id = os.urandom(6).hex()
         #: Tools every turn may use: Python functions (their schema comes from the signature,
         #: type hints and docstring), :class:`nbclaude.Tool` objects or tool definition dicts.
@@ -224,14 +215,10 @@ class BaseSession:
     def subscribe(self, callback: Callback) -> Callable[[], None]:
         """Call ``callback(event)`` for every event; returns a function that unsubscribes.
 
-        Events are dicts with a ``"type"``: ``turn_start`` (``index``, ``message``,
-        ``prefill``, ``model``), ``delta`` (``kind`` ``"text"``/``"thinking"``, ``text``),
-        ``tool_call`` (``id``, ``name``, ``input``: before a call is approved and run),
-        ``tool_result`` (``result``: the ``tool_result`` block, a ``ToolResult``),
-        ``turn_end`` (``reply``, ``recorded``), ``error`` (``error``), ``stop`` (someone
-        called :meth:`stop`), ``undo``, ``reset`` and ``change``. Callbacks run in the thread
-        that runs the turn; they should be quick. An exception in a callback is logged and
-        never breaks the turn.
+        Events are dicts with a ``"type"``: ``turn_start``, ``delta``, ``tool_call``,
+        ``tool_result``, ``turn_end``, ``error``, ``stop``, ``undo``, ``reset``, ``change``
+        (their keys: :mod:`nbclaude._session.events`). Callbacks run in the thread that runs
+        the turn and should be quick; one that raises is logged and never breaks the turn.
 
         Examples
         --------
@@ -248,14 +235,12 @@ class BaseSession:
     # -- history ------------------------------------------------------------------------------
 
     def undo(self) -> None:
-        """Remove the last exchange (the last user turn and the reply to it).
+        """Remove the last exchange (the last user turn and the reply to it); token usage is
+        not given back (those tokens were spent).
 
-        Right after :meth:`reset` (or :meth:`replace`, which ``%claude load`` and ``resume``
-        use), ``undo()`` brings back what they took instead: the conversation, its usage
-        totals (and, after a replace, the settings). Once the history has changed since,
-        that is gone and ``undo()`` is an ordinary one again.
-
-        An ordinary undo does not give token usage back: those tokens were spent.
+        Right after :meth:`reset` or :meth:`replace` (``%claude load`` and ``resume``), it
+        brings back what they took instead: the conversation, its usage totals and, after a
+        replace, the settings. Once the history has changed since, that is gone.
 
         Examples
         --------
@@ -263,57 +248,41 @@ class BaseSession:
         >>> s = Session()
         >>> s.messages += [{"role": "user", "content": "Hi"},
         ...                {"role": "assistant", "content": "Hello!"}]
-        >>> s.reset(); s.undo()
-        >>> len(s.messages)
+        >>> s.reset(); s.undo(); len(s.messages)
         2
-        >>> s.undo()
-        >>> s.messages
-        []
         """
         self._gate.check_idle("undo")
-        settings_back = False
         with self._history.lock:
-            taken, self._taken = self._taken, None
-            if taken is None or not self._history.restore(taken.history):
-                self._history.undo()
-            else:
-                self._usage.restore(taken.totals, taken.cost)
-                if taken.settings is not None:  # the builder holds this object: update it
-                    for name in (f.name for f in fields(Settings)):
-                        setattr(self._settings, name, getattr(taken.settings, name))
-                    settings_back = True
+            back = self._history.undo()
+            if back is not None:
+                totals, cost, settings = back.keep
+                self._usage.restore(totals, cost)
+                if settings is not None:
+                    self._put_settings(settings)
         self._events.emit({"type": UNDO})
-        if settings_back:
+        if back is not None and back.keep[2] is not None:
             self._events.emit({"type": CHANGE})
 
     def reset(self) -> None:
-        """Forget the conversation and the usage totals (settings stay).
-
-        :meth:`undo` right after brings both back.
-        """
+        """Forget the conversation and the usage totals (settings stay); :meth:`undo` right
+        after brings both back."""
         self._gate.check_idle("reset")
         with self._history.lock:
-            totals, cost = self._usage.totals, self._usage.cost
-            cleared = self._history.clear()
-            if cleared is not None:  # resetting an empty conversation keeps the first one's
-                self._taken = _Taken(cleared, totals, cost)
+            self._history.clear(keep=(self._usage.totals, self._usage.cost, None))
             self._usage.reset()
         self._events.emit({"type": RESET})
 
+    def _put_settings(self, settings: Settings) -> None:
+        for name in (f.name for f in fields(Settings)):  # the builder holds this object
+            setattr(self._settings, name, getattr(settings, name))
+
     def save(self, path: str | os.PathLike[str], *, if_idle: bool = False) -> bool:
-        """Save the settings, history and usage as versioned JSON (the API key never is).
+        """Save the settings, history and usage as versioned JSON (never the API key).
 
         The write is atomic: a crash, a full disk or a kill at any moment leaves the old file
-        or the new one, whole, never a broken one. What is written is checked first, so a file
-        that could not be loaded back never replaces a good one. Returns whether it saved.
-
-        Parameters
-        ----------
-        path : str or path-like
-            The file (its folder must exist).
-        if_idle : bool
-            Save nothing while a turn is running (returns ``False``): a half turn is never
-            written. Autosave uses it; the turn's end saves again.
+        or the new one, whole. What is written is checked first, so a file that could not be
+        loaded back never replaces a good one. ``if_idle=True`` saves nothing while a turn is
+        running (a half turn is never written; autosave uses it). Returns whether it saved.
 
         Raises
         ------
@@ -339,9 +308,8 @@ class BaseSession:
             settings = replace(self._settings, params=dict(self._settings.params))
             messages = self._history.snapshot()
             totals, cost = self._usage.totals, self._usage.cost
-        client = self._client
         try:
-            text = dump(settings, messages, totals, cost, secrets=secrets(client))
+            text = dump(settings, messages, totals, cost, secrets=secrets(self._client))
         except Invalid as exc:
             raise SaveError(f"Cannot save the session to {path}: {exc}") from None
         write(path, text)
@@ -349,10 +317,9 @@ class BaseSession:
 
     @classmethod
     def load(cls: type[S], path: str | os.PathLike[str], *, client: Client | None = None) -> S:
-        """Load a session saved with :meth:`save` (``client`` as for a new session).
-
-        Everything is checked before the session is made: the format and its version, every
-        message and block, the type of every setting.
+        """Load a session saved with :meth:`save` (``client`` as for a new session), after
+        checking everything: the format and its version, every message and block, the type
+        of every setting.
 
         Raises
         ------
@@ -368,32 +335,60 @@ class BaseSession:
         nbclaude._exceptions.InvalidRequestError: Cannot load /no/such/file.json: no such file
         """
         saved = read(path)
-        s = saved.settings
-        session = cls(
-            model=s.model,
-            system=s.system,
-            max_tokens=s.max_tokens,
-            client=client,
-            cache=s.cache,
-            **s.params,
-        )
-        session.messages = saved.messages
-        session._usage.restore(saved.usage, saved.cost)
+        return cls._made(saved.settings, saved.messages, client, (saved.usage, saved.cost))
+
+    @classmethod
+    def from_notebook(
+        cls: type[S], path: str | os.PathLike[str], *, client: Client | None = None
+    ) -> S:
+        """The conversation a saved notebook holds, rebuilt in cell order from the turns its
+        ``%%claude`` outputs and chat widgets keep (``%claude resume NOTEBOOK.ipynb``).
+
+        The last, longest consistent view wins (a widget holds its whole conversation), and a
+        turn at the start of the conversation (``--new``, after a reset) starts afresh: the
+        rules are in :mod:`nbclaude._session.notebook`. Images come back as their thumbnails
+        (a warning says so); the model and system prompt are the last ones saved.
+
+        Raises
+        ------
+        InvalidRequestError
+            One line naming the file, if it holds no conversation that can be read.
+
+        Examples
+        --------
+        >>> from nbclaude import Session
+        >>> Session.from_notebook("lesson.ipynb")  # doctest: +SKIP
+        Session(model='claude-haiku-4-5', turns=12, busy=False)
+        """
+        rebuilt = read_notebook(path)
+        settings = Settings(model=rebuilt.model or default_model(), system=rebuilt.system)
+        session = cls._made(settings, rebuilt.messages, client)
+        if rebuilt.thumbnails or rebuilt.omitted or rebuilt.skipped:
+            warnings.warn(f"{path}: {rebuilt.note()}", UserWarning, stacklevel=2)
+        return session
+
+    @classmethod
+    def _made(
+        cls: type[S], s: Settings, messages: list[MessageParam], client: Any, usage: Any = None
+    ) -> S:
+        session = cls(model=s.model, system=s.system, max_tokens=s.max_tokens, client=client,
+                      cache=s.cache, **s.params)  # fmt: skip
+        session.messages = messages
+        if usage is not None:
+            session._usage.restore(*usage)
         return session
 
     def replace(self, other: BaseSession) -> None:
         """Take over another session's settings and history (``%claude load``), keeping this
-        object, its client and its subscribers. :meth:`undo` right after puts back what was
+        object, its client and its subscribers; :meth:`undo` right after puts back what was
         there."""
         self._gate.check_idle("load a session")
         with self._history.lock:
-            totals, cost = self._usage.totals, self._usage.cost
-            settings = replace(self._settings, params=dict(self._settings.params))
-            self._settings.model, self._settings.system = other.model, other.system
-            self._settings.max_tokens, self._settings.params = other.max_tokens, dict(other.params)
-            self._settings.cache = other.cache
-            taken = self._history.replace(list(other.messages))
-            self._taken = _Taken(taken, totals, cost, settings)
+            before = replace(self._settings, params=dict(self._settings.params))
+            keep = (self._usage.totals, self._usage.cost, before)
+            self._put_settings(Settings(other.model, other.system, other.max_tokens,
+                                        dict(other.params), other.cache))  # fmt: skip
+            self._history.replace(list(other.messages), keep=keep)
             self._usage.restore(other.usage, other.cost)
         self._events.emit({"type": CHANGE})
 

@@ -64,7 +64,7 @@ def facts_of(reply: Any) -> ReplyFacts:
 @dataclass(frozen=True)
 class Cleared:
     """What :meth:`History.clear` or :meth:`History.replace` took away, for
-    :meth:`History.restore` to bring back if nothing changed since."""
+    :meth:`History.undo` to bring back if nothing changed since."""
 
     messages: list[MessageParam]
     facts: dict[int, tuple[Mapping[str, Any], ReplyFacts]] = field(repr=False)
@@ -73,6 +73,8 @@ class Cleared:
     length: int = field(repr=False)
     #: Put back into the same list object (a clear) rather than as the list (a replace).
     in_place: bool = field(repr=False)
+    #: What the owner keeps with it (the session: its usage totals, its settings).
+    keep: Any = field(default=None, repr=False)
 
 
 class History:
@@ -95,6 +97,7 @@ class History:
         # with its facts so that a reused id() can never match another message.
         self._facts: dict[int, tuple[Mapping[str, Any], ReplyFacts]] = {}
         self._generation = 0  # counts the changes made through this object
+        self._taken: Cleared | None = None  # what the last clear() or replace() took
 
     # -- the messages -----------------------------------------------------------------------
 
@@ -103,22 +106,18 @@ class History:
         """The live list (what ``Session.messages`` is)."""
         return self._messages
 
-    @property
-    def generation(self) -> int:
-        """How many changes were made through this object (a change to the list itself, such
-        as ``session.messages.append(...)``, is not counted)."""
-        return self._generation
-
-    def replace(self, messages: Iterable[MessageParam]) -> Cleared:
+    def replace(self, messages: Iterable[MessageParam], *, keep: Any = None) -> None:
         """Put ``messages`` in place of the whole conversation (a list is kept as it is, so
-        ``session.messages = mine`` makes ``session.messages is mine``); returns what was
-        there."""
+        ``session.messages = mine`` makes ``session.messages is mine``). With ``keep``, what
+        was there can come back: :meth:`undo` right after returns it, with ``keep``."""
         with self.lock:
             old, facts = self._messages, dict(self._facts)
             self._messages = messages if isinstance(messages, list) else list(messages)
             self._forget_gone()
             self._generation += 1
-            return Cleared(old, facts, self._generation, len(self._messages), in_place=False)
+            if keep is not None:
+                self._taken = Cleared(old, facts, self._generation, len(self._messages),
+                                      in_place=False, keep=keep)  # fmt: skip
 
     def snapshot(self) -> list[MessageParam]:
         """A copy of the list, taken under the lock."""
@@ -171,9 +170,26 @@ class History:
                 return True
             return False
 
-    def undo(self) -> None:
-        """Remove the last exchange: the last user message and the reply after it."""
+    def undo(self) -> Cleared | None:
+        """Remove the last exchange: the last user message and the reply after it.
+
+        Right after :meth:`clear` or a :meth:`replace` with ``keep``, bring back what they
+        took instead, and return it (its ``keep`` is what the owner kept with it); once the
+        history has changed since, that is gone and ``undo`` is an ordinary one.
+
+        Examples
+        --------
+        >>> h = History([{"role": "user", "content": "Hi"}])
+        >>> h.clear(keep="totals")
+        >>> h.undo().keep, h.messages
+        ('totals', [{'role': 'user', 'content': 'Hi'}])
+        >>> h.undo() is None, h.messages  # an ordinary undo
+        (True, [])
+        """
         with self.lock:
+            taken, self._taken = self._taken, None
+            if taken is not None and self._restore(taken):
+                return taken
             before = len(self._messages)
             if self._messages and self._messages[-1].get("role") == "assistant":
                 self._messages.pop()
@@ -182,45 +198,31 @@ class History:
             self._forget_gone()
             if len(self._messages) != before:
                 self._generation += 1
+            return None
 
-    def clear(self) -> Cleared | None:
-        """Forget every message; returns what was forgotten (``None`` if it was empty).
-
-        The list object stays the same one (``session.messages`` keeps working); the messages
-        move to the returned :class:`Cleared`.
-        """
+    def clear(self, *, keep: Any = None) -> None:
+        """Forget every message; :meth:`undo` right after brings them back (and returns
+        ``keep``). Clearing an empty history keeps what the clear before it took. The list
+        object stays the same one (``session.messages`` keeps working)."""
         with self.lock:
             if not self._messages:
-                return None
+                return
             messages, facts = list(self._messages), dict(self._facts)
             self._messages.clear()
             self._facts.clear()
             self._generation += 1
-            return Cleared(messages, facts, self._generation, 0, in_place=True)
+            self._taken = Cleared(messages, facts, self._generation, 0, in_place=True, keep=keep)
 
-    def restore(self, cleared: Cleared) -> bool:
-        """Bring back what :meth:`clear` or :meth:`replace` took, if nothing changed since
-        (returns whether it did).
-
-        Examples
-        --------
-        >>> h = History([{"role": "user", "content": "Hi"}])
-        >>> gone = h.clear()
-        >>> h.restore(gone), h.messages
-        (True, [{'role': 'user', 'content': 'Hi'}])
-        >>> h.restore(gone)  # the history changed since: nothing to bring back
-        False
-        """
-        with self.lock:
-            if (self._generation, len(self._messages)) != (cleared.generation, cleared.length):
-                return False
-            if cleared.in_place:
-                self._messages[:] = cleared.messages
-            else:
-                self._messages = cleared.messages
-            self._facts = dict(cleared.facts)
-            self._generation += 1
-            return True
+    def _restore(self, cleared: Cleared) -> bool:
+        if (self._generation, len(self._messages)) != (cleared.generation, cleared.length):
+            return False  # changed since (through this object, or by hand)
+        if cleared.in_place:
+            self._messages[:] = cleared.messages
+        else:
+            self._messages = cleared.messages
+        self._facts = dict(cleared.facts)
+        self._generation += 1
+        return True
 
     # -- facts about replies ------------------------------------------------------------------
 
