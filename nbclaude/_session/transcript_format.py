@@ -36,6 +36,7 @@ __all__ = [
     "THUMB_EDGE",
     "VERSION",
     "Transcript",
+    "cell_transcript",
     "transcript",
 ]
 
@@ -193,3 +194,54 @@ def transcript(
             redacted: Transcript = json.loads(text)
             return redacted
     return out
+
+
+def cell_transcript(
+    session: Any,
+    started: Mapping[str, Any],
+    *,
+    reply: Any = None,
+    partial: str | None = None,
+) -> Transcript | None:
+    """The ``metadata["nbclaude"]`` of a ``%%claude`` output, from the session after the turn.
+
+    ``started`` is the turn's ``turn_start`` event (its ``index`` and user ``message``). If
+    the history holds that message at that index, the turn is what follows it (tool rounds
+    included) and ``recorded``; otherwise (``--once``, a failed turn that was rolled back) it
+    is the user message and what the reply said (``reply``, or the ``partial`` text that
+    streamed before an error), not recorded. ``None`` before any turn started.
+
+    Examples
+    --------
+    >>> from nbclaude import Session
+    >>> s = Session(model="claude-haiku-4-5")
+    >>> hi = {"role": "user", "content": "Hi"}
+    >>> s.messages += [hi, {"role": "assistant", "content": "Hello!"}]
+    >>> t = cell_transcript(s, {"type": "turn_start", "index": 0, "message": hi})
+    >>> t["recorded"], [m["content"] for m in t["messages"]]
+    (True, ['Hi', 'Hello!'])
+    """
+    from nbclaude._client.credentials import secrets
+
+    user, index = started.get("message"), started.get("index")
+    if not isinstance(user, Mapping) or not isinstance(index, int):
+        return None
+    history = session.history.snapshot()
+    recorded = index < len(history) and history[index] is user
+    if recorded:
+        messages = history[index:]
+    else:
+        said = partial if reply is None else (reply.prefill or "") + reply.text
+        messages = [user, *([{"role": "assistant", "content": said}] if said else [])]
+    model = (getattr(reply, "model", None) or started.get("model") or session.model) or ""
+    return transcript(
+        "cell",
+        messages,
+        model=str(model),
+        session=session.id,
+        index=index,
+        recorded=recorded,
+        usage=getattr(reply, "usage", None),
+        system=session.system,
+        secrets=secrets(session.client),  # built: a turn ran on it
+    )
