@@ -308,6 +308,7 @@ class ClaudeMagics(Magics):
             raise
         finally:
             unsubscribe()
+            self.keeper.flush(timeout=1.0)  # on disk before the cell ends (a kill loses nothing)
         assert st.reply is not None
         self._show(live, st.reply, fmt, warnings, started)
         return st.reply
