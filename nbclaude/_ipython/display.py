@@ -277,7 +277,8 @@ def finish_reply(
         warnings=[*warnings, *shown.notes],
         fmt=fmt,
     )
-    live.finish(bundle, metadata={KEY: cell_transcript(session, started, reply=reply)})
+    turn = cell_transcript(session, started, reply=reply)
+    live.finish(bundle, metadata={KEY: turn} if turn else None)
 
 
 def finish_broken(
@@ -301,7 +302,9 @@ def finish_broken(
     text = (prefill or "").rstrip() + text
     turn = cell_transcript(session, started, partial=text)
     kept = bool(turn and turn.get("recorded") and len(turn["messages"]) > 1)
-    live.finish(broken_bundle(text=text, kept=kept, fmt=fmt), metadata={KEY: turn})
+    live.finish(
+        broken_bundle(text=text, kept=kept, fmt=fmt), metadata={KEY: turn} if turn else None
+    )
 
 
 def broken_bundle(*, text: str, kept: bool, fmt: str = "markdown") -> dict[str, Any]:

@@ -331,3 +331,18 @@ def test_prefill_and_text_before_a_break_stay_together(
     result, cap = cell(ip, '%%claude --prefill "The answer is ("\nQ')
     assert not result.success
     assert "The answer is (C) Fo" in readable(final(cap).data["text/markdown"])
+
+
+def test_no_turn_known_means_no_metadata_rather_than_null() -> None:
+    from types import SimpleNamespace
+
+    from nbclaude._ipython.display import finish_broken, finish_reply
+
+    seen: list[Any] = []
+    live = SimpleNamespace(finish=lambda bundle, metadata=None: seen.append(metadata))
+    reply = SimpleNamespace(prefill=None, text="hi", footer=lambda: "f", images=[])
+    shown = SimpleNamespace(markdown="hi", notes=[])
+    s = Session()
+    finish_reply(live, s, reply, shown, fmt="markdown", warnings=[], started={})  # type: ignore[arg-type]
+    finish_broken(live, s, ["half"], None, fmt="markdown", started={})  # type: ignore[arg-type]
+    assert seen == [None, None]
