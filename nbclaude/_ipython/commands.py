@@ -7,9 +7,11 @@ its words; the magic parses the line and turns expected errors into one clean li
 from __future__ import annotations
 
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from IPython import display as _ipd
@@ -17,6 +19,7 @@ from IPython.core.error import UsageError
 
 from nbclaude._client.credentials import redact, secrets
 from nbclaude._exceptions import InvalidRequestError
+from nbclaude._session.autosave import Autosave, kept_copies
 from nbclaude._session.backend import default_client, offline_client
 from nbclaude._session.money import usd, usd_markdown
 from nbclaude._session.session import Session, get_session
@@ -33,6 +36,9 @@ class Where:
     #: ``open_widget(session)`` -> a ChatWidget (given by the package, which imports both
     #: the magics and the widget; the magics never import the widget themselves).
     open_widget: Callable[[Session], Any] | None = None
+    #: The shared session's :class:`~nbclaude._session.autosave.Autosave`, if the magics
+    #: keep one.
+    autosave: Autosave | None = None
 
 
 def _md(text: str) -> None:
@@ -81,6 +87,7 @@ def status(where: Where, args: list[str]) -> None:
         f"**turns** {turns} · **tokens** {_tokens(s.usage)} · **cost** {_cost(s.cost)}",
         f"**backend** {_esc(backend)} · **key** {key}",
         f"**system** {_esc(system)}",
+        f"**autosave** {_autosave_status(where.autosave)}",
     ]
     if budget := _budget_line(s):
         lines.append(budget)
@@ -119,6 +126,30 @@ def policy(where: Where, args: list[str]) -> None:
     _md("\n".join(rows))
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the current folder when it is inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _autosave_status(keeper: Autosave | None) -> str:
+    if keeper is None:
+        return "off"
+    where = keeper.where
+    if where.path is None:
+        return _esc(where.why)
+    text = f"`{_shown(where.path)}`"
+    if keeper.last_error:
+        text += f" — **failing**: {_esc(keeper.last_error)}"
+    elif keeper.saved_at is not None:
+        text += f" (saved {time.strftime('%H:%M:%S', time.localtime(keeper.saved_at))})"
+    elif where.path.is_file() and not get_session().messages:
+        text += " — holds a conversation from before: `%claude resume` brings it back"
+    return text
+
+
 def reset(where: Where, args: list[str]) -> None:
     """Forget the conversation."""
     get_session().reset()
@@ -126,11 +157,14 @@ def reset(where: Where, args: list[str]) -> None:
 
 
 def undo(where: Where, args: list[str]) -> None:
-    """Remove the last exchange."""
+    """Remove the last exchange (right after a reset or a load: bring back what it took)."""
     s = get_session()
     before = len(s.messages)
     s.undo()
     removed = before - len(s.messages)
+    if removed < 0:  # right after a reset or a load: what they took is back
+        print(f"Brought back {-removed} message(s) (what the reset or load replaced).")
+        return
     print(f"Removed {removed} message(s)." if removed else "Nothing to undo.")
 
 
@@ -242,21 +276,65 @@ def system(where: Where, args: list[str]) -> None:
 
 
 def save(where: Where, args: list[str]) -> None:
-    """Save the conversation to a JSON file (the key is never saved)."""
+    """Save the conversation to a JSON file, atomically (the key is never saved)."""
     if len(args) != 1:
         raise UsageError("%claude save PATH")
     get_session().save(args[0])
     print(f"Saved to {args[0]}.")
 
 
+def _turns(messages: list[Any]) -> int:
+    return sum(1 for m in messages if m.get("role") == "user")
+
+
+def _take_over(loaded: Session, source: str, *, verb: str, note: str = "") -> None:
+    """Put ``loaded`` in place of the shared conversation and say so (how to undo it)."""
+    s = get_session()
+    had = _turns(s.messages)
+    s.replace(loaded)
+    said = f"{verb} {_turns(loaded.messages)} turn(s) from {source}."
+    if had:
+        said += f" The {had} turn(s) that were here are replaced: %claude undo brings them back."
+    print(" ".join(p for p in (said, note) if p))
+
+
 def load(where: Where, args: list[str]) -> None:
-    """Load a conversation saved with ``%claude save``."""
+    """Load a conversation saved with ``%claude save``; the live one is replaced only once
+    the file was read and checked whole."""
     if len(args) != 1:
         raise UsageError("%claude load PATH")
-    loaded = Session.load(args[0])
-    get_session().replace(loaded)
-    turns = sum(1 for msg in loaded.messages if msg.get("role") == "user")
-    print(f"Loaded {turns} turn(s) from {args[0]}.")
+    loaded = Session.load(args[0])  # raises, one line, before anything is touched
+    _take_over(loaded, args[0], verb="Loaded")
+
+
+def resume(where: Where, args: list[str]) -> None:
+    """Bring back this notebook's autosave (after a kernel restart), or the conversation in
+    a saved session (``.json``) or a saved notebook (``.ipynb``)."""
+    from nbclaude._session.resume import open_saved, resume_source
+
+    if len(args) > 1:
+        raise UsageError("%claude resume [PATH]   (PATH: a saved .json session or an .ipynb)")
+    path = resume_source(where.autosave, args[0] if args else None)
+    loaded, note = open_saved(path)  # raises, one line, before anything is touched
+    current = get_session().messages
+    if current and loaded.messages == current:
+        print(f"Nothing to resume: the conversation is already the one in {_shown(path)}.")
+        return
+    others = [] if args else [_shown(p) for p in kept_copies(path)][-3:]
+    if others:
+        note += f" Earlier conversations kept beside it: {', '.join(others)}."
+    _take_over(loaded, _shown(path), verb="Resumed", note=note.strip())
+
+
+def hint_resume(keeper: Autosave) -> None:
+    """After ``%load_ext``: if this notebook's autosave holds a conversation (the kernel was
+    restarted), say how to bring it back (one line; nothing is read)."""
+    path = keeper.where.path
+    if path is None or get_session().messages or not path.is_file():
+        return
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
+    print(f"nbclaude: this notebook's conversation (saved {when}) is in {_shown(path)}: "
+          "%claude resume brings it back.")  # fmt: skip
 
 
 def widget(where: Where, args: list[str]) -> Any:
@@ -333,6 +411,7 @@ COMMANDS: dict[str, Callable[[Where, list[str]], Any]] = {
     "system": system,
     "save": save,
     "load": load,
+    "resume": resume,
     "widget": widget,
     "policy": policy,
     "offline": offline,

@@ -25,7 +25,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["LiveMarkdown", "final_bundle", "thumbnails_html"]
+__all__ = [
+    "LiveMarkdown",
+    "broken_bundle",
+    "final_bundle",
+    "finish_broken",
+    "finish_reply",
+    "thumbnails_html",
+]
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})([^\n]*)\n")
 _COMMIT_LINES = 12  # commit an open code fence once it has this many complete new lines
@@ -153,13 +160,19 @@ class LiveMarkdown:
         self._shown_tail = ""
         self._handle = self._display(_md(""), display_id=True)
 
-    def finish(self, bundle: Mapping[str, Any]) -> None:
-        """Replace everything this output showed by one final output (sent once)."""
+    def finish(
+        self, bundle: Mapping[str, Any], *, metadata: Mapping[str, Any] | None = None
+    ) -> None:
+        """Replace everything this output showed by one final output (sent once), with
+        ``metadata`` (the turn, machine-readable, for a saved notebook to keep)."""
         from IPython import display as ipd
 
         clear: Any = ipd.clear_output
         clear(wait=True)
-        self._display(dict(bundle), raw=True)
+        if metadata:
+            self._display(dict(bundle), raw=True, metadata=dict(metadata))
+        else:
+            self._display(dict(bundle), raw=True)
 
 
 def _split_lines(text: str) -> tuple[str, str]:
@@ -240,3 +253,76 @@ def final_bundle(
     parts.append(f"<sub>{escape_text(footer)}</sub>")
     text = "\n".join([*warnings, plain, "", f"[{footer}]"])
     return {"text/markdown": "\n\n".join(parts), "text/plain": text}
+
+
+def finish_reply(
+    live: LiveMarkdown,
+    session: Any,
+    reply: Any,
+    shown: Any,
+    *,
+    fmt: str,
+    warnings: Sequence[str],
+    started: Mapping[str, Any],
+) -> None:
+    """End a ``%%claude`` cell with its final output: the reply as ``shown``
+    (``formats.shown_as``), and its turn in the output's metadata."""
+    from nbclaude._session.transcript_format import KEY, cell_transcript
+
+    bundle = final_bundle(
+        markdown=shown.markdown,
+        plain=(reply.prefill or "") + reply.text,
+        footer=reply.footer(),
+        images=reply.images,
+        warnings=[*warnings, *shown.notes],
+        fmt=fmt,
+    )
+    turn = cell_transcript(session, started, reply=reply)
+    live.finish(bundle, metadata={KEY: turn} if turn else None)
+
+
+def finish_broken(
+    live: LiveMarkdown,
+    session: Any,
+    received: Sequence[str],
+    prefill: str | None,
+    *,
+    fmt: str,
+    started: Mapping[str, Any],
+) -> None:
+    """End a cell whose stream broke: the text that arrived (after the ``prefill``) stays,
+    marked as broken off (:func:`broken_bundle`; the error is the cell's one clean line under
+    it). With no text, the output is cleared for the error alone."""
+    from nbclaude._session.transcript_format import KEY, cell_transcript
+
+    text = "".join(received)
+    if not text.strip():
+        live.clear()
+        return
+    text = (prefill or "").rstrip() + text
+    turn = cell_transcript(session, started, partial=text)
+    kept = bool(turn and turn.get("recorded") and len(turn["messages"]) > 1)
+    live.finish(
+        broken_bundle(text=text, kept=kept, fmt=fmt), metadata={KEY: turn} if turn else None
+    )
+
+
+def broken_bundle(*, text: str, kept: bool, fmt: str = "markdown") -> dict[str, Any]:
+    """The output left in the cell when a stream breaks after some text arrived: that text,
+    marked as broken off (the error itself is the cell's one clean error line, under it).
+
+    Examples
+    --------
+    >>> b = broken_bundle(text="Half an answ", kept=False)
+    >>> "Half an answ" in b["text/markdown"], "broke off" in b["text/plain"]
+    (True, True)
+    """
+    from nbclaude._markdown import safe_markdown
+
+    where = (
+        "what arrived is kept in the conversation"
+        if kept
+        else "it is not in the conversation (run the cell again to ask again)"
+    )
+    note = f"⚠ The reply broke off here (the error is below); {where}."
+    return final_bundle(markdown=safe_markdown(text), plain=text, footer=note, fmt=fmt)

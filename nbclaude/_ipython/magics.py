@@ -23,7 +23,8 @@ from traitlets import Bool, Enum, Float, Int, Unicode, observe
 
 from nbclaude._client.credentials import secrets
 from nbclaude._exceptions import NbClaudeError
-from nbclaude._session.events import TOOL_CALL, TOOL_RESULT, Event
+from nbclaude._session.autosave import Autosave, where_to_save
+from nbclaude._session.events import TOOL_CALL, TOOL_RESULT, TURN_START, Event
 from nbclaude._session.formats import FORMATS, shown_as
 from nbclaude._session.reply import Reply
 from nbclaude._session.session import Session, get_session
@@ -79,6 +80,12 @@ class ClaudeMagics(Magics):
         0.0,
         help="Budget in USD for the shared session (0 keeps the session's: none, or the hub's).",
     ).tag(config=True)
+    autosave = Unicode(
+        None,
+        allow_none=True,
+        help="Where the shared session saves itself after every turn: None beside the notebook "
+        "(.nbclaude/<notebook name>.json; off with $NBCLAUDE_AUTOSAVE=0), a file, '' for off.",
+    ).tag(config=True)
 
     def __init__(
         self,
@@ -89,7 +96,12 @@ class ClaudeMagics(Magics):
     ) -> None:
         super().__init__(shell=shell, **kwargs)
         self._open_widget = open_widget
+        self._cwd = os.getcwd()  # the notebook's folder: relative autosave paths start here
         self._apply_config()
+        #: Saves the shared session after every turn, undo, reset and load, where
+        #: ``autosave``, the notebook's name or ``$NBCLAUDE_AUTOSAVE`` say.
+        self.keeper = Autosave(get_session(), lambda: where_to_save(
+            self.autosave, environ=os.environ, user_ns=self.ip.user_ns, cwd=self._cwd))  # fmt: skip
 
     @property
     def ip(self) -> Any:
@@ -174,6 +186,7 @@ class ClaudeMagics(Magics):
         args = parse_options(self.claude_cell, line)
         cell = cell.strip()
         session = get_session()
+        self.keeper.follow(session)
         if args.output is not None and not _IDENT.match(args.output):
             raise UsageError(f"-o needs a variable name, not {args.output!r}")
         fmt = args.format or self.format
@@ -250,9 +263,13 @@ class ClaudeMagics(Magics):
         )
         streaming = self.stream and not args.no_stream
         calls: dict[str, Any] = {}
+        started: dict[str, Any] = {}  # the turn_start event: where the turn sits
+        received: list[str] = []  # what streamed, kept on screen if the stream breaks
 
         def on_tool(event: Event) -> None:  # show each call as it happens
-            if event["type"] == TOOL_CALL:
+            if event["type"] == TURN_START and not started:
+                started.update(event)
+            elif event["type"] == TOOL_CALL:
                 calls[event["id"]] = event
             elif event["type"] == TOOL_RESULT and streaming and fmt != "text":
                 result = event["result"]
@@ -277,6 +294,7 @@ class ClaudeMagics(Magics):
                 if args.prefill and streaming:
                     live.feed(args.prefill.rstrip())
                 for text in st:
+                    received.append(text)
                     if streaming:
                         live.feed(text)
         except KeyboardInterrupt:
@@ -285,17 +303,20 @@ class ClaudeMagics(Magics):
                 raise Interrupted(
                     "stopped before the reply started; nothing was recorded."
                 ) from None
-            self._show(live, st.reply, fmt, warnings)
+            self._show(live, st.reply, fmt, warnings, started)
             raise Interrupted(
                 "the reply was stopped; what arrived is kept above (and in the history)."
             ) from None
         except NbClaudeError:
-            live.clear()
+            from .display import finish_broken
+
+            finish_broken(live, session, received, args.prefill, fmt=fmt, started=started)
             raise
         finally:
             unsubscribe()
+            self.keeper.flush(timeout=1.0)  # on disk before the cell ends (a kill loses nothing)
         assert st.reply is not None
-        self._show(live, st.reply, fmt, warnings)
+        self._show(live, st.reply, fmt, warnings, started)
         return st.reply
 
     def _tools_option(self, names: str | None) -> list[Any] | None:
@@ -319,22 +340,15 @@ class ClaudeMagics(Magics):
             raise UsageError(f"--schema {name}: no variable of that name in the notebook")
         return self.ip.user_ns[name]
 
-    def _show(self, live: Any, reply: Reply, fmt: str, warnings: list[str]) -> None:
-        from .display import final_bundle
+    def _show(
+        self, live: Any, reply: Reply, fmt: str, warnings: list[str], started: dict[str, Any]
+    ) -> None:
+        from .display import finish_reply
 
         shown = shown_as(reply, fmt)
         if shown.code is not None:
             self.ip.set_next_input(shown.code, replace=False)
-        live.finish(
-            final_bundle(
-                markdown=shown.markdown,
-                plain=(reply.prefill or "") + reply.text,
-                footer=reply.footer(),
-                images=reply.images,
-                warnings=[*warnings, *shown.notes],
-                fmt=fmt,
-            )
-        )
+        finish_reply(live, get_session(), reply, shown, fmt=fmt, warnings=warnings, started=started)
         if shown.problem is not None:
             raise shown.problem
 
@@ -358,13 +372,15 @@ class ClaudeMagics(Magics):
             %claude system TEXT     set the system prompt ("" clears it; no TEXT shows it)
             %claude save PATH       save the conversation (never the key)
             %claude load PATH       load a saved conversation
+            %claude resume [PATH]   bring back the autosave (or a saved .json / .ipynb)
             %claude widget          open the chat widget on this session
             %claude offline         use the offline fake API (no key, no network)
             %claude online          use the real API again
             %claude fix             ask Claude to explain the last error
             %claude policy          the course policy (NBCLAUDE_POLICY) and the budget
         """
-        where = commands.Where(shell=self.ip, open_widget=self._open_widget)
+        self.keeper.follow(get_session())
+        where = commands.Where(shell=self.ip, open_widget=self._open_widget, autosave=self.keeper)
         try:
             return commands.run(where, split_line(line))
         except NbClaudeError as exc:
@@ -375,8 +391,13 @@ def load_ipython_extension(
     ipython: Any, *, open_widget: Callable[[Session], Any] | None = None
 ) -> None:
     """Register the magics (``%load_ext nbclaude``); ``open_widget(session)`` makes the chat
-    widget for ``%claude widget`` (the package passes it: the magics never import the widget)."""
-    ipython.register_magics(ClaudeMagics(ipython, open_widget=open_widget))
+    widget for ``%claude widget`` (the package passes it: the magics never import the widget).
+
+    When this notebook's autosave holds a conversation (a kernel restart), says how to bring
+    it back."""
+    magics = ClaudeMagics(ipython, open_widget=open_widget)
+    ipython.register_magics(magics)
+    commands.hint_resume(magics.keeper)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
@@ -384,4 +405,6 @@ def unload_ipython_extension(ipython: Any) -> None:
     manager = ipython.magics_manager
     manager.magics["line"].pop("claude", None)
     manager.magics["cell"].pop("claude", None)
-    manager.registry.pop("ClaudeMagics", None)
+    magics = manager.registry.pop("ClaudeMagics", None)
+    if isinstance(magics, ClaudeMagics):
+        magics.keeper.close()

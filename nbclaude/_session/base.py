@@ -15,11 +15,13 @@ each with one job, and turns are handed those parts (never the session):
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from nbclaude._api.models import default_model
+from nbclaude._client.credentials import secrets
 from nbclaude._types import MessageParam, ModelInfo
 
 from .backend import default_client, is_offline
@@ -27,10 +29,12 @@ from .builder import RESERVED, RequestBuilder, Settings, check_max_tokens
 from .events import CHANGE, RESET, UNDO, Callback, Events
 from .gate import TurnGate
 from .history import History
-from .persist import dump, read
+from .notebook import read_notebook
+from .persist import SaveError, dump, read, write
 from .rules import content_markdown
 from .tool_round import Approver
 from .usage import Usage
+from .validate import Invalid
 
 if TYPE_CHECKING:
     from nbclaude._client.client import Client
@@ -71,6 +75,7 @@ class BaseSession:
         self._events = Events()
         self._gate = TurnGate()
         self._builder = RequestBuilder(self._settings, lambda: self._models)
+        self._id = os.urandom(6).hex()
         #: Tools every turn may use: Python functions (their schema comes from the signature,
         #: type hints and docstring), :class:`nbclaude.Tool` objects or tool definition dicts.
         self.tools: list[Any] = []
@@ -195,6 +200,12 @@ class BaseSession:
                 self._models = cached
         return cached
 
+    @property
+    def id(self) -> str:
+        """A random id for this session object (what a notebook's saved turns name, so that
+        the turns of different sessions are told apart)."""
+        return self._id
+
     def __repr__(self) -> str:
         turns = sum(1 for m in self.messages if m.get("role") == "user")
         return f"Session(model={self.model!r}, turns={turns}, busy={self.busy})"
@@ -204,14 +215,10 @@ class BaseSession:
     def subscribe(self, callback: Callback) -> Callable[[], None]:
         """Call ``callback(event)`` for every event; returns a function that unsubscribes.
 
-        Events are dicts with a ``"type"``: ``turn_start`` (``index``, ``message``,
-        ``prefill``, ``model``), ``delta`` (``kind`` ``"text"``/``"thinking"``, ``text``),
-        ``tool_call`` (``id``, ``name``, ``input``: before a call is approved and run),
-        ``tool_result`` (``result``: the ``tool_result`` block, a ``ToolResult``),
-        ``turn_end`` (``reply``, ``recorded``), ``error`` (``error``), ``stop`` (someone
-        called :meth:`stop`), ``undo``, ``reset`` and ``change``. Callbacks run in the thread
-        that runs the turn; they should be quick. An exception in a callback is logged and
-        never breaks the turn.
+        Events are dicts with a ``"type"``: ``turn_start``, ``delta``, ``tool_call``,
+        ``tool_result``, ``turn_end``, ``error``, ``stop``, ``undo``, ``reset``, ``change``
+        (their keys: :mod:`nbclaude._session.events`). Callbacks run in the thread that runs
+        the turn and should be quick; one that raises is logged and never breaks the turn.
 
         Examples
         --------
@@ -228,24 +235,60 @@ class BaseSession:
     # -- history ------------------------------------------------------------------------------
 
     def undo(self) -> None:
-        """Remove the last exchange (the last user turn and the reply to it).
+        """Remove the last exchange (the last user turn and the reply to it); token usage is
+        not given back (those tokens were spent).
 
-        Token usage is not given back: those tokens were spent.
+        Right after :meth:`reset` or :meth:`replace` (``%claude load`` and ``resume``), it
+        brings back what they took instead: the conversation, its usage totals and, after a
+        replace, the settings. Once the history has changed since, that is gone.
+
+        Examples
+        --------
+        >>> from nbclaude import Session
+        >>> s = Session()
+        >>> s.messages += [{"role": "user", "content": "Hi"},
+        ...                {"role": "assistant", "content": "Hello!"}]
+        >>> s.reset(); s.undo(); len(s.messages)
+        2
         """
         self._gate.check_idle("undo")
-        self._history.undo()
+        with self._history.lock:
+            back = self._history.undo()
+            if back is not None:
+                totals, cost, settings = back.keep
+                self._usage.restore(totals, cost)
+                if settings is not None:
+                    self._put_settings(settings)
         self._events.emit({"type": UNDO})
+        if back is not None and back.keep[2] is not None:
+            self._events.emit({"type": CHANGE})
 
     def reset(self) -> None:
-        """Forget the conversation and the usage totals (settings stay)."""
+        """Forget the conversation and the usage totals (settings stay); :meth:`undo` right
+        after brings both back."""
         self._gate.check_idle("reset")
         with self._history.lock:
-            self._history.clear()
+            self._history.clear(keep=(self._usage.totals, self._usage.cost, None))
             self._usage.reset()
         self._events.emit({"type": RESET})
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Save the settings, history and usage as versioned JSON (the API key never is).
+    def _put_settings(self, settings: Settings) -> None:
+        for name in (f.name for f in fields(Settings)):  # the builder holds this object
+            setattr(self._settings, name, getattr(settings, name))
+
+    def save(self, path: str | os.PathLike[str], *, if_idle: bool = False) -> bool:
+        """Save the settings, history and usage as versioned JSON (never the API key).
+
+        The write is atomic: a crash, a full disk or a kill at any moment leaves the old file
+        or the new one, whole. What is written is checked first, so a file that could not be
+        loaded back never replaces a good one. ``if_idle=True`` saves nothing while a turn is
+        running (a half turn is never written; autosave uses it). Returns whether it saved.
+
+        Raises
+        ------
+        SaveError
+            (an ``OSError``) one line naming the file and the problem (a read-only folder, a
+            full disk, a message that is not JSON); the file is untouched.
 
         Examples
         --------
@@ -255,38 +298,97 @@ class BaseSession:
         >>> s.messages.append({"role": "user", "content": "Hi"})
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "chat.json"
         >>> s.save(p)
+        True
         >>> Session.load(p).messages
         [{'role': 'user', 'content': 'Hi'}]
         """
-        text = dump(self._settings, self._history.snapshot(), self.usage, self.cost)
-        Path(path).write_text(text, encoding="utf-8")
+        with self._history.lock:
+            if if_idle and self.busy:
+                return False
+            settings = replace(self._settings, params=dict(self._settings.params))
+            messages = self._history.snapshot()
+            totals, cost = self._usage.totals, self._usage.cost
+        try:
+            text = dump(settings, messages, totals, cost, secrets=secrets(self._client))
+        except Invalid as exc:
+            raise SaveError(f"Cannot save the session to {path}: {exc}") from None
+        write(path, text)
+        return True
 
     @classmethod
     def load(cls: type[S], path: str | os.PathLike[str], *, client: Client | None = None) -> S:
-        """Load a session saved with :meth:`save` (``client`` as for a new session)."""
+        """Load a session saved with :meth:`save` (``client`` as for a new session), after
+        checking everything: the format and its version, every message and block, the type
+        of every setting.
+
+        Raises
+        ------
+        InvalidRequestError
+            One line naming the file and the first problem found.
+
+        Examples
+        --------
+        >>> from nbclaude import Session
+        >>> Session.load("/no/such/file.json")
+        Traceback (most recent call last):
+        ...
+        nbclaude._exceptions.InvalidRequestError: Cannot load /no/such/file.json: no such file
+        """
         saved = read(path)
-        s = saved.settings
-        session = cls(
-            model=s.model,
-            system=s.system,
-            max_tokens=s.max_tokens,
-            client=client,
-            cache=s.cache,
-            **s.params,
-        )
-        session.messages = saved.messages
-        session._usage.restore(saved.usage, saved.cost)
+        return cls._made(saved.settings, saved.messages, client, (saved.usage, saved.cost))
+
+    @classmethod
+    def from_notebook(
+        cls: type[S], path: str | os.PathLike[str], *, client: Client | None = None
+    ) -> S:
+        """The conversation a saved notebook holds, rebuilt in cell order from the turns its
+        ``%%claude`` outputs and chat widgets keep (``%claude resume NOTEBOOK.ipynb``).
+
+        The last, longest consistent view wins (a widget holds its whole conversation), and a
+        turn at the start of the conversation (``--new``, after a reset) starts afresh: the
+        rules are in :mod:`nbclaude._session.notebook`. Images come back as their thumbnails
+        (a warning says so); the model and system prompt are the last ones saved.
+
+        Raises
+        ------
+        InvalidRequestError
+            One line naming the file, if it holds no conversation that can be read.
+
+        Examples
+        --------
+        >>> from nbclaude import Session
+        >>> Session.from_notebook("lesson.ipynb")  # doctest: +SKIP
+        Session(model='claude-haiku-4-5', turns=12, busy=False)
+        """
+        rebuilt = read_notebook(path)
+        settings = Settings(model=rebuilt.model or default_model(), system=rebuilt.system)
+        session = cls._made(settings, rebuilt.messages, client)
+        if rebuilt.thumbnails or rebuilt.omitted or rebuilt.skipped:
+            warnings.warn(f"{path}: {rebuilt.note()}", UserWarning, stacklevel=2)
+        return session
+
+    @classmethod
+    def _made(
+        cls: type[S], s: Settings, messages: list[MessageParam], client: Any, usage: Any = None
+    ) -> S:
+        session = cls(model=s.model, system=s.system, max_tokens=s.max_tokens, client=client,
+                      cache=s.cache, **s.params)  # fmt: skip
+        session.messages = messages
+        if usage is not None:
+            session._usage.restore(*usage)
         return session
 
     def replace(self, other: BaseSession) -> None:
         """Take over another session's settings and history (``%claude load``), keeping this
-        object, its client and its subscribers."""
+        object, its client and its subscribers; :meth:`undo` right after puts back what was
+        there."""
         self._gate.check_idle("load a session")
         with self._history.lock:
-            self._settings.model, self._settings.system = other.model, other.system
-            self._settings.max_tokens, self._settings.params = other.max_tokens, dict(other.params)
-            self._settings.cache = other.cache
-            self._history.replace(list(other.messages))
+            before = replace(self._settings, params=dict(self._settings.params))
+            keep = (self._usage.totals, self._usage.cost, before)
+            self._put_settings(Settings(other.model, other.system, other.max_tokens,
+                                        dict(other.params), other.cache))  # fmt: skip
+            self._history.replace(list(other.messages), keep=keep)
             self._usage.restore(other.usage, other.cost)
         self._events.emit({"type": CHANGE})
 

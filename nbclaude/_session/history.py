@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from nbclaude._types import MessageParam
 
 from .rules import has_tool_blocks, sendable
 
-__all__ = ["History", "ReplyFacts"]
+__all__ = ["Cleared", "History", "ReplyFacts"]
 
 
 class _ReplyFactsBase(TypedDict):
@@ -60,6 +61,22 @@ def facts_of(reply: Any) -> ReplyFacts:
     return facts
 
 
+@dataclass(frozen=True)
+class Cleared:
+    """What :meth:`History.clear` or :meth:`History.replace` took away, for
+    :meth:`History.undo` to bring back if nothing changed since."""
+
+    messages: list[MessageParam]
+    facts: dict[int, tuple[Mapping[str, Any], ReplyFacts]] = field(repr=False)
+    #: The history's change count and length right after: a later change makes it stale.
+    generation: int = field(repr=False)
+    length: int = field(repr=False)
+    #: Put back into the same list object (a clear) rather than as the list (a replace).
+    in_place: bool = field(repr=False)
+    #: What the owner keeps with it (the session: its usage totals, its settings).
+    keep: Any = field(default=None, repr=False)
+
+
 class History:
     """The messages of one conversation, guarded by :attr:`lock`.
 
@@ -79,6 +96,8 @@ class History:
         # Facts about recorded replies, by id() of the assistant message; the message is kept
         # with its facts so that a reused id() can never match another message.
         self._facts: dict[int, tuple[Mapping[str, Any], ReplyFacts]] = {}
+        self._generation = 0  # counts the changes made through this object
+        self._taken: Cleared | None = None  # what the last clear() or replace() took
 
     # -- the messages -----------------------------------------------------------------------
 
@@ -87,12 +106,18 @@ class History:
         """The live list (what ``Session.messages`` is)."""
         return self._messages
 
-    def replace(self, messages: Iterable[MessageParam]) -> None:
+    def replace(self, messages: Iterable[MessageParam], *, keep: Any = None) -> None:
         """Put ``messages`` in place of the whole conversation (a list is kept as it is, so
-        ``session.messages = mine`` makes ``session.messages is mine``)."""
+        ``session.messages = mine`` makes ``session.messages is mine``). With ``keep``, what
+        was there can come back: :meth:`undo` right after returns it, with ``keep``."""
         with self.lock:
+            old, facts = self._messages, dict(self._facts)
             self._messages = messages if isinstance(messages, list) else list(messages)
             self._forget_gone()
+            self._generation += 1
+            if keep is not None:
+                self._taken = Cleared(old, facts, self._generation, len(self._messages),
+                                      in_place=False, keep=keep)  # fmt: skip
 
     def snapshot(self) -> list[MessageParam]:
         """A copy of the list, taken under the lock."""
@@ -117,6 +142,7 @@ class History:
         """Add ``message`` at the end; returns its index."""
         with self.lock:
             self._messages.append(message)
+            self._generation += 1
             return len(self._messages) - 1
 
     def put(self, index: int, message: MessageParam) -> None:
@@ -124,6 +150,7 @@ class History:
         with self.lock:
             if index < len(self._messages):
                 self._messages[index] = message
+                self._generation += 1
 
     def rollback(self, start: int, first: MessageParam) -> None:
         """Remove everything from ``start`` on, if the message there is still ``first`` (a
@@ -132,29 +159,70 @@ class History:
             if len(self._messages) > start and self._messages[start] is first:
                 del self._messages[start:]
                 self._forget_gone()
+                self._generation += 1
 
     def drop_last(self, message: MessageParam) -> bool:
         """Remove the last message if it is ``message``; returns whether it was."""
         with self.lock:
             if self._messages and self._messages[-1] is message:
                 self._messages.pop()
+                self._generation += 1
                 return True
             return False
 
-    def undo(self) -> None:
-        """Remove the last exchange: the last user message and the reply after it."""
+    def undo(self) -> Cleared | None:
+        """Remove the last exchange: the last user message and the reply after it.
+
+        Right after :meth:`clear` or a :meth:`replace` with ``keep``, bring back what they
+        took instead, and return it (its ``keep`` is what the owner kept with it); once the
+        history has changed since, that is gone and ``undo`` is an ordinary one.
+
+        Examples
+        --------
+        >>> h = History([{"role": "user", "content": "Hi"}])
+        >>> h.clear(keep="totals")
+        >>> h.undo().keep, h.messages
+        ('totals', [{'role': 'user', 'content': 'Hi'}])
+        >>> h.undo() is None, h.messages  # an ordinary undo
+        (True, [])
+        """
         with self.lock:
+            taken, self._taken = self._taken, None
+            if taken is not None and self._restore(taken):
+                return taken
+            before = len(self._messages)
             if self._messages and self._messages[-1].get("role") == "assistant":
                 self._messages.pop()
             if self._messages and self._messages[-1].get("role") == "user":
                 self._messages.pop()
             self._forget_gone()
+            if len(self._messages) != before:
+                self._generation += 1
+            return None
 
-    def clear(self) -> None:
-        """Forget every message."""
+    def clear(self, *, keep: Any = None) -> None:
+        """Forget every message; :meth:`undo` right after brings them back (and returns
+        ``keep``). Clearing an empty history keeps what the clear before it took. The list
+        object stays the same one (``session.messages`` keeps working)."""
         with self.lock:
+            if not self._messages:
+                return
+            messages, facts = list(self._messages), dict(self._facts)
             self._messages.clear()
             self._facts.clear()
+            self._generation += 1
+            self._taken = Cleared(messages, facts, self._generation, 0, in_place=True, keep=keep)
+
+    def _restore(self, cleared: Cleared) -> bool:
+        if (self._generation, len(self._messages)) != (cleared.generation, cleared.length):
+            return False  # changed since (through this object, or by hand)
+        if cleared.in_place:
+            self._messages[:] = cleared.messages
+        else:
+            self._messages = cleared.messages
+        self._facts = dict(cleared.facts)
+        self._generation += 1
+        return True
 
     # -- facts about replies ------------------------------------------------------------------
 

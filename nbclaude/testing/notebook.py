@@ -56,10 +56,12 @@ def check_outputs(nb: Any, *, secrets: tuple[str, ...] = ()) -> list[str]:
         expected_error = "raises-exception" in cell.get("metadata", {}).get("tags", [])
         for output in cell.get("outputs", []):
             text = json.dumps(output)
+            # metadata is data, not shown (a %claude fix turn quotes the traceback it sent)
+            shown = json.dumps({k: v for k, v in output.items() if k != "metadata"})
             if output.get("output_type") == "error" and not expected_error:
                 evalue = _ANSI.sub("", output.get("evalue", ""))
                 problems.append(f"cell {index}: {output.get('ename')}: {evalue}")
-            elif "Traceback (most recent call last)" in text and not expected_error:
+            elif "Traceback (most recent call last)" in shown and not expected_error:
                 problems.append(f"cell {index}: a traceback in the output")
             for secret in secrets:
                 if secret and secret in text:

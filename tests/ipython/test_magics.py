@@ -313,6 +313,9 @@ def test_reset_undo_history(ip: InteractiveShell, fake: FakeAnthropic) -> None:
     assert "Removed 2" in cap.stdout and len(nbclaude.get_session().messages) == 2
     cell(ip, "%claude reset")
     assert nbclaude.get_session().messages == []
+    _, cap = cell(ip, "%claude undo")  # right after a reset, undo brings it back (issue 12)
+    assert "Brought back 2 message(s)" in cap.stdout and len(nbclaude.get_session().messages) == 2
+    cell(ip, "%claude undo")
     _, cap = cell(ip, "%claude undo")
     assert "Nothing to undo" in cap.stdout
 
