@@ -274,6 +274,8 @@ class MessageChecks(MediaChecks):
                 # real (issues); the fake can check only the signatures it made itself
                 raise bad(f"{path}: Invalid `signature` in `thinking` block")
             self.texts.append(thinking)
+        elif kind == "search_result":
+            self.check_search_result(block, path)
         elif kind in _OTHER_BLOCKS:
             self.texts.append(json.dumps(block, sort_keys=True, default=str))
 

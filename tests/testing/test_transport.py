@@ -164,6 +164,7 @@ def test_sse_chunks_arrive_separately_in_process(client: httpx.Client, fake: Fak
     assert [len(c) for c in chunks] == [5, 5, 5, 5, 2]
 
 
+@pytest.mark.parametrize("fake", [{"today": "2026-02-25"}], indirect=True)  # recorded then
 def test_replay_recorded_retry_sequence(http: httpx.Client, fake: FakeAnthropic) -> None:
     path = RECORDED / "a8b7dbb8-2321-4624-abdb-7ba2136b5c38.json"
     fake.add(*load_recording(path))
