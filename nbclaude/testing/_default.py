@@ -149,7 +149,8 @@ def _pick_tool(parsed: ParsedRequest) -> Mapping[str, Any] | None:
                 return tool
     if choice.get("type") == "any":
         return next((t for t in parsed.tools if t.get("type") in (None, "custom")), None)
-    return needs_tool(_user_text(_last_user(parsed)), parsed.tools)  # auto: only if needed
+    asked = [_user_text(m) for m in reversed(parsed.messages) if m["role"] == "user"]
+    return needs_tool(asked, parsed.tools)  # auto: only when the prompt needs it
 
 
 def default_draft(parsed: ParsedRequest, new_tool_id: Callable[[], str]) -> Draft:

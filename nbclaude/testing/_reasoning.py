@@ -29,7 +29,8 @@ _FILLER = frozenset(
             "is it its me my of on or please set some tell that the this to tool use what when",
             "where which who why will with you your list find show give make value values name",
             "type data result results return returns input output string number object",
-            "optional required",
+            "optional required now again more then next also too yes no ok okay thanks thank",
+            "hello hi hey so well",
         )
     ).split()
 )
@@ -40,6 +41,25 @@ FACTS: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"capital", "france"}), "paris"),
     (frozenset({"largest", "planet"}), "jupiter"),
     (frozenset({"chemical", "symbol", "gold"}), "au"),
+)
+# What an arithmetic question names, for a calculator-like tool.
+_MATH = frozenset(
+    [
+        "add",
+        "addition",
+        "sum",
+        "plus",
+        "calculate",
+        "calculator",
+        "calc",
+        "math",
+        "arithmetic",
+        "multiply",
+        "subtract",
+        "divide",
+        "compute",
+        "evaluate",
+    ]
 )
 _OPTION = re.compile(r"(?:^|(?<=[\s(\[,;]))\(?([A-H])[).:\]]\s*")
 _TIMES, _DIVIDE = "\u00d7", "\u00f7"  # the multiplication and division signs
@@ -76,8 +96,14 @@ def _tool_words(tool: Mapping[str, Any]) -> set[str]:
     return words
 
 
-def needs_tool(prompt: str, tools: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+def needs_tool(
+    prompts: str | Iterable[str], tools: Iterable[Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
     """The first custom tool whose subject the prompt names, or ``None``.
+
+    ``prompts`` are the user's messages, newest first: a follow-up with no word of its own
+    (``"and now?"``) is read as being about the message before it. Arithmetic in the prompt
+    names a calculator-like tool (``add``, ``calculate``, ...).
 
     Examples
     --------
@@ -88,13 +114,20 @@ def needs_tool(prompt: str, tools: Iterable[Mapping[str, Any]]) -> Mapping[str, 
     'get_weather'
     >>> needs_tool("What color is the sky?", [weather]) is None
     True
+    >>> needs_tool(["and now?", "What is the weather in Oslo?"], [weather])["name"]
+    'get_weather'
     """
-    said = _words(prompt)
-    for tool in tools:
-        if tool.get("type") not in (None, "custom"):
-            continue
-        if said & _tool_words(tool):
-            return tool
+    customs = [t for t in tools if t.get("type") in (None, "custom")]
+    for prompt in [prompts] if isinstance(prompts, str) else prompts:
+        said = _words(prompt)
+        if _EXPR.search(prompt):
+            said |= _MATH
+        if not said:
+            continue  # nothing of its own: about the message before
+        for tool in customs:
+            if said & _tool_words(tool):
+                return tool
+        return None
     return None
 
 
