@@ -166,6 +166,10 @@ def _entry_from_extra(item: str | Mapping[str, Any]) -> ModelEntry:
         generation=gen,
         thinking_types=frozenset(accepted),
         retires=str(info["retires_at"])[:10] if info.get("retires_at") else None,
+        # A scheduled retirement means the model is deprecated (SDK 2.17 ``ModelInfo``).
+        deprecated=str(info.get("deprecated_at") or info.get("created_at") or "2026-01-01")[:10]
+        if info.get("retires_at")
+        else None,
     )
 
 
