@@ -17,20 +17,21 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, MutableSequence
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
 from nbclaude._api.fields import API_VERSIONS
-from nbclaude._api.limits import MAX_PAGE_LIMIT
 
 from ._batch_request import answer
 from ._batches import FakeBatches
 from ._caching import PromptCache
 from ._incoming import Incoming, RecordedRequest, receive
 from ._inprocess import play, play_async, request_headers
-from ._item_plans import plan_for
+from ._item_plans import is_reply, plan_for
+from ._model_routes import get_model, list_models
 from ._models import ModelRegistry
 from ._plans import Plan, error_plan, json_bytes, json_plan
 from ._ratelimit import RateLimits
@@ -290,8 +291,8 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
             ("GET", re.compile(r"/v1/messages/batches/[^/]+/results"), batches.results),
             ("POST", re.compile(r"/v1/messages/count_tokens"), self._count_tokens),
             ("POST", re.compile(r"/v1/messages"), self._messages),
-            ("GET", re.compile(r"/v1/models"), self._list_models),
-            ("GET", re.compile(r"/v1/models/[^/]+"), self._get_model),
+            ("GET", re.compile(r"/v1/models"), partial(list_models, self._registry)),
+            ("GET", re.compile(r"/v1/models/[^/]+"), partial(get_model, self._registry)),
         ]
         path = path.rstrip("/") or "/"
         for verb, pattern, handler in routes:
@@ -314,7 +315,7 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
         try:
             parsed = parse_request("messages", body, self._registry, beta=req.beta)
             item = self._take()
-            if _is_reply(item):
+            if is_reply(item):
                 self.prompt_cache.apply(parsed, cache_min=parsed.entry.cache_min)
             plan = plan_for(item, parsed, req.request_id, self._next_id, answered.append)
         finally:
@@ -342,44 +343,6 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def _count_tokens(self, req: Incoming) -> Plan:
         parsed = parse_request("count_tokens", req.body, self._registry, beta=req.beta)
         return json_plan(200, {"input_tokens": parsed.input_tokens})
-
-    def _list_models(self, req: Incoming) -> Plan:
-        query = req.query
-        raw_limit = query.get("limit", "20")
-        try:
-            limit = int(raw_limit)
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= MAX_PAGE_LIMIT:
-            # CONSTRUCTED
-            raise FakeAPIError(
-                400,
-                "invalid_request_error",
-                f"limit: Input should be between 1 and {MAX_PAGE_LIMIT}",
-            )
-        stages = req.query_list("lifecycle") or ["active", "deprecated"]
-        for stage in stages:
-            if stage not in ("active", "deprecated", "retired"):
-                # CONSTRUCTED (pydantic style)
-                raise FakeAPIError(
-                    400,
-                    "invalid_request_error",
-                    "lifecycle: Input should be 'active', 'deprecated' or 'retired'",
-                )
-        page = self._registry.page(
-            limit,
-            after_id=query.get("after_id"),
-            before_id=query.get("before_id"),
-            lifecycles=stages,
-        )
-        return json_plan(200, page)
-
-    def _get_model(self, req: Incoming) -> Plan:
-        model_id = req.path.rstrip("/").rsplit("/", 1)[-1]
-        entry = self._registry.get(model_id)
-        if entry is None:
-            raise FakeAPIError(404, "not_found_error", f"model: {model_id}")
-        return json_plan(200, entry.info(self._registry.today()))
 
     def _answer_in_batch(self, params: dict[str, Any], beta: bool) -> dict[str, Any]:
         """One request of a batch, answered like a non-streaming ``POST /v1/messages``."""
@@ -420,13 +383,3 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
         True
         """
         return FakeServer(self.respond, host=host, port=port)
-
-
-def _is_reply(item: ScriptItem | None) -> bool:
-    """Whether ``item`` answers with a whole reply (the default reply included): only those
-    read and write the prompt cache."""
-    while isinstance(item, Delay):
-        item = item.reply
-    return item is None or isinstance(
-        item, (Text, ToolUse, Thinking, RedactedThinking, Reply, Message)
-    )

@@ -25,6 +25,7 @@ from ._plans import (
     raw_plan,
     stream_plan,
 )
+from ._replies import Message, RedactedThinking, Reply, Thinking, ToolUse
 from ._request import ParsedRequest
 from ._script import (
     SSE,
@@ -39,12 +40,22 @@ from ._script import (
 )
 from ._wire import Draft, Pause, draft_from_item, encode_event, finish, stream_events
 
-__all__ = ["NextId", "OnMessage", "draft_for", "plan_for"]
+__all__ = ["NextId", "OnMessage", "draft_for", "is_reply", "plan_for"]
 
 #: Makes the next id with a prefix: ``"msg"``, ``"toolu"``.
 NextId = Callable[[str], str]
 #: Told the whole Message a reply item answers with (before it is sent).
 OnMessage = Callable[[dict[str, Any]], None]
+
+
+def is_reply(item: ScriptItem | None) -> bool:
+    """Whether ``item`` answers with a whole reply (the default reply included): only those
+    read and write the prompt cache."""
+    while isinstance(item, Delay):
+        item = item.reply
+    return item is None or isinstance(
+        item, (Text, ToolUse, Thinking, RedactedThinking, Reply, Message)
+    )
 
 
 def draft_for(item: ReplyItem | None, parsed: ParsedRequest, next_id: NextId) -> Draft:

@@ -42,6 +42,7 @@ FACTS: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"largest", "planet"}), "jupiter"),
     (frozenset({"chemical", "symbol", "gold"}), "au"),
 )
+_FOLLOW_UP = re.compile(r"\s*(?:and|also|then|what about|how about)\b", re.IGNORECASE)
 # What an arithmetic question names, for a calculator-like tool.
 _MATH = frozenset(
     [
@@ -101,8 +102,9 @@ def needs_tool(
 ) -> Mapping[str, Any] | None:
     """The first custom tool whose subject the prompt names, or ``None``.
 
-    ``prompts`` are the user's messages, newest first: a follow-up with no word of its own
-    (``"and now?"``) is read as being about the message before it. Arithmetic in the prompt
+    ``prompts`` are the user's messages, newest first: a follow-up (no word of its own, or
+    starting "and", "what about", ...: ``"And in Rome?"``) is read as being about the message
+    before it too. Arithmetic in the prompt
     names a calculator-like tool (``add``, ``calculate``, ...).
 
     Examples
@@ -114,20 +116,22 @@ def needs_tool(
     'get_weather'
     >>> needs_tool("What color is the sky?", [weather]) is None
     True
-    >>> needs_tool(["and now?", "What is the weather in Oslo?"], [weather])["name"]
+    >>> needs_tool(["And in Rome?", "What is the weather in Oslo?"], [weather])["name"]
     'get_weather'
+    >>> needs_tool(["Who was Caesar?", "What is the weather in Oslo?"], [weather]) is None
+    True
     """
     customs = [t for t in tools if t.get("type") in (None, "custom")]
     for prompt in [prompts] if isinstance(prompts, str) else prompts:
         said = _words(prompt)
         if _EXPR.search(prompt):
             said |= _MATH
-        if not said:
-            continue  # nothing of its own: about the message before
         for tool in customs:
             if said & _tool_words(tool):
                 return tool
-        return None
+        if said and not _FOLLOW_UP.match(prompt):
+            return None
+        # "and now?", "And in Rome?", "What about tomorrow?": about the message before
     return None
 
 
