@@ -13,7 +13,7 @@ from nbclaude._api.limits import MANY_IMAGES, MANY_IMAGES_EDGE, MAX_IMAGE_BASE64
 from nbclaude._api.limits import MAX_IMAGES as MAX_MEDIA
 
 from ._imageinfo import sniff_image
-from ._request import DocumentRef, ImageRef, ParserState, SearchResultRef, bad
+from ._request import DocumentRef, FakeAPIError, ImageRef, ParserState, SearchResultRef, bad
 
 __all__ = ["IMAGE_MEDIA_TYPES", "MAX_IMAGE_BASE64", "MAX_MEDIA", "MediaChecks"]
 
@@ -182,18 +182,27 @@ class MediaChecks(ParserState):
             # real (issues)
             raise bad(f"Too much media: {pages} document pages + {n_images} images > {MAX_MEDIA}")
         many = n_images > MANY_IMAGES
-        for ref in self.images:
-            info = ref.info
-            if info is None or info.width is None or info.height is None:
-                continue
-            edge = max(info.width, info.height)
-            if edge > MAX_IMAGE_EDGE:
-                raise bad(  # docs/api.md §5
-                    f"{ref.path}.source.base64.data: At least one of the image dimensions exceed "
-                    f"max allowed size: {MAX_IMAGE_EDGE} pixels"
-                )
-            if many and edge > MANY_IMAGES_EDGE:
-                raise bad(  # docs/api.md §5
-                    f"{ref.path}.source.base64.data: At least one of the image dimensions exceed "
-                    f"max allowed size for many-image requests: {MANY_IMAGES_EDGE} pixels"
+        for limit, text in (
+            (MAX_IMAGE_EDGE, ""),
+            (MANY_IMAGES_EDGE if many else MAX_IMAGE_EDGE, " for many-image requests"),
+        ):
+            over = [
+                ref
+                for ref in self.images
+                if ref.info is not None
+                and ref.info.width is not None
+                and ref.info.height is not None
+                and max(ref.info.width, ref.info.height) > limit
+            ]
+            if over:
+                raise FakeAPIError(  # docs/api.md §5; details as SDK 2.17 types them
+                    400,
+                    "invalid_request_error",
+                    f"{over[0].path}.source.base64.data: At least one of the image dimensions "
+                    f"exceed max allowed size{text}: {limit} pixels",
+                    details={
+                        "error_code": "image_dimensions_too_large",
+                        "max_side_length_pixels": limit,
+                        "paths": [ref.path.removesuffix(".image") for ref in over],
+                    },
                 )

@@ -149,7 +149,7 @@ class MessageChecks(MediaChecks):
         for i, msg in enumerate(msgs):
             content = msg["content"]
             if not content and not (i == last and msg["role"] == "assistant"):
-                raise bad(
+                raise bad(  # docs/api.md §5, §10.3
                     f"messages.{i}: all messages must have non-empty content except for the "
                     "optional final assistant message"
                 )

@@ -48,5 +48,5 @@ def get_model(registry: ModelRegistry, req: Incoming) -> Plan:
     model_id = req.path.rstrip("/").rsplit("/", 1)[-1]
     entry = registry.get(model_id)
     if entry is None:
-        raise FakeAPIError(404, "not_found_error", f"model: {model_id}")
+        raise FakeAPIError(404, "not_found_error", f"model: {model_id}")  # docs/api.md §5
     return json_plan(200, entry.info(registry.today()))

@@ -132,7 +132,7 @@ def is_number(value: Any) -> bool:
 def check_keys(obj: Mapping[str, Any], allowed: frozenset[str], path: str) -> None:
     for key in obj:
         if key not in allowed:
-            raise bad(f"{path}{key}: Extra inputs are not permitted")
+            raise bad(f"{path}{key}: Extra inputs are not permitted")  # docs/api.md §2 [ISSUE]
 
 
 def cache_control(obj: Mapping[str, Any], path: str) -> int:

@@ -112,7 +112,7 @@ class _Parser(MessageChecks, OptionChecks):
         self.check_conversation(merged, entry, thinking)
         self.check_media_limits()
         if self.cache_blocks > MAX_CACHE_BREAKPOINTS:
-            raise bad(
+            raise bad(  # docs/api.md §5 [ISSUE]
                 f"A maximum of {MAX_CACHE_BREAKPOINTS} blocks with cache_control may be "
                 f"provided. Found {self.cache_blocks}."
             )
@@ -137,6 +137,7 @@ class _Parser(MessageChecks, OptionChecks):
         )
         parsed.input_tokens = self._count(parsed)
         if parsed.input_tokens > entry.context:
+            # docs/api.md §5
             raise bad(f"prompt is too long: {parsed.input_tokens} tokens > {entry.context} maximum")
         return parsed
 

@@ -328,3 +328,23 @@ def test_non_http_image_urls_are_refused(url: str) -> None:
     assert message.startswith("messages.0.content.0.image.source.url.url: URL scheme should be")
     ok = {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}}
     assert post(req(user([ok, {"type": "text", "text": "?"}]))).status_code == 200
+
+
+def test_image_dimension_errors_carry_the_sdks_details() -> None:
+    """Re-checked against SDK 2.17: ``image_dimensions_too_large`` with the limit and paths
+    (failed before: no ``details``)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (8001, 2)).save(buf, "PNG")
+    data = base64.b64encode(buf.getvalue()).decode()
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": data}}
+    body = post(req(user([{"type": "text", "text": "?"}, image]))).json()
+    assert body["error"]["message"].endswith("exceed max allowed size: 8000 pixels")
+    assert body["error"]["details"] == {
+        "error_code": "image_dimensions_too_large",
+        "max_side_length_pixels": 8000,
+        "paths": ["messages.0.content.1"],
+    }
