@@ -114,15 +114,14 @@ def test_every_sdk_request_field_is_accepted() -> None:
 def test_the_table_knows_what_the_sdks_know_about_lifecycles() -> None:
     """The SDK's DEPRECATED_MODELS dates are the table's retirement dates; models the SDK's
     ``Model`` literal dropped are retired in the table."""
+    import datetime as dt
+    import re
     import typing
 
     from anthropic._data import DEPRECATED_MODELS
     from anthropic.types.model import Model
 
     from nbclaude._api.models import lifecycle
-
-    import datetime as dt
-    import re
 
     checked = 0
     for model, when in DEPRECATED_MODELS.items():  # "January 22nd, 2027"
