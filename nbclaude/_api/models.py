@@ -1,11 +1,9 @@
 """What nbclaude knows about models without asking the API: one table, :data:`MODELS`.
 
-Each model is a :class:`ModelSpec` (frozen): prices, limits, which request features it
-accepts (prefill, forced ``tool_choice``, sampling parameters, each ``thinking.type``), the
-shortest prompt prefix it caches, and its lifecycle dates (docs/api.md §9). The client, the
-session, ``%claude models`` and the offline fake all read it, so a fact stated here holds on
-both sides of the wire. To record a new per-model fact, add a field with its default (read off
-the generation) to ``_spec`` and set it on the rows that differ.
+Each model is a :class:`ModelSpec` (frozen): prices, limits, what a request may use (prefill,
+forced ``tool_choice``, sampling, each ``thinking.type``), the shortest prefix it caches, its
+lifecycle dates (docs/api.md §9, §13). The client, the session, ``%claude models`` and the
+offline fake all read it. A new per-model fact: a field with its default in ``_spec``.
 
 Prices are USD per million tokens as published (checked 2026-12); cache writes cost 1.25x
 (5 minute) or 2x (1 hour) the input price and cache reads 0.1x unless a row says otherwise. A
@@ -68,18 +66,15 @@ class ModelSpec:
 
     Attributes
     ----------
-    id : str
-        The id without a date (``"claude-haiku-4-5"``).
-    display_name : str
-        As ``GET /v1/models`` shows it.
+    id, display_name : str
+        The id without a date (``"claude-haiku-4-5"``), and the name ``GET /v1/models`` shows.
     input_price, output_price : float or None
         USD per million tokens; ``None`` when unpublished.
-    prefill : bool
-        Whether a final ``assistant`` message (prefill) is accepted (not from 4.6 on).
+    prefill, sampling : bool
+        Whether a final ``assistant`` message is accepted (not from 4.6 on), and
+        ``temperature`` / ``top_p`` / ``top_k`` (not from 4.7 on).
     thinking : {"enabled", "adaptive"}
         The ``thinking.type`` that turns thinking on with a budget or effort.
-    sampling : bool
-        Whether ``temperature`` / ``top_p`` / ``top_k`` are accepted (not from 4.7 on).
     max_tokens, context : int
         Output and input token limits.
     generation : float
@@ -87,13 +82,11 @@ class ModelSpec:
     released : str
         The ``created_at`` date ``GET /v1/models`` shows (``YYYY-MM-DD``).
     snapshot : str or None
-        The dated snapshot id an alias resolves to (docs/api.md §9); ``None`` from the 4.6
-        generation on (their ids carry no date).
+        The dated id an alias resolves to (docs/api.md §9); ``None`` from 4.6 on.
     thinking_types : frozenset of str
         The ``thinking.type`` values a request may send (any other is a 400).
     forced_tool_choice : bool
-        Whether ``tool_choice`` ``any`` / ``tool`` is accepted (Opus 5.5, Sonnet 5.5 and the
-        Fable / Mythos models from 5.1 on refuse it).
+        Whether ``tool_choice`` ``any`` / ``tool`` is accepted.
     cache_min : int
         The shortest prefix, in tokens, a ``cache_control`` breakpoint caches.
     deprecated, retires : str or None
@@ -103,8 +96,7 @@ class ModelSpec:
     cache_read_price : float or None
         USD per million cache-read tokens when not 0.1x the input price.
     long_context : tuple of (int, float, float) or None
-        ``(threshold, input_price, output_price)``: a prompt over ``threshold`` input tokens is
-        priced at these (Haiku 5.5).
+        ``(threshold, input_price, output_price)`` for a prompt over ``threshold`` tokens.
 
     Examples
     --------
@@ -141,12 +133,10 @@ class ModelSpec:
 _ALWAYS_ON: frozenset[ThinkingType] = frozenset({"adaptive"})
 
 
-def _types_of(gen: float) -> frozenset[ThinkingType]:
-    if gen < 4.6:
-        return frozenset({"enabled", "disabled"})
-    if gen < 4.7:
-        return frozenset({"adaptive", "enabled", "disabled"})
-    return frozenset({"adaptive", "disabled"})  # 4.7+ refuses "enabled"
+def _types_of(gen: float) -> frozenset[ThinkingType]:  # 4.6 adds "adaptive", 4.7 drops "enabled"
+    return frozenset(
+        {"disabled", *(["enabled"] if gen < 4.7 else []), *(["adaptive"] if gen >= 4.6 else [])}
+    )
 
 
 def _spec(
@@ -293,19 +283,9 @@ def generation(model: str) -> float | None:
 
 
 def supports_prefill(model: str, models: Iterable[Mapping[str, Any]] | None = None) -> bool | None:
-    """Whether ``model`` accepts a final assistant message (prefill).
-
-    Parameters
-    ----------
-    model : str
-        A model id, alias or dated snapshot id.
-    models : iterable of dict, optional
-        ``GET /v1/models`` data, used for ids the built-in table does not know.
-
-    Returns
-    -------
-    bool or None
-        ``None`` when nothing is known (the request is then sent and the API decides).
+    """Whether ``model`` (an id, alias or dated id) accepts a final assistant message (prefill);
+    ``None`` when nothing is known (the request is then sent and the API decides). ``models``
+    (``GET /v1/models`` data) dates the ids the table does not know.
 
     Examples
     --------
