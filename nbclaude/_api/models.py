@@ -134,9 +134,12 @@ _ALWAYS_ON: frozenset[ThinkingType] = frozenset({"adaptive"})
 
 
 def _types_of(gen: float) -> frozenset[ThinkingType]:  # 4.6 adds "adaptive", 4.7 drops "enabled"
-    return frozenset(
-        {"disabled", *(["enabled"] if gen < 4.7 else []), *(["adaptive"] if gen >= 4.6 else [])}
-    )
+    types: set[ThinkingType] = {"disabled", "enabled", "adaptive"}
+    if gen < 4.6:
+        types.discard("adaptive")
+    if gen >= 4.7:
+        types.discard("enabled")
+    return frozenset(types)
 
 
 def _spec(
