@@ -1,4 +1,5 @@
-"""What a request may carry, written once: the body fields each endpoint accepts, the
+"""What a request may carry, written once: the body fields each endpoint accepts (the
+official SDK 2.17's ``MessageCreateParams`` and ``MessageCountTokensParams``, GA and beta), the
 ``anthropic-version`` values and the image media types (docs/api.md §1.1, §2, §7, §12).
 
 The client sends only these fields (``count_tokens`` gets the ones it accepts); the fake
@@ -21,6 +22,7 @@ __all__ = [
     "COUNT_TOKENS_FIELDS",
     "IMAGE_MEDIA_TYPES",
     "MESSAGES_FIELDS",
+    "THREADS_BETA",
 ]
 
 #: The ``anthropic-version`` header the guide documents, and that nbclaude sends.
@@ -50,6 +52,8 @@ MESSAGES_FIELDS = frozenset(
         "container",
         "inference_geo",
         "image_transformations",
+        "speed",
+        "diagnostics",
     }
 )
 #: The body fields of ``POST /v1/messages/count_tokens`` (the SDK's
@@ -64,22 +68,27 @@ COUNT_TOKENS_FIELDS = frozenset(
         "thinking",
         "output_config",
         "cache_control",
+        "speed",
     }
 )
 #: Body fields accepted only by the beta API (``?beta=true`` or an ``anthropic-beta`` header).
-#: The beta ``count_tokens`` accepts ``context_management``, ``mcp_servers``,
-#: ``output_format`` and ``speed`` of them.
+#: The beta ``count_tokens`` accepts ``context_management``, ``mcp_servers``, ``compaction``,
+#: ``billing_policy`` and ``output_format`` of them. ``thread`` (server-held conversation
+#: state) is what the SDKs' tool runners send by default, with :data:`THREADS_BETA`.
 BETA_FIELDS = frozenset(
     {
         "context_management",
         "mcp_servers",
-        "speed",
         "fallbacks",
         "fallback_credit_token",
-        "diagnostics",
         "output_format",
+        "thread",
+        "compaction",
+        "billing_policy",
     }
 )
+#: The ``anthropic-beta`` value of server-held threads (``thread: {"type": "create"}``).
+THREADS_BETA = "message-threads-2026-08-12"
 
 #: The media types of base64 images the API accepts.
 IMAGE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")

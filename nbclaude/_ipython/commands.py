@@ -189,8 +189,12 @@ def usage(where: Where, args: list[str]) -> None:
 
 
 def models(where: Where, args: list[str]) -> None:
-    """The models your key can use, with what nbclaude knows about them."""
-    from nbclaude._api.models import model_spec, supports_prefill
+    """The models your key can use, with what nbclaude knows about them; a model that retires
+    within 90 days says when."""
+    import contextlib
+    import datetime as dt
+
+    from nbclaude._api.models import RETIRING_SOON_DAYS, model_spec, retiring_soon, supports_prefill
 
     s = get_session()
     infos = s.models(refresh=True)
@@ -198,6 +202,7 @@ def models(where: Where, args: list[str]) -> None:
         "| model | name | context | max output | prefill | can do | price in/out per MTok |",
         "|---|---|---|---|---|---|---|",
     ]
+    soon: list[str] = []
     for info in infos:
         mid = str(info.get("id", ""))
         spec = model_spec(mid)
@@ -210,11 +215,30 @@ def models(where: Where, args: list[str]) -> None:
         context = info.get("max_input_tokens") or (spec.context if spec else None)
         output = info.get("max_tokens") or (spec.max_tokens if spec else None)
         current = " ◀" if mid == s.model else ""
+        # The table's date, else the one GET /v1/models lists (``retires_at``, SDK 2.17).
+        retires = retiring_soon(mid)
+        listed = str(info.get("retires_at") or "")[:10]
+        if retires is None and listed:
+            with contextlib.suppress(ValueError):
+                left = (
+                    dt.date.fromisoformat(listed) - dt.datetime.now(dt.timezone.utc).date()
+                ).days
+                retires = listed if 0 < left <= RETIRING_SOON_DAYS else None
+        name = _esc(str(info.get("display_name", "")))
+        if retires is not None:
+            name += f" ⚠ retires {retires}"
+            soon.append(f"`{_esc(mid)}` ({retires})")
         rows.append(
-            f"| `{_esc(mid)}`{current} | {_esc(str(info.get('display_name', '')))} | "
+            f"| `{_esc(mid)}`{current} | {name} | "
             f"{f'{context:,}' if context else '—'} | {f'{output:,}' if output else '—'} | "
             f"{prefill} | {_capabilities(dict(info))} | {price} |"
         )
+    if soon:
+        rows += [
+            "",
+            f"⚠ Retiring within {RETIRING_SOON_DAYS} days: {', '.join(soon)}. Requests to a "
+            "retired model fail; move to a newer one before then.",
+        ]
     _md("\n".join(rows))
 
 

@@ -12,6 +12,21 @@ in process as an httpx transport, or over a loopback HTTP server::
 
 or from a shell: ``python -m nbclaude.testing serve --port 0`` (prints its URL).
 
+Record and replay (a lesson with Claude's real answers and no key): wrap the transport that
+really sends in a :class:`RecordingTransport` to append each answered ``POST /v1/messages`` to
+a JSONL cassette; a :class:`ReplayTransport` answers matching requests from the cassette,
+streamed like live ones, and everything else from the offline fake::
+
+    from nbclaude import Client
+    from nbclaude.testing import RecordingTransport, ReplayTransport, is_replayed
+    rec = Client(transport=RecordingTransport(httpx.HTTPTransport(), "lesson.jsonl"))
+    play = Client(api_key="offline", transport=ReplayTransport("lesson.jsonl"))
+    # a replayed reply: response header x-nbclaude-replay: hit, is_replayed(request_id)
+
+What a cassette line holds and what the match key reads (model, system, messages, tools,
+tool_choice and the output settings ``max_tokens``, ``stop_sequences``, ``thinking``,
+``output_config``) is in ``_cassette.py`` and docs/api.md §13.
+
 Each ``POST /v1/messages`` that passes validation consumes one script item: replies
 (:class:`Text`, :class:`ToolUse`, :class:`Thinking`, :class:`RedactedThinking`,
 :class:`Reply`, :class:`Message`), replays (:class:`SSE`, :class:`RawResponse`,
@@ -49,6 +64,12 @@ take callables, never the fake: the server gets ``fake.respond``, the batch stor
 * Message Batches: ``_batches.py`` (``FakeBatches``: the endpoints and the scripted
   clock), ``_batch_state.py`` (one batch: its record, ticks, JSON, results),
   ``_batch_request.py`` (the batch body's validation, one request's answer).
+* Record and replay: ``_cassette.py`` (the JSONL format, :func:`match_key`,
+  :func:`load_cassette`, safe appends), ``_record.py`` (:class:`RecordingTransport`),
+  ``_replay.py`` (:class:`ReplayTransport`, :func:`is_replayed`).
+* Fidelity: ``_threads.py`` (the beta ``thread`` field), ``_caching.py`` (prompt caching),
+  ``_citations.py``, ``_reasoning.py`` (tool need, multiple choice), ``_ratelimit.py``
+  (``anthropic-ratelimit-*`` headers).
 * ``notebook.py``: run a notebook headless and check its outputs (``quickstart.sh
   --execute`` and the notebook tests use it).
 
@@ -81,14 +102,19 @@ from ._script import (
 )
 
 if TYPE_CHECKING:
+    from ._cassette import Cassette, load_cassette, match_key
     from ._default import MARKER
     from ._fake import FakeAnthropic, RecordedRequest
+    from ._record import RecordingTransport
     from ._recording import load_recording
+    from ._replay import REPLAY_HEADER, ReplayTransport, is_replayed
     from ._server import FakeServer
 
 __all__ = [
     "MARKER",
+    "REPLAY_HEADER",
     "SSE",
+    "Cassette",
     "Cut",
     "Delay",
     "FakeAnthropic",
@@ -97,22 +123,34 @@ __all__ = [
     "Message",
     "RawResponse",
     "RecordedRequest",
+    "RecordingTransport",
     "RedactedThinking",
+    "ReplayTransport",
     "Reply",
     "StreamErrorEvent",
     "Text",
     "Thinking",
     "ToolUse",
+    "is_replayed",
+    "load_cassette",
     "load_recording",
+    "match_key",
 ]
 
-# Loaded on first use (PEP 562): the transport imports httpx, the rest is only needed by it.
+# Loaded on first use (PEP 562): the transports import httpx, the rest is only needed by them.
 _LAZY = {
+    "Cassette": "_cassette",
     "FakeAnthropic": "_fake",
     "FakeServer": "_server",
     "MARKER": "_default",
+    "REPLAY_HEADER": "_replay",
     "RecordedRequest": "_fake",
+    "RecordingTransport": "_record",
+    "ReplayTransport": "_replay",
+    "is_replayed": "_replay",
+    "load_cassette": "_cassette",
     "load_recording": "_recording",
+    "match_key": "_cassette",
 }
 
 

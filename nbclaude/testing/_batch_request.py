@@ -129,7 +129,7 @@ def _answer(item: ScriptItem | None, parsed: ParsedRequest, next_id: NextId) -> 
     if isinstance(item, StreamErrorEvent):
         return errored(item.type, item.message)
     if isinstance(item, Cut):
-        return errored("api_error", "Internal server error")
+        return errored("api_error", "Internal server error")  # real (issues): the API's 500
     if isinstance(item, SSE):
         return _from_sse(item.body)
     if isinstance(item, RawResponse):
@@ -238,5 +238,5 @@ def _from_sse(raw: str | bytes) -> dict[str, Any]:
         if isinstance(event, dict):
             acc.feed(event)
     if not acc.stopped:
-        return errored("api_error", "Internal server error")
+        return errored("api_error", "Internal server error")  # real (issues): the API's 500
     return {"type": "succeeded", "message": dict(acc.final())}

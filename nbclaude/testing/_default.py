@@ -1,18 +1,24 @@
 """The fake's deterministic default reply: what classrooms see offline.
 
 A pure function of the request. It starts with a clear marker and describes what the fake
-received (turns, the last user text, images with media type, pixel size and base64 size,
-documents, the system prompt, the model), so a notebook run offline shows that the request was
-built right. Tools, structured outputs, thinking and prefill get replies of the right shape.
+received (how many messages, the last user text, images with media type, pixel size and base64
+size, documents, the system prompt, the model), so a notebook run offline shows that the
+request was built right. Tools, structured outputs, thinking and prefill get replies of the
+right shape, with a little reasoning (``_reasoning.py``): ``tool_choice`` ``auto`` calls a tool
+only when the prompt names its subject, and a one-token multiple-choice prefill answers the
+correct option when the fake can tell, else ``?``. With citations enabled the reply quotes the
+documents (``_citations.py``). A ``max_tokens`` cut of the default reply ends at a word, with
+its Markdown balanced (``tidy_cut``).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ._citations import cited_blocks
+from ._reasoning import multiple_choice, needs_tool
 from ._request import ParsedRequest
 from ._schema import example_for
 from ._script import fake_signature
@@ -22,7 +28,6 @@ __all__ = ["MARKER", "default_draft"]
 
 #: The first words of every default reply.
 MARKER = "*(offline fake — no model was called)*"
-_MC_OPTION = re.compile(r"(?:^|[\s(\[])([A-H])[).:\]]\s", re.MULTILINE)
 
 
 def _quote(text: str, limit: int = 80) -> str:
@@ -57,7 +62,7 @@ def _describe(parsed: ParsedRequest) -> str:
         MARKER,
         "",
         f"This reply comes from nbclaude's offline fake API. It received "
-        f"{_plural(len(parsed.messages), 'turn')} for model `{parsed.model}`.",
+        f"{_plural(len(parsed.messages), 'message')} for model `{parsed.model}`.",
         "",
     ]
     last = _last_user(parsed)
@@ -91,15 +96,16 @@ def _describe(parsed: ParsedRequest) -> str:
         lines.append(f"- System prompt: {_quote(parsed.system)}")
     if parsed.tools:
         names = ", ".join(f"`{t.get('name')}`" for t in parsed.tools)
-        lines.append(f"- Tools: {names}")
+        lines.append(f"- Tools: {names} (none called: the message does not seem to need them)")
     lines += ["", "For real replies, set an API key and leave offline mode."]
     return "\n".join(lines)
 
 
 def _continue_prefill(prefill: str, parsed: ParsedRequest) -> str:
     if prefill.endswith("("):
-        options = sorted(set(_MC_OPTION.findall(_user_text(_last_user(parsed)))))
-        letter = "C" if not options or "C" in options else options[-1]
+        letter = multiple_choice(_user_text(_last_user(parsed)))
+        if letter is None:  # visibly not an answer (one token: "?")
+            return f"?) {MARKER} The offline fake cannot tell which option is right."
         return f"{letter}) {MARKER}"
     if prefill.endswith("{"):
         return f' "offline": true, "note": {json.dumps(MARKER, ensure_ascii=False)}}}'
@@ -133,7 +139,7 @@ def _tool_results_text(parsed: ParsedRequest) -> str | None:
     return "\n".join(lines)
 
 
-def _pick_tool(parsed: ParsedRequest) -> dict[str, Any] | None:
+def _pick_tool(parsed: ParsedRequest) -> Mapping[str, Any] | None:
     choice = parsed.tool_choice or {}
     if choice.get("type") == "none" or not parsed.tools:
         return None
@@ -141,10 +147,10 @@ def _pick_tool(parsed: ParsedRequest) -> dict[str, Any] | None:
         for tool in parsed.tools:
             if tool.get("name") == choice.get("name"):
                 return tool
-    for tool in parsed.tools:
-        if tool.get("type") in (None, "custom"):
-            return tool
-    return None
+    if choice.get("type") == "any":
+        return next((t for t in parsed.tools if t.get("type") in (None, "custom")), None)
+    asked = [_user_text(m) for m in reversed(parsed.messages) if m["role"] == "user"]
+    return needs_tool(asked, parsed.tools)  # auto: only when the prompt needs it
 
 
 def default_draft(parsed: ParsedRequest, new_tool_id: Callable[[], str]) -> Draft:
@@ -153,6 +159,10 @@ def default_draft(parsed: ParsedRequest, new_tool_id: Callable[[], str]) -> Draf
     ``new_tool_id`` makes the ``toolu_…`` id of a tool call (counter based).
     """
     blocks: list[dict[str, Any]] = []
+    if parsed.body.get("compaction") is not None:  # beta: summarize, nothing sampled after
+        summary = f"{MARKER} A summary of {_plural(len(parsed.messages), 'message')}."
+        block = {"type": "compaction", "content": summary, "signature": fake_signature(summary)}
+        return Draft(blocks=[block], stop_reason="compaction", tidy=True)
     if parsed.thinking is not None:
         omitted = parsed.thinking.get("display") == "omitted"
         thought = (
@@ -195,6 +205,8 @@ def default_draft(parsed: ParsedRequest, new_tool_id: Callable[[], str]) -> Draf
         blocks.append({"type": "text", "text": json.dumps(example_for(parsed.output_schema))})
     elif prefill:
         blocks.append({"type": "text", "text": _continue_prefill(prefill, parsed)})
+    elif (cited := cited_blocks(parsed, f"{MARKER} Quoting what it received:\n\n")) is not None:
+        blocks.extend(cited)
     else:
         blocks.append({"type": "text", "text": _describe(parsed)})
-    return Draft(blocks=blocks)
+    return Draft(blocks=blocks, tidy=True)

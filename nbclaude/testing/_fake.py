@@ -11,24 +11,30 @@ things they need from the fake as callables: "answer one request" and "make the 
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableSequence
+from functools import partial
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
 from nbclaude._api.fields import API_VERSIONS
-from nbclaude._api.limits import MAX_PAGE_LIMIT
 
 from ._batch_request import answer
 from ._batches import FakeBatches
+from ._caching import PromptCache
 from ._incoming import Incoming, RecordedRequest, receive
 from ._inprocess import play, play_async, request_headers
-from ._item_plans import plan_for
+from ._item_plans import is_reply, plan_for
+from ._model_routes import get_model, list_models
 from ._models import ModelRegistry
-from ._plans import Plan, error_plan, json_plan
+from ._plans import Plan, error_plan, json_bytes, json_plan
+from ._ratelimit import RateLimits
 from ._request import FakeAPIError
 from ._script import (
     SSE,
@@ -46,6 +52,7 @@ from ._script import (
     ToolUse,
 )
 from ._server import FakeServer
+from ._threads import ThreadStore
 from ._validate import parse_request
 
 __all__ = ["FakeAnthropic", "RecordedRequest"]
@@ -73,14 +80,29 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
         otherwise any non-empty key is accepted. Without any key: 401.
     models : iterable of str or dict, optional
         More model ids the fake accepts (or ``ModelInfo``-like dicts with ``max_tokens``...).
+    keep_requests : int, optional
+        Keep only the last this many requests in :attr:`requests` (``0``: none). Default: all,
+        for tests that inspect them; a long-lived fake (the offline backend) bounds it, since
+        each request holds the whole conversation.
+    today : datetime.date or str, optional
+        The day the fake lives on, for model lifecycles (a model retired on or before it
+        answers 404); default: the real UTC date.
+    rate_limits : dict, optional
+        Per-minute ``requests`` / ``input-tokens`` / ``output-tokens`` limits the
+        ``anthropic-ratelimit-*`` headers report (``_ratelimit.py``; never enforced).
 
     Attributes
     ----------
-    requests : list of RecordedRequest
-        Every request received, in order (also invalid ones and ``GET``\\ s).
+    requests : list or deque of RecordedRequest
+        The requests received, in order (also invalid ones and ``GET``\\ s).
     batches : FakeBatches
         The Message Batches endpoints' state and simulated clock
         (``fake.batches.pace(per_poll=1)``, ``fake.batches.advance()``; see ``_batches.py``).
+    prompt_cache : PromptCache
+        The simulated prompt cache (``fake.prompt_cache.advance(301)`` lets 5-minute entries
+        expire; ``_caching.py``).
+    threads : ThreadStore
+        The server-held conversations of the beta ``thread`` field (``_threads.py``).
 
     Examples
     --------
@@ -102,14 +124,24 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
         *,
         api_key: str | None = None,
         models: Iterable[str | Mapping[str, Any]] | None = None,
+        keep_requests: int | None = None,
+        today: dt.date | str | None = None,
+        rate_limits: Mapping[str, int] | None = None,
     ) -> None:
+        if keep_requests is not None and keep_requests < 0:
+            raise ValueError("FakeAnthropic(keep_requests=): a number >= 0, or None for all")
         self._lock = threading.Lock()
         self._script: deque[ScriptItem] = deque()
         self._counters: dict[str, int] = {}
         self._api_key = api_key
-        self._registry = ModelRegistry(models)
-        self.requests: list[RecordedRequest] = []
+        self._registry = ModelRegistry(models, today=today)
+        self.requests: MutableSequence[RecordedRequest] = (
+            [] if keep_requests is None else deque(maxlen=keep_requests)
+        )
         self.batches = FakeBatches(self._answer_in_batch, self._next_id)
+        self.prompt_cache = PromptCache()
+        self.threads = ThreadStore()
+        self._rates = RateLimits(dict(rate_limits) if rate_limits else None)
         self.add(*replies)
 
     def __repr__(self) -> str:
@@ -205,10 +237,15 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
         try:
             self._check_headers(headers)
             handler = self._route(record.method, record.path)
-            incoming = Incoming(record.path, record.query, headers, body, request_id, origin)
+            items = tuple(parse_qsl(urlsplit(target).query, keep_blank_values=True))
+            incoming = Incoming(
+                record.path, record.query, headers, body, request_id, origin, query_items=items
+            )
             plan = handler(incoming)
         except FakeAPIError as exc:
-            plan = error_plan(exc.status, exc.type, exc.message, request_id=request_id)
+            plan = error_plan(
+                exc.status, exc.type, exc.message, request_id=request_id, details=exc.details
+            )
         present = {k.lower() for k, _ in plan.headers}
         if "request-id" not in present:  # a replayed response keeps its recorded id
             plan.headers.insert(0, ("request-id", request_id))
@@ -254,8 +291,8 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
             ("GET", re.compile(r"/v1/messages/batches/[^/]+/results"), batches.results),
             ("POST", re.compile(r"/v1/messages/count_tokens"), self._count_tokens),
             ("POST", re.compile(r"/v1/messages"), self._messages),
-            ("GET", re.compile(r"/v1/models"), self._list_models),
-            ("GET", re.compile(r"/v1/models/[^/]+"), self._get_model),
+            ("GET", re.compile(r"/v1/models"), partial(list_models, self._registry)),
+            ("GET", re.compile(r"/v1/models/[^/]+"), partial(get_model, self._registry)),
         ]
         path = path.rstrip("/") or "/"
         for verb, pattern, handler in routes:
@@ -265,38 +302,47 @@ class FakeAnthropic(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     # -- endpoints -------------------------------------------------------------------------
     def _messages(self, req: Incoming) -> Plan:
-        parsed = parse_request("messages", req.body, self._registry, beta=req.beta)
-        return plan_for(self._take(), parsed, req.request_id, self._next_id)
+        body, pending = req.body, None
+        if req.beta and b'"thread"' in body:  # server-held conversation: put its history back
+            try:
+                obj = json.loads(body)
+            except ValueError:
+                obj = None  # parse_request says what is wrong with it
+            if isinstance(obj, dict) and "thread" in obj:
+                full, pending = self.threads.expand(obj)
+                body = json_bytes(full)
+        answered: list[dict[str, Any]] = []
+        try:
+            parsed = parse_request("messages", body, self._registry, beta=req.beta)
+            item = self._take()
+            if is_reply(item):
+                self.prompt_cache.apply(parsed, cache_min=parsed.entry.cache_min)
+            plan = plan_for(item, parsed, req.request_id, self._next_id, answered.append)
+        finally:
+            if not answered:
+                self.threads.release(pending)
+        if answered:
+            message = answered[0]
+            if pending is not None:
+                self.threads.store(pending, message)
+            usage = message.get("usage") or {}
+            whole = sum(
+                int(usage.get(k) or 0)
+                for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+            )
+            present = {k for k, _ in plan.headers}
+            plan.headers += [
+                (k, v)
+                for k, v in self._rates.headers(
+                    input_tokens=whole, output_tokens=int(usage.get("output_tokens") or 0)
+                )
+                if k not in present
+            ]
+        return plan
 
     def _count_tokens(self, req: Incoming) -> Plan:
         parsed = parse_request("count_tokens", req.body, self._registry, beta=req.beta)
         return json_plan(200, {"input_tokens": parsed.input_tokens})
-
-    def _list_models(self, req: Incoming) -> Plan:
-        query = req.query
-        raw_limit = query.get("limit", "20")
-        try:
-            limit = int(raw_limit)
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= MAX_PAGE_LIMIT:
-            # CONSTRUCTED
-            raise FakeAPIError(
-                400,
-                "invalid_request_error",
-                f"limit: Input should be between 1 and {MAX_PAGE_LIMIT}",
-            )
-        page = self._registry.page(
-            limit, after_id=query.get("after_id"), before_id=query.get("before_id")
-        )
-        return json_plan(200, page)
-
-    def _get_model(self, req: Incoming) -> Plan:
-        model_id = req.path.rstrip("/").rsplit("/", 1)[-1]
-        entry = self._registry.get(model_id)
-        if entry is None:
-            raise FakeAPIError(404, "not_found_error", f"model: {model_id}")
-        return json_plan(200, entry.info())
 
     def _answer_in_batch(self, params: dict[str, Any], beta: bool) -> dict[str, Any]:
         """One request of a batch, answered like a non-streaming ``POST /v1/messages``."""

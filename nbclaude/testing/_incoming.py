@@ -63,6 +63,16 @@ class Incoming:
     body: bytes
     request_id: str
     origin: str = ""  # "scheme://host" the request was sent to
+    query_items: tuple[tuple[str, str], ...] = ()  # every parameter, repeated ones included
+
+    def query_list(self, name: str) -> list[str]:
+        """Every value of a list parameter, sent as ``name[]=a&name[]=b`` (the SDK's
+        "brackets" format), ``name=a&name=b`` or ``name=a,b``."""
+        out: list[str] = []
+        for key, value in self.query_items:
+            if key in (name, f"{name}[]"):
+                out += [v for v in value.split(",") if v]
+        return out
 
     @property
     def beta(self) -> bool:

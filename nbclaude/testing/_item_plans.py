@@ -9,6 +9,7 @@ from the fake's counters through ``next_id`` (``next_id("msg")`` -> ``"msg_01Fak
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from ._default import default_draft
 from ._plans import (
@@ -24,6 +25,7 @@ from ._plans import (
     raw_plan,
     stream_plan,
 )
+from ._replies import Message, RedactedThinking, Reply, Thinking, ToolUse
 from ._request import ParsedRequest
 from ._script import (
     SSE,
@@ -38,10 +40,22 @@ from ._script import (
 )
 from ._wire import Draft, Pause, draft_from_item, encode_event, finish, stream_events
 
-__all__ = ["NextId", "draft_for", "plan_for"]
+__all__ = ["NextId", "OnMessage", "draft_for", "is_reply", "plan_for"]
 
 #: Makes the next id with a prefix: ``"msg"``, ``"toolu"``.
 NextId = Callable[[str], str]
+#: Told the whole Message a reply item answers with (before it is sent).
+OnMessage = Callable[[dict[str, Any]], None]
+
+
+def is_reply(item: ScriptItem | None) -> bool:
+    """Whether ``item`` answers with a whole reply (the default reply included): only those
+    read and write the prompt cache."""
+    while isinstance(item, Delay):
+        item = item.reply
+    return item is None or isinstance(
+        item, (Text, ToolUse, Thinking, RedactedThinking, Reply, Message)
+    )
 
 
 def draft_for(item: ReplyItem | None, parsed: ParsedRequest, next_id: NextId) -> Draft:
@@ -56,11 +70,19 @@ def draft_for(item: ReplyItem | None, parsed: ParsedRequest, next_id: NextId) ->
 
 
 def plan_for(
-    item: ScriptItem | None, parsed: ParsedRequest, request_id: str, next_id: NextId
+    item: ScriptItem | None,
+    parsed: ParsedRequest,
+    request_id: str,
+    next_id: NextId,
+    on_message: OnMessage | None = None,
 ) -> Plan:
-    """How to answer ``POST /v1/messages`` with ``item`` (``None``: the default reply)."""
+    """How to answer ``POST /v1/messages`` with ``item`` (``None``: the default reply).
+
+    ``on_message`` is told the finished Message of a reply item (the default reply included),
+    not of replays and failures: the fake keeps threads and rate-limit counts with it.
+    """
     if isinstance(item, Delay):
-        plan = plan_for(item.reply, parsed, request_id, next_id)
+        plan = plan_for(item.reply, parsed, request_id, next_id, on_message)
         plan.latency += item.seconds
         return plan
     if isinstance(item, HTTPError):
@@ -86,6 +108,8 @@ def plan_for(
         return _broken_plan(item, parsed, request_id, next_id)
     draft = draft_for(item, parsed, next_id)
     done = finish(draft, parsed, next_id("msg"))
+    if on_message is not None:
+        on_message(done.message)
     extra = [(k.lower(), v) for k, v in (draft.headers or {}).items()]
     if not parsed.stream:
         plan = json_plan(200, done.message)

@@ -13,11 +13,25 @@ from nbclaude._api.limits import MANY_IMAGES, MANY_IMAGES_EDGE, MAX_IMAGE_BASE64
 from nbclaude._api.limits import MAX_IMAGES as MAX_MEDIA
 
 from ._imageinfo import sniff_image
-from ._request import DocumentRef, ImageRef, ParserState, bad
+from ._request import DocumentRef, FakeAPIError, ImageRef, ParserState, SearchResultRef, bad
 
 __all__ = ["IMAGE_MEDIA_TYPES", "MAX_IMAGE_BASE64", "MAX_MEDIA", "MediaChecks"]
 
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+_URL_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+def _check_url(url: str, path: str) -> None:
+    """The API fetches URL sources itself, over HTTP(S) only: ``file://``, ``data:``,
+    ``ftp://`` ... are refused before anything is fetched."""
+    m = _URL_SCHEME.match(url)
+    scheme = m.group(1).lower() if m else ""
+    if scheme not in ("http", "https"):
+        # CONSTRUCTED (pydantic style; the API accepts only http(s) URLs)
+        raise bad(
+            f"{path}: URL scheme should be 'http' or 'https'"
+            + (f", not '{scheme}'" if scheme else "")
+        )
 
 
 class MediaChecks(ParserState):
@@ -36,6 +50,7 @@ class MediaChecks(ParserState):
             if not isinstance(src.get("url"), str):
                 raise bad(f"{path}.source.url.url: Field required")  # CONSTRUCTED
             ref.url = src["url"]
+            _check_url(src["url"], f"{path}.source.url.url")
             return
         if kind == "file":
             return
@@ -77,7 +92,13 @@ class MediaChecks(ParserState):
     def check_document(self, block: Mapping[str, Any], path: str) -> None:
         src = block["source"]
         kind = src["type"]
-        ref = DocumentRef(path=path, source_type=kind, title=block.get("title"))
+        cites = block.get("citations")
+        ref = DocumentRef(
+            path=path,
+            source_type=kind,
+            title=block.get("title"),
+            citations=isinstance(cites, Mapping) and cites.get("enabled") is True,
+        )
         self.documents.append(ref)
         if kind == "base64":
             media = src.get("media_type")
@@ -99,6 +120,7 @@ class MediaChecks(ParserState):
                     f"{path}.source.base64.data: The PDF specified was not valid."
                 )  # CONSTRUCTED
             ref.pages = max(1, len(_PDF_PAGE.findall(raw)))
+            ref.raw = raw
         elif kind == "text":
             data = src.get("data")
             if not isinstance(data, str):
@@ -113,13 +135,41 @@ class MediaChecks(ParserState):
             ref.pages = 1
             if isinstance(content, str):
                 ref.text = content
+                ref.blocks = [content]
                 self.texts.append(content)
             elif isinstance(content, list):
                 for k, inner in enumerate(content):
                     if isinstance(inner, Mapping) and inner.get("type") in ("text", "image"):
                         self.check_block(inner, f"{path}.source.content.content.{k}")
+                        ref.blocks.append(str(inner.get("text", "")))
         elif kind == "url":
             ref.pages = 1
+            if isinstance(src.get("url"), str):
+                _check_url(src["url"], f"{path}.source.url.url")
+
+    def check_search_result(self, block: Mapping[str, Any], path: str) -> None:
+        """A ``search_result`` block: ``source``, ``title`` and text ``content`` blocks."""
+        for key in ("source", "title", "content"):
+            if key not in block:
+                raise bad(f"{path}.search_result.{key}: Field required")  # CONSTRUCTED
+        content = block["content"]
+        if not isinstance(content, list) or not all(
+            isinstance(b, Mapping) and b.get("type") == "text" and isinstance(b.get("text"), str)
+            for b in content
+        ):
+            # CONSTRUCTED (pydantic style)
+            raise bad(f"{path}.search_result.content: Input should be a valid list of text blocks")
+        cites = block.get("citations")
+        texts = [str(b["text"]) for b in content]
+        self.texts.extend(texts)
+        self.search_results.append(
+            SearchResultRef(
+                source=str(block["source"]),
+                title=str(block["title"]),
+                blocks=texts,
+                citations=isinstance(cites, Mapping) and cites.get("enabled") is True,
+            )
+        )
 
     def check_media_limits(self) -> None:
         n_images = len(self.images)
@@ -132,18 +182,27 @@ class MediaChecks(ParserState):
             # real (issues)
             raise bad(f"Too much media: {pages} document pages + {n_images} images > {MAX_MEDIA}")
         many = n_images > MANY_IMAGES
-        for ref in self.images:
-            info = ref.info
-            if info is None or info.width is None or info.height is None:
-                continue
-            edge = max(info.width, info.height)
-            if edge > MAX_IMAGE_EDGE:
-                raise bad(  # docs/api.md §5
-                    f"{ref.path}.source.base64.data: At least one of the image dimensions exceed "
-                    f"max allowed size: {MAX_IMAGE_EDGE} pixels"
-                )
-            if many and edge > MANY_IMAGES_EDGE:
-                raise bad(  # docs/api.md §5
-                    f"{ref.path}.source.base64.data: At least one of the image dimensions exceed "
-                    f"max allowed size for many-image requests: {MANY_IMAGES_EDGE} pixels"
+        for limit, text in (
+            (MAX_IMAGE_EDGE, ""),
+            (MANY_IMAGES_EDGE if many else MAX_IMAGE_EDGE, " for many-image requests"),
+        ):
+            over = [
+                ref
+                for ref in self.images
+                if ref.info is not None
+                and ref.info.width is not None
+                and ref.info.height is not None
+                and max(ref.info.width, ref.info.height) > limit
+            ]
+            if over:
+                raise FakeAPIError(  # docs/api.md §5; details as SDK 2.17 types them
+                    400,
+                    "invalid_request_error",
+                    f"{over[0].path}.source.base64.data: At least one of the image dimensions "
+                    f"exceed max allowed size{text}: {limit} pixels",
+                    details={
+                        "error_code": "image_dimensions_too_large",
+                        "max_side_length_pixels": limit,
+                        "paths": [ref.path.removesuffix(".image") for ref in over],
+                    },
                 )

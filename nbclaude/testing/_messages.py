@@ -149,7 +149,7 @@ class MessageChecks(MediaChecks):
         for i, msg in enumerate(msgs):
             content = msg["content"]
             if not content and not (i == last and msg["role"] == "assistant"):
-                raise bad(
+                raise bad(  # docs/api.md §5, §10.3
                     f"messages.{i}: all messages must have non-empty content except for the "
                     "optional final assistant message"
                 )
@@ -274,6 +274,8 @@ class MessageChecks(MediaChecks):
                 # real (issues); the fake can check only the signatures it made itself
                 raise bad(f"{path}: Invalid `signature` in `thinking` block")
             self.texts.append(thinking)
+        elif kind == "search_result":
+            self.check_search_result(block, path)
         elif kind in _OTHER_BLOCKS:
             self.texts.append(json.dumps(block, sort_keys=True, default=str))
 

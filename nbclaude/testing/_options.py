@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from nbclaude._api.models import THINKING_TYPES
+
 from ._messages import BLOCK_KEYS, THINKING_DOCS
 from ._models import ModelEntry
 from ._request import ParserState, bad, cache_control, check_keys, is_int, is_number
@@ -54,28 +56,36 @@ class OptionChecks(ParserState):
     def check_thinking(
         self, body: Mapping[str, Any], entry: ModelEntry, max_tokens: int
     ) -> dict[str, Any] | None:
+        """The thinking config when thinking is on (``enabled`` / ``adaptive``), else ``None``;
+        which ``thinking.type`` values a model takes comes from the model table."""
         t = body.get("thinking")
         if t is None:
             return None
-        if not isinstance(t, Mapping) or t.get("type") not in ("enabled", "adaptive", "disabled"):
+        if not isinstance(t, Mapping) or t.get("type") not in THINKING_TYPES:
             # CONSTRUCTED (pydantic discriminated-union style)
             raise bad(
                 "thinking: Input tag found using 'type' does not match any of the expected tags: "
-                "'enabled', 'disabled', 'adaptive'"
+                "'enabled', 'disabled', 'between_tools', 'adaptive'"
             )
         kind = t["type"]
-        if kind == "disabled":
-            check_keys(t, frozenset({"type"}), "thinking.disabled.")
+        self.thinking_type = kind
+        keys = {"enabled": {"budget_tokens", "display"}, "adaptive": {"display"}}.get(kind, set())
+        check_keys(t, frozenset({"type"} | keys), f"thinking.{kind}.")
+        if kind not in entry.thinking_types:
+            raise bad(_refused_thinking(kind, entry))
+        effort = (body.get("output_config") or {}).get("effort")
+        off = kind in ("disabled", "between_tools")
+        if off and effort in ("xhigh", "max") and (entry.generation or 5.0) >= 5.0:
+            # CONSTRUCTED: the docs say thinking can be turned off only at effort high or
+            # below on these models.
+            raise bad(
+                f'"thinking.type.{kind}" is not supported with "output_config.effort" '
+                f'"{effort}" on this model. Use effort "high" or below, or "thinking.type.'
+                'adaptive".'
+            )
+        if kind in ("disabled", "between_tools"):
             return None
         if kind == "enabled":
-            check_keys(t, frozenset({"type", "budget_tokens", "display"}), "thinking.enabled.")
-            if not entry.enabled_thinking:
-                # docs/api.md §5
-                raise bad(
-                    '"thinking.type.enabled" is not supported for this model. Use '
-                    '"thinking.type.adaptive" and "output_config.effort" to control thinking '
-                    "behavior."
-                )
             budget = t.get("budget_tokens")
             if budget is None:
                 raise bad("thinking.enabled.budget_tokens: Field required")  # CONSTRUCTED
@@ -92,14 +102,6 @@ class OptionChecks(ParserState):
                 raise bad(
                     "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult "
                     f"our documentation at {THINKING_DOCS}#max-tokens-and-context-window-size"
-                )
-        else:
-            check_keys(t, frozenset({"type", "display"}), "thinking.adaptive.")
-            if entry.thinking != "adaptive":
-                # CONSTRUCTED: older models know only budget-based thinking.
-                raise bad(
-                    '"thinking.type.adaptive" is not supported for this model. Use '
-                    '"thinking.type.enabled" with "budget_tokens".'
                 )
         display = t.get("display")
         if display is not None and display not in ("summarized", "omitted"):
@@ -189,7 +191,11 @@ class OptionChecks(ParserState):
         return out
 
     def check_tool_choice(
-        self, choice: Any, tools: list[dict[str, Any]], thinking: dict[str, Any] | None
+        self,
+        choice: Any,
+        tools: list[dict[str, Any]],
+        thinking: dict[str, Any] | None,
+        entry: ModelEntry,
     ) -> dict[str, Any] | None:
         if choice is None:
             return None
@@ -218,6 +224,14 @@ class OptionChecks(ParserState):
             if name not in {t.get("name") for t in tools}:
                 # CONSTRUCTED
                 raise bad(f"tool_choice.tool.name: Tool '{name}' not found in provided tools")
+        if kind in ("any", "tool") and not entry.forced_tool_choice:
+            # CONSTRUCTED in the style of the thinking-type errors: the docs say forced tool use
+            # returns a 400 invalid_request_error on these models (docs/api.md §9).
+            raise bad(
+                f'"tool_choice.type.{kind}" is not supported for this model. Use '
+                '"tool_choice.type.auto" (and say in the prompt which tool to use) or '
+                '"tool_choice.type.none".'
+            )
         if kind in ("any", "tool") and not tools:
             # CONSTRUCTED
             raise bad(f"tool_choice: tool_choice.type '{kind}' requires `tools` to be provided")
@@ -253,3 +267,32 @@ class OptionChecks(ParserState):
             raise bad(f"{where}.json_schema.schema: Field required")  # CONSTRUCTED
         self.texts.append(json.dumps(schema, sort_keys=True))
         return dict(schema)
+
+
+def _refused_thinking(kind: str, entry: ModelEntry) -> str:
+    """The 400 text for a ``thinking.type`` the model does not take."""
+    if kind in ("enabled", "disabled") and "between_tools" not in entry.thinking_types:
+        # docs/api.md §5 ("enabled" on Opus 4.7+; "disabled" on Opus 5.5 / Fable 5.1: the
+        # models' "what's new" pages quote both texts)
+        return (
+            f'"thinking.type.{kind}" is not supported for this model. Use '
+            '"thinking.type.adaptive" and "output_config.effort" to control thinking behavior.'
+        )
+    if kind == "disabled":
+        # CONSTRUCTED: Sonnet 5.5's page says the message points to between_tools.
+        return (
+            '"thinking.type.disabled" is not supported for this model. Use '
+            '"thinking.type.between_tools" to turn off up-front thinking, or '
+            '"thinking.type.adaptive" and "output_config.effort" to control thinking behavior.'
+        )
+    if kind == "adaptive":
+        # CONSTRUCTED: older models know only budget-based thinking.
+        return (
+            '"thinking.type.adaptive" is not supported for this model. Use '
+            '"thinking.type.enabled" with "budget_tokens".'
+        )
+    # CONSTRUCTED
+    return (
+        f'"thinking.type.{kind}" is not supported for this model. Use '
+        '"thinking.type.adaptive" and "output_config.effort" to control thinking behavior.'
+    )

@@ -78,8 +78,18 @@ def stream_plan(parts: list[Part]) -> Plan:
     return Plan(200, headers, parts, chunked=True)
 
 
-def error_plan(status: int, type: str, message: str, *, request_id: str | None) -> Plan:
-    body = {"type": "error", "error": {"type": type, "message": message}, "request_id": request_id}
+def error_plan(
+    status: int,
+    type: str,
+    message: str,
+    *,
+    request_id: str | None,
+    details: Mapping[str, Any] | None = None,
+) -> Plan:
+    error: dict[str, Any] = {"type": type, "message": message}
+    if details is not None:
+        error["details"] = dict(details)  # SDK 2.17: error.details.error_code
+    body = {"type": "error", "error": error, "request_id": request_id}
     plan = json_plan(status, body)
     plan.headers.append(("x-should-retry", should_retry(status)))
     return plan

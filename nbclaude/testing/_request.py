@@ -20,6 +20,7 @@ __all__ = [
     "ImageRef",
     "ParsedRequest",
     "ParserState",
+    "SearchResultRef",
     "bad",
     "cache_control",
     "check_keys",
@@ -29,13 +30,17 @@ __all__ = [
 
 
 class FakeAPIError(Exception):
-    """An error answer: HTTP status, ``error.type`` and ``error.message``."""
+    """An error answer: HTTP status, ``error.type``, ``error.message`` and, for the errors the
+    SDK 2.17 types by code, ``error.details`` (``{"error_code": "thread_not_found", ...}``)."""
 
-    def __init__(self, status: int, type: str, message: str) -> None:
+    def __init__(
+        self, status: int, type: str, message: str, *, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.type = type
         self.message = message
+        self.details = details
 
 
 def bad(message: str) -> FakeAPIError:
@@ -65,6 +70,19 @@ class DocumentRef:
     pages: int = 0
     text: str = ""
     title: str | None = None
+    citations: bool = False  # citations: {"enabled": true}
+    blocks: list[str] = field(default_factory=list)  # custom content: the text of each block
+    raw: bytes = b""  # a PDF's bytes
+
+
+@dataclass
+class SearchResultRef:
+    """One ``search_result`` block of the request (in a user turn or a tool result)."""
+
+    source: str
+    title: str
+    blocks: list[str]
+    citations: bool = False
 
 
 @dataclass
@@ -86,7 +104,12 @@ class ParsedRequest:
     output_schema: dict[str, Any] | None = None
     images: list[ImageRef] = field(default_factory=list)
     documents: list[DocumentRef] = field(default_factory=list)
-    input_tokens: int = 0
+    search_results: list[SearchResultRef] = field(default_factory=list)
+    input_tokens: int = 0  # the whole prompt, cached parts included
+    cache_read: int = 0  # of input_tokens: read from the prompt cache
+    cache_write_5m: int = 0  # of input_tokens: written to the cache, 5-minute TTL
+    cache_write_1h: int = 0  # ... 1-hour TTL
+    thinking_type: str | None = None  # "thinking.type" as sent (None when absent)
 
     @property
     def prefill(self) -> str | None:
@@ -109,7 +132,7 @@ def is_number(value: Any) -> bool:
 def check_keys(obj: Mapping[str, Any], allowed: frozenset[str], path: str) -> None:
     for key in obj:
         if key not in allowed:
-            raise bad(f"{path}{key}: Extra inputs are not permitted")
+            raise bad(f"{path}{key}: Extra inputs are not permitted")  # docs/api.md §2 [ISSUE]
 
 
 def cache_control(obj: Mapping[str, Any], path: str) -> int:
@@ -135,4 +158,6 @@ class ParserState:
         self.cache_blocks = 0
         self.images: list[ImageRef] = []
         self.documents: list[DocumentRef] = []
+        self.search_results: list[SearchResultRef] = []
+        self.thinking_type: str | None = None
         self.texts: list[str] = []  # every text that counts as input, for token counting

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["count_tokens", "image_tokens", "split_tokens", "truncate_tokens"]
+__all__ = ["count_tokens", "image_tokens", "split_tokens", "tidy_cut", "truncate_tokens"]
 
 _TOKEN = re.compile(r"\s?(?:[^\W\d_]{1,4}|\d{1,3}|[^\w\s]|_)|\s+")
 
@@ -54,6 +54,41 @@ def truncate_tokens(text: str, n: int) -> tuple[str, bool]:
             return text[:end], True
         end = m.end()
     return text, False
+
+
+def tidy_cut(cut: str, whole: str) -> str:
+    """``cut`` (a prefix of ``whole``) ended at a word boundary, without an unbalanced ``(``,
+    ``*`` or backtick, so a reply cut by ``max_tokens`` still reads as Markdown.
+
+    Examples
+    --------
+    >>> tidy_cut("*(offline fa", "*(offline fake — no model was called)*")
+    'offline'
+    >>> tidy_cut("*(offl", "*(offline fake — no model was called)*")
+    ''
+    >>> tidy_cut("C", "C) Formicidae")
+    'C'
+    """
+    if len(cut) < len(whole) and cut[-1:].isalnum() and whole[len(cut)].isalnum():
+        k = len(cut) - 1  # inside a word: back to where it starts (maybe nothing is left)
+        while k >= 0 and cut[k].isalnum():
+            k -= 1
+        cut = cut[: k + 1]
+    chars = list(cut.rstrip())
+    open_at: list[int] = []
+    for i, ch in enumerate(chars):
+        if ch == "(":
+            open_at.append(i)
+        elif ch == ")" and open_at:
+            open_at.pop()
+    for i in open_at:
+        chars[i] = ""
+    text = "".join(chars)
+    for mark in ("*", "`"):
+        if text.count(mark) % 2:
+            i = text.rfind(mark)
+            text = text[:i] + text[i + 1 :]
+    return text.strip()
 
 
 def image_tokens(width: int | None, height: int | None) -> int:

@@ -87,7 +87,8 @@ class _Parser(MessageChecks, OptionChecks):
         self.check_small_fields(body)
 
         entry = self.registry.get(model)
-        if entry is None:
+        if entry is None or entry.lifecycle(self.registry.today()) == "retired":
+            # docs/api.md §5: a retired model answers like an unknown one [ISSUE]
             raise FakeAPIError(404, "not_found_error", f"model: {model}")
         if self.endpoint == "messages" and max_tokens > entry.max_tokens:
             raise bad(
@@ -98,7 +99,7 @@ class _Parser(MessageChecks, OptionChecks):
         self.check_sampling(body, entry, thinking)
         system = self.check_system(body.get("system"))
         tools = self.check_tools(body.get("tools"))
-        tool_choice = self.check_tool_choice(body.get("tool_choice"), tools, thinking)
+        tool_choice = self.check_tool_choice(body.get("tool_choice"), tools, thinking, entry)
         output_schema = self.check_output_schema(body)
         if "cache_control" in body:
             self.cache_blocks += cache_control(body, "")
@@ -111,7 +112,7 @@ class _Parser(MessageChecks, OptionChecks):
         self.check_conversation(merged, entry, thinking)
         self.check_media_limits()
         if self.cache_blocks > MAX_CACHE_BREAKPOINTS:
-            raise bad(
+            raise bad(  # docs/api.md §5 [ISSUE]
                 f"A maximum of {MAX_CACHE_BREAKPOINTS} blocks with cache_control may be "
                 f"provided. Found {self.cache_blocks}."
             )
@@ -131,9 +132,12 @@ class _Parser(MessageChecks, OptionChecks):
             output_schema=output_schema,
             images=self.images,
             documents=self.documents,
+            search_results=self.search_results,
+            thinking_type=self.thinking_type,
         )
         parsed.input_tokens = self._count(parsed)
         if parsed.input_tokens > entry.context:
+            # docs/api.md §5
             raise bad(f"prompt is too long: {parsed.input_tokens} tokens > {entry.context} maximum")
         return parsed
 

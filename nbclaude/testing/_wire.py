@@ -24,7 +24,7 @@ from ._script import (
     ToolUse,
     fake_signature,
 )
-from ._tokens import count_tokens, truncate_tokens
+from ._tokens import count_tokens, tidy_cut, truncate_tokens
 
 __all__ = [
     "Draft",
@@ -58,6 +58,7 @@ class Draft:
     latency: float = 0.0
     headers: Mapping[str, str] | None = None
     verbatim: Mapping[str, Any] | None = None  # a whole Message, sent as given
+    tidy: bool = False  # a max_tokens cut ends at a word, with balanced Markdown (default reply)
 
 
 def _text_block(item: Text) -> dict[str, Any]:
@@ -134,11 +135,14 @@ class Finished:
 
 
 def _usage(parsed: ParsedRequest, output_tokens: int) -> dict[str, Any]:
+    """The usage of a reply: the prompt split into uncached, written and read parts (the
+    prompt cache sets those on ``parsed``; ``_caching.py``)."""
+    read, w5, w1h = parsed.cache_read, parsed.cache_write_5m, parsed.cache_write_1h
     return {
-        "input_tokens": parsed.input_tokens,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
-        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+        "input_tokens": max(0, parsed.input_tokens - read - w5 - w1h),
+        "cache_creation_input_tokens": w5 + w1h,
+        "cache_read_input_tokens": read,
+        "cache_creation": {"ephemeral_5m_input_tokens": w5, "ephemeral_1h_input_tokens": w1h},
         "output_tokens": output_tokens,
         "service_tier": "standard",
         "inference_geo": "not_available",
@@ -202,7 +206,10 @@ def finish(draft: Draft, parsed: ParsedRequest, message_id: str) -> Finished:
                     text = text[:pos]
             n = count_tokens(text)
             if n > left:
+                whole_text = text
                 text, _ = truncate_tokens(text, left)
+                if draft.tidy:
+                    text = tidy_cut(text, whole_text)
                 if text:
                     block["text"] = text
                     out.append(block)

@@ -94,3 +94,49 @@ def test_count_tokens_fields_are_the_sdks() -> None:
     assert {"max_tokens", "stream", "mcp_servers", "context_management"}.isdisjoint(ga)
     assert {"mcp_servers", "context_management"} <= beta & fields.BETA_FIELDS
     assert not fields.BETA_FIELDS & (fields.MESSAGES_FIELDS | fields.COUNT_TOKENS_FIELDS)
+
+
+def test_every_sdk_request_field_is_accepted() -> None:
+    """What the official SDK 2.17 can send (issue #15: ``thread`` was refused by the fake,
+    ``speed`` / ``diagnostics`` only taken as beta). Sampling fields stay accepted: the SDK
+    dropped them, the API still takes them on the models that allow them."""
+    from anthropic.types import message_create_params as ga
+    from anthropic.types.beta import message_create_params as beta
+
+    assert sdk_body_fields(ga.MessageCreateParamsBase) <= fields.MESSAGES_FIELDS
+    assert sdk_body_fields(beta.MessageCreateParamsBase) <= (
+        fields.MESSAGES_FIELDS | fields.BETA_FIELDS
+    )
+    assert {"thread", "compaction", "billing_policy"} <= fields.BETA_FIELDS
+    assert fields.THREADS_BETA == "message-threads-2026-08-12"
+
+
+def test_the_table_knows_what_the_sdks_know_about_lifecycles() -> None:
+    """The SDK's DEPRECATED_MODELS dates are the table's retirement dates; models the SDK's
+    ``Model`` literal dropped are retired in the table."""
+    import datetime as dt
+    import re
+    import typing
+
+    from anthropic._data import DEPRECATED_MODELS
+    from anthropic.types.model import Model
+
+    from nbclaude._api.models import lifecycle
+
+    checked = 0
+    for model, when in DEPRECATED_MODELS.items():  # "January 22nd, 2027"
+        spec = model_spec(model)
+        if spec is None:
+            continue
+        day = dt.datetime.strptime(re.sub(r"(\d)(st|nd|rd|th)", r"\1", when), "%B %d, %Y")
+        assert spec.retires == day.date().isoformat(), model
+        checked += 1
+    assert checked >= 2  # claude-opus-4-5 and its snapshot
+    listed = set(typing.get_args(typing.get_args(Model)[0]))
+    for key, spec in MODELS.items():
+        if (
+            key not in listed
+            and spec.snapshot not in listed
+            and not key.startswith("claude-mythos")
+        ):
+            assert lifecycle(key, today="2026-12-04") == "retired", key

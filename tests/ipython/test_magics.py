@@ -520,3 +520,29 @@ def test_schema_mismatch_is_one_clean_line(ip: InteractiveShell, fake: FakeAnthr
     lines = lines_of(cap.stdout)
     assert len(lines) == 1 and "StructuredOutputError" in lines[0] and "sides" in lines[0]
     assert "three" in markdown_of(cap)  # the reply is still shown
+
+
+def test_models_command_marks_models_that_retire_soon(
+    ip: InteractiveShell, fake: FakeAnthropic
+) -> None:
+    """Issue #15: ``%claude models`` says which models retire within 90 days (failed before:
+    no retirement dates anywhere)."""
+    import datetime as dt
+
+    today = dt.datetime.now(dt.timezone.utc).date()
+    soon, later = today + dt.timedelta(days=30), today + dt.timedelta(days=200)
+    dated = FakeAnthropic(
+        api_key=KEY,
+        models=[
+            {"id": "claude-test-soon", "display_name": "Soon", "retires_at": f"{soon}T00:00:00Z"},
+            {"id": "claude-test-later", "display_name": "Later", "retires_at": f"{later}"},
+        ],
+    )
+    nbclaude.get_session().client = Client(api_key=KEY, transport=dated, max_retries=0)
+    _, cap = cell(ip, "%claude models")
+    md = markdown_of(cap)
+    row = next(line for line in md.splitlines() if "claude-test-soon" in line)
+    assert f"⚠ retires {soon}" in row
+    later_row = next(line for line in md.splitlines() if "claude-test-later" in line)
+    assert "retires" not in later_row
+    assert f"Retiring within 90 days: `claude-test-soon` ({soon})" in md

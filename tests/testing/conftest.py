@@ -15,8 +15,10 @@ HEADERS = {"x-api-key": "sk-ant-test-fake-0123456789", "anthropic-version": "202
 
 
 @pytest.fixture
-def fake() -> FakeAnthropic:
-    return FakeAnthropic()
+def fake(request: pytest.FixtureRequest) -> FakeAnthropic:
+    """A fresh fake; ``@pytest.mark.parametrize("fake", [{"today": ...}], indirect=True)``
+    passes constructor options."""
+    return FakeAnthropic(**getattr(request, "param", {}))
 
 
 @pytest.fixture

@@ -145,7 +145,7 @@ def test_script_items_in_a_batch(http: httpx.Client, fake: FakeAnthropic) -> Non
 
 
 def test_beta_params_need_the_beta_flag(http: httpx.Client) -> None:
-    reqs = [{"custom_id": "b", "params": params(speed="fast")}]
+    reqs = [{"custom_id": "b", "params": params(context_management={"edits": []})}]
     plain = create(http, reqs)
     r = http.post("/v1/messages/batches?beta=true", json={"requests": reqs})
     beta = r.json()

@@ -60,7 +60,8 @@ def test_marked_offline_and_describes_turns_and_model() -> None:
     text = text_of(msg)
     assert text.startswith(MARKER)
     assert MARKER == "*(offline fake — no model was called)*"
-    assert "3 turns" in text
+    assert "3 messages" in text  # "turn" means an exchange elsewhere: here it counts messages
+    assert "turn" not in text
     assert "`claude-haiku-4-5`" in text
     assert "“What is a photon?”" in text
     assert msg["stop_reason"] == "end_turn"
@@ -125,10 +126,19 @@ def test_long_last_message_is_shortened() -> None:
 
 
 def test_max_tokens_truncates_the_default_reply() -> None:
+    """Cut at a word, never a stray ``*(offline fake`` (issue #14 item 8: failed before, the
+    text was ``*(offline fake``)."""
     msg = post(req("Hello", max_tokens=5))
     assert msg["stop_reason"] == "max_tokens"
     assert msg["usage"]["output_tokens"] == 5
-    assert MARKER.startswith(text_of(msg))
+    assert text_of(msg) == "offline fake"
+    for n in range(1, 60):
+        text = text_of(
+            post(req("Hello", {"role": "assistant", "content": "Hi"}, "More", max_tokens=n))
+        )
+        assert text.count("*") % 2 == 0 and text.count("`") % 2 == 0, (n, text)
+        assert text.count("(") <= text.count(")"), (n, text)
+        assert text == text.strip() and not text.endswith(("offl", "fa")), (n, text)
 
 
 def test_stop_sequences_on_the_default_reply() -> None:
@@ -147,9 +157,30 @@ def test_multiple_choice_prefill_with_one_token() -> None:
     assert longer.startswith("C) ") and MARKER in longer
 
 
-def test_multiple_choice_with_two_options_picks_one_of_them() -> None:
+def test_multiple_choice_it_cannot_tell_is_visibly_not_an_answer() -> None:
+    """Issue #15 gap 8 (failed before: the fake answered a confident "C" or the last letter)."""
     msg = post(req("Pick (A) yes or (B) no", {"role": "assistant", "content": "("}, max_tokens=1))
-    assert text_of(msg) in {"A", "B"}
+    assert text_of(msg) == "?"
+    question = "Who wrote Hamlet? (A) Marlowe (B) Shakespeare (C) Jonson"
+    longer = text_of(post(req(question, {"role": "assistant", "content": "The answer is ("})))
+    assert longer.startswith("?) ") and MARKER in longer and "cannot tell" in longer
+
+
+@pytest.mark.parametrize(
+    ("question", "letter"),
+    [
+        ("What is latin for Ant? (A) Apoidea, (B) Rhopalocera, (C) Formicidae", "C"),
+        ("What is latin for Ant? (A) Formicidae, (B) Rhopalocera, (C) Apoidea", "A"),
+        ("What's the Greek name for Sun? (A) Sol (B) Helios (C) Sun", "B"),
+        ("What is 6 * 7?\n(A) 36\n(B) 42\n(C) 48", "B"),
+        ("What is 12 - 5? A) 7 B) 8 C) 17", "A"),
+        ("What is 9 / 3? (A) 3 (B) 27", "A"),
+    ],
+)
+def test_multiple_choice_picks_the_correct_option(question: str, letter: str) -> None:
+    """Issue #15 gap 8: the correct letter when the fake can tell (failed before: always "C")."""
+    msg = post(req(question, {"role": "assistant", "content": "The answer is ("}, max_tokens=1))
+    assert msg["content"] == [{"type": "text", "text": letter}]
 
 
 def test_prefill_is_continued() -> None:
@@ -209,13 +240,31 @@ def test_calls_the_first_tool_with_a_valid_input(schema: dict[str, Any]) -> None
         {"name": "tool_a", "input_schema": schema},
         {"name": "other", "input_schema": {"type": "object"}},
     ]
-    msg = post(req("Do it", tools=tools))
+    msg = post(req("Do it", tools=tools, tool_choice={"type": "any"}))
     assert msg["stop_reason"] == "tool_use"
-    call = msg["content"][-1]
+    [call] = msg["content"]  # forced: no preamble
     assert call["type"] == "tool_use" and call["name"] == "tool_a"
     assert call["id"].startswith("toolu_")
     jsonschema.validate(call["input"], schema)
+
+
+def test_auto_calls_a_tool_the_prompt_needs_after_a_preamble() -> None:
+    msg = post(req("What's the weather in Paris?", tools=[WEATHER]))
+    assert msg["stop_reason"] == "tool_use"
     assert msg["content"][0]["text"].startswith(MARKER)
+    assert msg["content"][1]["name"] == "get_weather"
+    jsonschema.validate(msg["content"][1]["input"], WEATHER["input_schema"])
+
+
+@pytest.mark.parametrize("prompt", ["What color is the sky?", "Hello!", "Do it"])
+def test_auto_answers_in_text_when_no_tool_is_needed(prompt: str) -> None:
+    """Issue #15 gap 7 (failed before: tool_choice auto always called the first tool)."""
+    for choice in (None, {"type": "auto"}):
+        extra = {"tool_choice": choice} if choice else {}
+        msg = post(req(prompt, tools=[WEATHER], **extra))
+        assert msg["stop_reason"] == "end_turn"
+        assert [b["type"] for b in msg["content"]] == ["text"]
+        assert "`get_weather` (none called" in text_of(msg)
 
 
 def test_tool_choice_is_honoured() -> None:

@@ -253,10 +253,17 @@ def test_sdk_and_a_cut_connection(fake: FakeAnthropic, sdk: Any) -> None:
     assert isinstance(cause, httpx2.RemoteProtocolError)
 
 
+@pytest.mark.parametrize("fake", [{"today": "2026-12-04"}], indirect=True)
 def test_sdk_models_auto_pagination(sdk: Any, fake: FakeAnthropic) -> None:
+    from nbclaude._api.models import MODELS, lifecycle
+
+    listed = [m for m in MODELS if lifecycle(m, today="2026-12-04") != "retired"]
     everything = [m.id for m in sdk.models.list(limit=1000)]
     paged = [m.id for m in sdk.models.list(limit=3)]
-    assert paged == everything and len(everything) >= 19
+    assert paged == everything and len(everything) == len(listed) >= 17
+    retired = [m.id for m in sdk.models.list(lifecycle=["retired"])]  # SDK 2.17's filter
+    assert "claude-sonnet-4-5-20250929" in retired and "claude-sonnet-4-5-20250929" not in paged
+    assert all(m.lifecycle == "retired" for m in sdk.models.list(lifecycle=["retired"]))
     assert len([r for r in fake.requests if r.path == "/v1/models"]) >= 1 + -(-len(everything) // 3)
     assert everything[0] == "claude-fable-5-2"
     assert "claude-haiku-4-5-20251001" in everything

@@ -164,6 +164,7 @@ def test_sse_chunks_arrive_separately_in_process(client: httpx.Client, fake: Fak
     assert [len(c) for c in chunks] == [5, 5, 5, 5, 2]
 
 
+@pytest.mark.parametrize("fake", [{"today": "2026-02-25"}], indirect=True)  # recorded then
 def test_replay_recorded_retry_sequence(http: httpx.Client, fake: FakeAnthropic) -> None:
     path = RECORDED / "a8b7dbb8-2321-4624-abdb-7ba2136b5c38.json"
     fake.add(*load_recording(path))
@@ -291,3 +292,37 @@ def test_beta_query_accepted_everywhere(client: httpx.Client) -> None:
     )
     assert client.get("/v1/models?beta=true").status_code == 200
     assert client.get("/v1/models/claude-haiku-4-5?beta=true").status_code == 200
+
+
+# -- bounded memory (issue #11 item 8) -------------------------------------------------------
+
+
+def test_keep_requests_bounds_what_the_fake_remembers() -> None:
+    """Failed before (no such option): a long-lived fake kept every request, each with the
+    whole conversation, so memory grew with the square of the chat."""
+    import tracemalloc
+
+    def chat(keep: int | None, turns: int) -> tuple[FakeAnthropic, int]:
+        fake = FakeAnthropic(keep_requests=keep)
+        messages: list[dict[str, Any]] = []
+        tracemalloc.start()
+        try:
+            with httpx.Client(transport=fake, base_url="https://x", headers=HEADERS) as c:
+                for n in range(turns):
+                    messages.append({"role": "user", "content": f"question {n} " * 5})
+                    reply = c.post("/v1/messages", json=body(messages=messages)).json()
+                    messages.append({"role": "assistant", "content": reply["content"]})
+            return fake, tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+
+    bounded, small = chat(1, 40)
+    assert len(bounded.requests) == 1
+    assert len(bounded.requests[-1].json["messages"]) == 2 * 40 - 1  # the last one is kept
+    everything, big = chat(None, 40)
+    assert len(everything.requests) == 40
+    assert big > 3 * small, (big, small)  # every history kept, against only the last one
+    none, _ = chat(0, 3)
+    assert len(none.requests) == 0
+    with pytest.raises(ValueError, match="keep_requests"):
+        FakeAnthropic(keep_requests=-1)

@@ -69,7 +69,8 @@ def test_unknown_model_is_404() -> None:
     ],
 )
 def test_known_models(model: str) -> None:
-    assert post(req(model=model)).status_code == 200
+    fake = FakeAnthropic(today="2026-11-29")  # the day before claude-sonnet-4-5 retired
+    assert post(req(model=model), fake=fake).status_code == 200
 
 
 def test_extra_models() -> None:

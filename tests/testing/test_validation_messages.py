@@ -114,7 +114,9 @@ def test_prefill_on_models_that_reject_it(model: str) -> None:
 
 @pytest.mark.parametrize("model", [HAIKU, "claude-sonnet-4-5", "claude-opus-4-5"])
 def test_prefill_on_models_that_accept_it(model: str) -> None:
-    assert post(req(user("a"), assistant("The answer is ("), model=model)).status_code == 200
+    fake = FakeAnthropic(today="2026-11-29")  # claude-sonnet-4-5 retired the day after
+    body = req(user("a"), assistant("The answer is ("), model=model)
+    assert post(body, fake=fake).status_code == 200
 
 
 # -- same-role merge -------------------------------------------------------------------------
@@ -169,7 +171,12 @@ def test_recorded_requests_that_succeeded_are_accepted() -> None:
                 body = exchange["request"]["body"]
                 if "messages" not in body:
                     continue
-                r = post(body, target, headers={k: v for k, v in headers.items() if v})
+                r = post(
+                    body,
+                    target,
+                    headers={k: v for k, v in headers.items() if v},
+                    fake=FakeAnthropic(today="2026-03-01"),  # when they were recorded
+                )
                 assert r.status_code == 200, (path.name, r.text)
                 ok += 1
     assert ok >= 20
