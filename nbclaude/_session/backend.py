@@ -31,7 +31,7 @@ def offline_client() -> Client:
     return Client(
         api_key="offline",
         base_url="http://offline.nbclaude.invalid",
-        transport=FakeAnthropic(),
+        transport=FakeAnthropic(keep_requests=1),  # bounded memory: no growth with the chat
         max_retries=0,
     )
 

@@ -74,7 +74,7 @@ def test_there_are_recorded_errors() -> None:
 
 @pytest.mark.parametrize(("name", "exchange"), ERROR_EXCHANGES)
 def test_recorded_error_exchanges(name: str, exchange: list[dict[str, Any]]) -> None:
-    fake = FakeAnthropic(api_key=KEY)
+    fake = FakeAnthropic(api_key=KEY, today="2026-02-25")  # the day these were recorded
     fake.add(*_replay(exchange))
     client = fast(Client(api_key=KEY, transport=fake))
     first = exchange[0]["request"]["body"]

@@ -262,7 +262,7 @@ def test_quickstart(run: Callable[[str, str], Run], mode: str) -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_multi_turn(run: Callable[[str, str], Run], mode: str) -> None:
     nb = run("02-multi-turn", mode).nb
-    assert "It received 3 turns" in shown(nb, "%%claude\nCan you describe LLMs")
+    assert "It received 3 messages" in shown(nb, "%%claude\nCan you describe LLMs")
     assert shown(nb, "len(chat.messages)") == "(4, ['user', 'assistant', 'user', 'assistant'])"
     assert "Removed 2 message(s)." in shown(nb, "%claude undo")
     assert "Loaded 1 turn(s) from my-conversation.json." in shown(nb, "%claude reset\n%claude load")

@@ -80,7 +80,7 @@ def test_autosave_then_restart_then_resume(lesson: Path) -> None:
     assert "Resumed 2 turn(s) from .nbclaude/02-lesson.json." in texts(second.cells[1])
     contents = printed_messages(second.cells[3])
     assert contents[::2] == ["What is an ant?", "How many legs?", "And wings?"]
-    assert "It received 5 turns" in contents[-1]  # the request held the resumed history
+    assert "It received 5 messages" in contents[-1]  # the request held the resumed history
     assert len(Session.load(autosave).messages) == 6
 
 
@@ -140,7 +140,7 @@ def test_a_saved_notebook_holds_its_conversation(lesson: Path, tmp_path: Path) -
 
     html, _ = HTMLExporter().from_filename(str(lesson))  # what a teacher opens without Jupyter
     page = " ".join(html.split())
-    for said in ("It received 1 turn ", "It received 3 turns", "It received 5 turns",
+    for said in ("It received 1 message ", "It received 3 messages", "It received 5 messages",
                  "Last user message: “Which of them has six legs?”"):  # fmt: skip
         assert said in page, said  # the replies, not only the prompts
     assert re.search(r'<img alt="image 1" src="data:image/png;base64,', page)  # its thumbnail

@@ -38,10 +38,10 @@ def make(
 def test_guide_basic_request_over_loopback() -> None:
     fake = FakeAnthropic([Text("Hello!")], api_key=KEY)
     with fake.serve(port=0) as srv:
-        s = Session(model="claude-sonnet-4-5", client=Client(api_key=KEY, base_url=srv.url))
+        s = Session(model="claude-sonnet-5-5", client=Client(api_key=KEY, base_url=srv.url))
         reply = s.send("Hello, Claude")
     assert fake.requests[0].json == {
-        "model": "claude-sonnet-4-5",
+        "model": "claude-sonnet-5-5",
         "max_tokens": 1024,
         "messages": [{"role": "user", "content": "Hello, Claude"}],
         "stream": True,
@@ -52,14 +52,14 @@ def test_guide_basic_request_over_loopback() -> None:
 
 
 def test_guide_multi_turn_with_a_synthetic_assistant_turn() -> None:
-    s, fake = make(Text("LLMs are ..."), model="claude-sonnet-4-5")
+    s, fake = make(Text("LLMs are ..."), model="claude-sonnet-5-5")
     s.messages += [
         {"role": "user", "content": "Hello, Claude"},
         {"role": "assistant", "content": "Hello!"},
     ]
     s.send("Can you describe LLMs to me?")
     assert fake.requests[0].json == {
-        "model": "claude-sonnet-4-5",
+        "model": "claude-sonnet-5-5",
         "max_tokens": 1024,
         "messages": [
             {"role": "user", "content": "Hello, Claude"},
