@@ -6,6 +6,7 @@ its words; the magic parses the line and turns expected errors into one clean li
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -250,7 +251,8 @@ def online(where: Where, args: list[str]) -> None:
 
 
 def fix(where: Where, args: list[str]) -> None:
-    """Ask Claude to explain the last error, with its traceback and that cell's source."""
+    """Ask Claude to explain the last error, with its traceback and that cell's source (the key
+    and token blanked out, in any letter case)."""
     exc = getattr(sys, "last_value", None)
     if exc is None:
         raise InvalidRequestError("There is no error to explain yet: run the failing cell first.")
@@ -263,7 +265,10 @@ def fix(where: Where, args: list[str]) -> None:
         f"The cell:\n```python\n{source.rstrip()}\n```\n\n"
         f"The error:\n```\n{tb.rstrip()}\n```"
     )
-    prompt = redact(prompt, secrets(get_session().client))
+    found = secrets(get_session().client)
+    prompt = redact(prompt, found)
+    for secret in found:  # in other letter case too (the request would be refused for it)
+        prompt = re.sub(re.escape(secret), "<redacted>", prompt, flags=re.IGNORECASE)
     shell.run_cell_magic("claude", "--no-interpolate", prompt)
 
 

@@ -37,7 +37,7 @@ import nbclaude
 from nbclaude import Client
 from nbclaude.testing import FakeAnthropic, HTTPError
 
-TOKEN = "tok-test-N0tAR3alT0ken-0123456789"
+TOKEN = "tok-Zq9wYx7Vb6Nm5Lk4Jh3Gf2Ds1-bearer"
 CREDENTIALS: dict[str, dict[str, str]] = {
     "key": {"api_key": KEY},
     "token": {"auth_token": TOKEN},

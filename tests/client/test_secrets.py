@@ -23,7 +23,7 @@ from nbclaude import Client, Session
 from nbclaude._client.credentials import Credentials, Secret, redact, secrets
 from nbclaude.testing import FakeAnthropic, Text, ToolUse
 
-TOKEN = "tok-test-N0tAR3alT0ken-0123456789"
+TOKEN = "tok-Zq9wYx7Vb6Nm5Lk4Jh3Gf2Ds1-bearer"
 
 
 def body_with(content: Any) -> dict[str, Any]:
