@@ -12,17 +12,14 @@ Rules (docs/api.md §4, §10):
 - Blocks that arrive whole (``redacted_thinking``, server-tool results, unknown types) are kept
   verbatim. A beta ``fallback`` block also relabels the Message's ``model`` to the model that
   took over (as the SDK does), so the reply is priced as that model.
-- ``message_delta`` sets ``stop_reason`` & co and *replaces* the usage fields it carries (they are
-  cumulative).
+- ``message_delta`` sets ``stop_reason`` & co and *replaces* the usage fields it carries.
 - On ``max_tokens`` the last block may never get its ``content_block_stop``: its tool input is
   parsed leniently (a cut-off trailing value is dropped, as the official SDK does).
 - Unknown event, block and delta types are ignored.
-- A malformed event changes nothing: an event before ``message_start`` or a second one, a block
-  started twice, a delta for a block that never started, a delta of the wrong kind for its
-  block (a ``text_delta`` for a ``tool_use``), a text that is not a string. A *strict*
-  accumulator (the one a live stream uses) raises :class:`MalformedEventError` for it, so the
-  stream ends with a ``StreamError`` and what the caller was shown is always what the Message
-  holds; a lenient one (:func:`accumulate`, replaying recorded events) skips it.
+- A malformed event changes nothing (an event before ``message_start`` or a second one, a block
+  started twice, a delta for a block that never started or of the wrong kind, a text that is
+  not a string): a *strict* accumulator (a live stream's) raises :class:`MalformedEventError`,
+  so what the caller was shown is always what the Message holds; :func:`accumulate` skips it.
 """
 
 from __future__ import annotations
@@ -170,18 +167,15 @@ class MessageAccumulator:
                 self._finish_block(pos, complete=True)
             return
         if etype == "message_start":
-            if self._message is not None:
-                self._reject("a second message_start")
-                return
             message = event.get("message")
-            if not isinstance(message, dict):
-                self._reject("a message_start without a message")
+            content = message.get("content") if isinstance(message, dict) else None
+            if self._message is not None or not isinstance(message, dict):
+                self._reject("a second message_start" if self._message else "no message")
                 return
-            message = dict(message)
-            content = message.get("content")
             if content is not None and not isinstance(content, list):
                 self._reject("a message_start whose content is not a list")
                 return
+            message = dict(message)
             self._content = [dict(b) for b in content] if content else []
             self._pos = {i: i for i in range(len(self._content))}
             message["usage"] = dict(message.get("usage") or {})
@@ -208,18 +202,14 @@ class MessageAccumulator:
             self.stopped = True
         # ping, error and unknown events change nothing here
 
-    def _reject(self, problem: str | MalformedEventError) -> None:
+    def _reject(self, problem: str) -> None:
         if self._strict:
-            raise (
-                problem
-                if isinstance(problem, MalformedEventError)
-                else MalformedEventError(problem)
-            )
+            raise MalformedEventError(problem)
 
-    def _bad(self, dtype: str, pos: int, text: Any) -> MalformedEventError:
+    def _bad(self, dtype: str, pos: int, text: Any) -> str:
         if not isinstance(text, str):
-            return MalformedEventError(f"a {dtype} whose text is not a string")
-        return MalformedEventError(f"a {dtype} for a {self._content[pos].get('type')} block")
+            return f"a {dtype} whose text is not a string"
+        return f"a {dtype} for a {self._content[pos].get('type')} block"
 
     def _finish_block(self, pos: int, *, complete: bool) -> None:
         parts = self._parts.pop(pos, None)
@@ -231,13 +221,8 @@ class MessageAccumulator:
 
     def snapshot(self) -> Message:
         """The Message so far, as an independent dict (blocks still open are shown as far as
-        they got; an open tool input is parsed leniently).
-
-        Raises
-        ------
-        ValueError
-            When no ``message_start`` has arrived.
-        """
+        they got; an open tool input is parsed leniently). ``ValueError`` before
+        ``message_start``."""
         if self._message is None:
             raise ValueError("no message_start event yet")
         content: list[dict[str, Any]] = []
@@ -299,7 +284,7 @@ class _TruncatedError(Exception):
 
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _NUMBER_CHARS = frozenset("0123456789+-.eE")
-_WS = " \t\n\r"
+_SPACE = re.compile(r"[ \t\n\r]*")
 _LITERALS = (("true", True), ("false", False), ("null", None))
 
 
@@ -329,10 +314,7 @@ def parse_partial_json(text: str) -> Any:
 
 
 def _skip(s: str, i: int) -> int:
-    n = len(s)
-    while i < n and s[i] in _WS:
-        i += 1
-    return i
+    return _SPACE.match(s, i).end()  # type: ignore[union-attr]  # "*" always matches
 
 
 def _value(s: str, i: int) -> tuple[Any, int]:

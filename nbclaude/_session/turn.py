@@ -19,13 +19,9 @@ The states, in order (:class:`State`)::
   history is as it was before the turn). Observers hear ``turn_end`` or ``error`` either way.
 
 History rules (docs/architecture.md, "History rules"): a failure rolls the whole turn back,
-tool rounds included; a stop keeps what was said, with every tool call answered. A stream that
-breaks after text arrived is a failure too: the turn is rolled back, and the
-:class:`~nbclaude.StreamError` (also in the ``error`` event) says so and holds the text in its
-``partial``, so what the user saw is never dropped silently.
-
-Before each wait for a retry the turn emits a ``retry`` event (``Session.stop()`` cancels the
-wait, and then nothing more is sent).
+tool rounds included (a stream broken after text arrived too: its ``StreamError`` says so and
+holds the text); a stop keeps what was said, with every tool call answered. Each wait for a
+retry is a ``retry`` event (``Session.stop()`` cancels it: nothing more is sent).
 """
 
 from __future__ import annotations
@@ -417,12 +413,8 @@ class SessionStream:
 def _say_what_was_kept(error: StreamError, *, recorded: bool) -> None:
     """Tell, in the error, what became of the text that arrived before the stream broke."""
     partial = error.partial if isinstance(error.partial, dict) else {}
-    content = partial.get("content") or []
-    n = sum(len(b.get("text") or "") for b in content if isinstance(b, dict))
-    if not n:
-        return
+    n = sum(len(b.get("text") or "") for b in partial.get("content") or [] if isinstance(b, dict))
     where = "the turn was rolled back" if recorded else "nothing was recorded"
-    error.hint = (
-        f"The {n:,} characters that arrived are not in the history ({where}; they are in the "
-        "error's .partial): ask again."
-    )
+    if n:
+        error.hint = (f"The {n:,} characters that arrived are not in the history ({where}; "
+                      "they are in the error's .partial): ask again.")  # fmt: skip
