@@ -221,6 +221,8 @@ class MessageStream:
     def _iter_events(self) -> Iterator[StreamEvent]:
         import httpx
 
+        if self._cancel.is_set() and self._response is None:
+            return  # closed before it started: nothing was sent, nothing to read
         response = self._open()
         decoder = SSEDecoder()
         feed = self._acc.feed

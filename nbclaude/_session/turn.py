@@ -168,7 +168,8 @@ class SessionStream:
     def _open(self, stream: MessageStream) -> None:
         self._stream = stream
         self._state = State.SENDING
-        stream.__enter__()
+        if not self._stop_asked:  # stopped before this: the request is never sent
+            stream.__enter__()
         self._state = State.STREAMING
         if self._stop_asked:
             stream.close()
