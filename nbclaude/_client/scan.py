@@ -7,9 +7,10 @@ URL-safe, at each of the three alignments a string can have inside a longer base
 says where in the body it is, as a dotted path (``messages.2.content.0.text``, as the API's own
 error paths read).
 
-The patterns live in a :class:`Patterns` object whose ``repr`` is redacted, so no frame holds
-the key (nor its base64) in a plain local: the caller gets only the place and the kind of the
-match, and raises from there.
+The patterns live in a :class:`Patterns` object whose ``repr`` is redacted (so is the list
+that holds them), and the frame that compares them clears its locals if anything (a kernel
+interrupt) cuts it short, so no traceback shows the key, its lower case or its base64: the
+caller gets only the place and the kind of the match, and raises from there.
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ def _b64_forms(secret: bytes) -> list[bytes]:
     return list(dict.fromkeys(forms))
 
 
+class _Hidden(list[tuple[str, bytes, bytes, list[bytes]]]):
+    """The forms of the secrets; its ``repr`` shows none."""
+
+    def __repr__(self) -> str:
+        return "<redacted>"
+
+
 class Patterns:
     """What to look for: each secret as bytes, lower-cased, and in base64.
 
@@ -60,7 +68,7 @@ class Patterns:
     __slots__ = ("_items",)
 
     def __init__(self, secrets: Iterable[tuple[str, str]]) -> None:
-        items: list[tuple[str, bytes, bytes, list[bytes]]] = []
+        items = _Hidden()
         for what, secret in secrets:
             if len(secret) < MIN_SECRET_LENGTH:
                 continue
@@ -77,16 +85,23 @@ class Patterns:
     def match(self, content: bytes) -> tuple[str, str] | None:
         """``(what, how)`` for the first secret ``content`` holds, else ``None``."""
         lowered: bytes | None = None
-        for what, raw, low, forms in self._items:
-            if raw in content:
-                return what, "as it is"
-            if lowered is None:
-                lowered = content.lower()
-            if low in lowered:
-                return what, "in other letter case"
-            if any(form in content for form in forms):
-                return what, "in base64"
-        return None
+        raw = low = b""
+        forms: list[bytes] = []
+        try:
+            for what, raw, low, forms in self._items:
+                if raw in content:
+                    return what, "as it is"
+                if lowered is None:
+                    lowered = content.lower()
+                if low in lowered:
+                    return what, "in other letter case"
+                for form in forms:
+                    if form in content:
+                        return what, "in base64"
+            return None
+        finally:  # also when an interrupt cuts it short: nothing of the secrets stays here
+            raw = low = form = b""
+            forms = []
 
     def where(self, value: Any, path: str = "") -> str | None:
         """The dotted path of the first string in ``value`` that holds a secret."""

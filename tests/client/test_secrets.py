@@ -294,3 +294,39 @@ def test_outside_colab_nothing_is_looked_up() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, timeout=60, check=True)  # fmt: skip
     assert done.stdout.split() == ["None", "False", "False"]
+
+
+def test_an_interrupt_during_the_scan_leaves_no_form_of_the_key_in_a_verbose_traceback() -> None:
+    import linecache
+
+    from IPython.core.ultratb import VerboseTB
+
+    from nbclaude._client.scan import _b64_forms
+
+    patterns = Credentials(KEY).patterns()
+    code = type(patterns).match.__code__
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        line = linecache.getline(code.co_filename, frame.f_lineno)
+        if event == "line" and "in lowered" in line:
+            raise KeyboardInterrupt  # as a kernel interrupt would, in the middle of the scan
+        return local
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        return local if frame.f_code is code else None
+
+    sys.settrace(tracer)
+    try:
+        with pytest.raises(KeyboardInterrupt) as info:
+            patterns.match(b'{"messages": [{"role": "user", "content": "nothing secret"}]}')
+    finally:
+        sys.settrace(None)
+    shown = "\n".join(
+        VerboseTB(theme_name="nocolor").structured_traceback(
+            info.type, info.value, info.value.__traceback__
+        )
+    )
+    assert "in lowered" in shown  # the frame is there, with its values
+    forms = [KEY.encode(), KEY.lower().encode(), *_b64_forms(KEY.encode())]
+    for form in forms:
+        assert form.decode() not in shown and repr(form) not in shown
