@@ -46,9 +46,13 @@ def read_secret(name: str) -> tuple[Secret | None, str]:
     Colab raises ``SecretNotFoundError`` for a missing secret and ``NotebookAccessError`` when
     the notebook may not read it; anything else it raises is reported by its class name.
     """
+    value: object = None
     try:
         userdata = importlib.import_module("google.colab.userdata")
         value = userdata.get(name)
+        if not isinstance(value, str) or not value.strip():
+            return None, f"the secret {name} is empty"
+        return Secret(value), ""
     except Exception as exc:  # Colab's own errors: described, never re-raised
         kind = type(exc).__name__
         if kind == "SecretNotFoundError":
@@ -56,6 +60,5 @@ def read_secret(name: str) -> tuple[Secret | None, str]:
         if kind == "NotebookAccessError":
             return None, f"this notebook may not read {name}: turn on its 'Notebook access'"
         return None, f"reading it failed with {kind}"
-    if not isinstance(value, str) or not value.strip():
-        return None, f"the secret {name} is empty"
-    return Secret(value), ""
+    finally:  # only the Secret holds it, even if an interrupt came
+        value = None

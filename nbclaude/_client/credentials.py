@@ -52,18 +52,18 @@ AUTH_TOKEN_ENV = "ANTHROPIC_AUTH_TOKEN"
 def _checked(value: str | None, name: str) -> tuple[Secret | None, str | None]:
     """``(secret, problem)`` for a key as given: surrounding whitespace removed (a pasted line
     break), refused with a reason (never the key) when it cannot go into an HTTP header."""
-    if not value:
-        return None, None
-    value = value.strip()
-    if not value:
-        return None, None
-    for position, char in enumerate(value):
-        if not "!" <= char <= "~":
-            return None, (
-                f"{name} contains a character that cannot be sent (a space, a line break or a "
-                f"non-ASCII character, at position {position}): copy the key again."
-            )
-    return Secret(value), None
+    char = ""
+    try:
+        value = value.strip() if value else ""
+        for position, char in enumerate(value):
+            if not "!" <= char <= "~":
+                return None, (
+                    f"{name} contains a character that cannot be sent (a space, a line break or "
+                    f"a non-ASCII character, at position {position}): copy the key again."
+                )
+        return (Secret(value) if value else None), None
+    finally:
+        value = char = ""
 
 
 class Credentials:
@@ -105,8 +105,11 @@ class Credentials:
         source: tuple[str, str] = ("the api_key argument", "the auth_token argument"),
         colab_fallback: bool = False,
     ) -> None:
-        self._api_key, key_problem = _checked(api_key, source[0])
-        self._auth_token, token_problem = _checked(auth_token, source[1])
+        try:
+            self._api_key, key_problem = _checked(api_key, source[0])
+            self._auth_token, token_problem = _checked(auth_token, source[1])
+        finally:  # from here on only the Secrets hold them (even if an interrupt came)
+            del api_key, auth_token
         self._problem = key_problem or token_problem
         self._sources = source
         # Colab Secrets: "pending" (not looked at yet), "read", "absent: <why>", "" (not used).
@@ -269,15 +272,19 @@ class Credentials:
         >>> Credentials("sk-ant-example").patterns()
         Patterns(<1 secret>)
         """
-        env = (
-            ("the API key", os.environ.get(API_KEY_ENV) or ""),
-            ("the auth token", os.environ.get(AUTH_TOKEN_ENV) or ""),
-        )
-        mine = (("the API key", self._api_key), ("the auth token", self._auth_token))
-        found = {s.reveal(): what for what, s in mine if s is not None}
-        for what, value in env:
-            found.setdefault(value.strip(), what)
-        return Patterns((what, secret) for secret, what in found.items())
+        found: dict[str, str] = {}
+        try:
+            for what, held in (
+                ("the API key", self._api_key),
+                ("the auth token", self._auth_token),
+            ):
+                if held is not None:
+                    found[held.reveal()] = what
+            for what, name in (("the API key", API_KEY_ENV), ("the auth token", AUTH_TOKEN_ENV)):
+                found.setdefault((os.environ.get(name) or "").strip(), what)
+            return Patterns((what, secret) for secret, what in found.items())
+        finally:  # nothing of them stays in this frame, even if an interrupt came
+            found.clear()
 
     def redact(self, text: str) -> str:
         """``text`` with the key and the token replaced by ``<redacted>``.

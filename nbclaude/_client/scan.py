@@ -69,11 +69,14 @@ class Patterns:
 
     def __init__(self, secrets: Iterable[tuple[str, str]]) -> None:
         items = _Hidden()
-        for what, secret in secrets:
-            if len(secret) < MIN_SECRET_LENGTH:
-                continue
-            raw = secret.encode()
-            items.append((what, raw, raw.lower(), _b64_forms(raw)))
+        secret, raw = "", b""
+        try:
+            for what, secret in secrets:
+                if len(secret) >= MIN_SECRET_LENGTH:
+                    raw = secret.encode()
+                    items.append((what, raw, raw.lower(), _b64_forms(raw)))
+        finally:  # nothing of them stays in this frame, even if an interrupt came
+            secret, raw = "", b""
         self._items = items
 
     def __repr__(self) -> str:

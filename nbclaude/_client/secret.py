@@ -1,15 +1,17 @@
-"""Secrets that never show: :class:`Secret` (one string), :class:`Secrets` (a list of them) and
-:func:`redact` (remove them from a text).
+"""Secrets that never show: :class:`Secret` (one string), :class:`Secrets` (a list of them),
+:func:`redact` (remove them from a text) and :func:`found_in` (is one in a text?).
 
 Strings shorter than :data:`MIN_SECRET_LENGTH` are never looked for nor redacted: they would
-match ordinary words.
+match ordinary words. The functions that go through the secrets clear their locals on the way
+out, so even a kernel interrupt in the middle leaves no secret in a frame a traceback shows.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
-__all__ = ["MIN_SECRET_LENGTH", "REDACTED", "Secret", "Secrets", "redact"]
+__all__ = ["MIN_SECRET_LENGTH", "REDACTED", "Secret", "Secrets", "found_in", "redact"]
 
 #: What a secret is replaced with.
 REDACTED = "<redacted>"
@@ -65,12 +67,30 @@ class Secrets(list[str]):
 
     def found_in(self, text: str) -> bool:
         """Whether ``text`` contains one of them."""
-        return any(secret in text for secret in self)
+        return found_in(text, self)
 
 
-def redact(text: str, secrets: Iterable[str | None]) -> str:
+def found_in(text: str, secrets: Iterable[str | None]) -> bool:
+    """Whether ``text`` contains one of ``secrets`` (empty ones skipped).
+
+    Examples
+    --------
+    >>> found_in("my key is sk-ant-example", ["sk-ant-example"]), found_in("hello", [None])
+    (True, False)
+    """
+    secret: str | None = None
+    try:
+        for secret in secrets:  # noqa: SIM110 (a loop, not a generator: its local is cleared)
+            if secret and secret in text:
+                return True
+        return False
+    finally:
+        secret = None
+
+
+def redact(text: str, secrets: Iterable[str | None], *, any_case: bool = False) -> str:
     """``text`` with every one of ``secrets`` replaced by ``<redacted>`` (empty ones, and those
-    shorter than :data:`MIN_SECRET_LENGTH`, are skipped).
+    shorter than :data:`MIN_SECRET_LENGTH`, are skipped); in any letter case with ``any_case``.
 
     Examples
     --------
@@ -78,8 +98,18 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
     'key=<redacted>, again <redacted>'
     >>> redact("tokens", ["k"])  # a one-letter "key" is not looked for
     'tokens'
+    >>> redact("SK-ANT-EXAMPLE", ["sk-ant-example"], any_case=True)
+    '<redacted>'
     """
-    for secret in secrets:
-        if secret and len(secret) >= MIN_SECRET_LENGTH and secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
+    secret: str | None = None
+    try:
+        for secret in secrets:
+            if not secret or len(secret) < MIN_SECRET_LENGTH:
+                continue
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+            if any_case:
+                text = re.sub(re.escape(secret), REDACTED, text, flags=re.IGNORECASE)
+        return text
+    finally:
+        secret = None

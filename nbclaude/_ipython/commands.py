@@ -6,7 +6,6 @@ its words; the magic parses the line and turns expected errors into one clean li
 
 from __future__ import annotations
 
-import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -265,10 +264,8 @@ def fix(where: Where, args: list[str]) -> None:
         f"The cell:\n```python\n{source.rstrip()}\n```\n\n"
         f"The error:\n```\n{tb.rstrip()}\n```"
     )
-    found = secrets(get_session().client)
-    prompt = redact(prompt, found)
-    for secret in found:  # in other letter case too (the request would be refused for it)
-        prompt = re.sub(re.escape(secret), "<redacted>", prompt, flags=re.IGNORECASE)
+    # In any letter case (the request would be refused for the key in another case).
+    prompt = redact(prompt, secrets(get_session().client), any_case=True)
     shell.run_cell_magic("claude", "--no-interpolate", prompt)
 
 

@@ -23,6 +23,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from nbclaude._client.secret import found_in
 from nbclaude._exceptions import InvalidRequestError
 
 __all__ = ["interpolate"]
@@ -93,7 +94,7 @@ def interpolate(
             parts.append(image(value))
             return
         rendered = value if isinstance(value, str) else _text_of(value, label)
-        if any(secret and secret in rendered for secret in secrets):
+        if found_in(rendered, secrets):
             raise InvalidRequestError(
                 f"{label} contains your API key; nbclaude will not send it to the model. "
                 "Nothing was sent."
