@@ -330,3 +330,81 @@ def test_an_interrupt_during_the_scan_leaves_no_form_of_the_key_in_a_verbose_tra
     forms = [KEY.encode(), KEY.lower().encode(), *_b64_forms(KEY.encode())]
     for form in forms:
         assert form.decode() not in shown and repr(form) not in shown
+
+
+def _verbose_text_of_interrupts(call: Any, code: Any) -> list[str]:
+    """Run ``call()`` once per line of ``code`` (but its ``finally`` cleanup), raising a
+    KeyboardInterrupt at that line, as a kernel interrupt would; IPython's Verbose traceback of
+    each."""
+    import linecache
+
+    from IPython.core.ultratb import VerboseTB
+
+    # Not the cleanup itself, nor a try: line (the entry of a function, before its try begins,
+    # is the window that is left: a parameter holds the key until then).
+    cleanup = ("finally", "= None", '= ""', '= b""', ".clear()", "del ", "forms = []", "try:")
+    shown: list[str] = []
+    line_no = 0
+    while True:
+        state = {"seen": 0, "fired": False, "at": line_no + 1}
+
+        def local(frame: Any, event: str, arg: Any, state: dict[str, Any] = state) -> Any:
+            if event != "line" or state["fired"]:
+                return local
+            text = linecache.getline(code.co_filename, frame.f_lineno)
+            if any(c in text for c in cleanup):
+                return local
+            state["seen"] += 1
+            if state["seen"] == state["at"]:
+                state["fired"] = True
+                raise KeyboardInterrupt
+            return local
+
+        def tracer(frame: Any, event: str, arg: Any) -> Any:
+            return local if frame.f_code is code else None
+
+        sys.settrace(tracer)
+        try:
+            call()
+        except KeyboardInterrupt as exc:
+            sys.settrace(None)
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_frame.f_code is not code:
+                tb = tb.tb_next  # from the frame under test on: the test's own frames hold KEY
+            assert tb is not None
+            tb.tb_next = None  # ... and not the tracer's frame, which raised
+            shown.append(
+                "\n".join(VerboseTB(theme_name="nocolor").structured_traceback(type(exc), exc, tb))
+            )
+        finally:
+            sys.settrace(None)
+        if not state["fired"]:
+            return shown
+        line_no += 1
+
+
+@pytest.mark.parametrize(
+    ("name", "call", "code"),
+    [
+        ("Credentials()", lambda: Credentials(KEY, TOKEN), Credentials.__init__.__code__),
+        ("patterns()", lambda: CREDS.patterns(), Credentials.patterns.__code__),
+        ("redact()", lambda: redact("nothing here", CREDS.secrets(), any_case=True),
+         redact.__code__),
+        ("secrets found_in()", lambda: CREDS.secrets().found_in("nothing"), None),
+    ],
+)  # fmt: skip
+def test_an_interrupt_at_any_line_leaves_no_key_in_a_verbose_traceback(
+    name: str, call: Any, code: Any
+) -> None:
+    from nbclaude._client import secret as secret_module
+
+    code = code or secret_module.found_in.__code__
+    shown = _verbose_text_of_interrupts(call, code)
+    assert len(shown) >= 2, name  # the interrupt did land on the lines
+    for text in shown:
+        for secret in (KEY, TOKEN):
+            pieces = {secret[i : i + 12] for i in range(len(secret) - 11)}
+            assert not [p for p in pieces if p in text], (name, text[-1500:])
+
+
+CREDS = Credentials(KEY, TOKEN)
