@@ -140,7 +140,9 @@ def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
     return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
 
 
-def _redirect_target(out: Outgoing, url: httpx.URL, response: httpx.Response) -> httpx.URL:
+def _redirect_target(
+    out: Outgoing, url: httpx.URL, response: httpx.Response, policy: Policy
+) -> httpx.URL:
     """Where a same-origin redirect goes, or raise the :class:`RedirectError`."""
     status = response.status_code
     location = response.headers.get("location")
@@ -156,14 +158,14 @@ def _redirect_target(out: Outgoing, url: httpx.URL, response: httpx.Response) ->
         return target
     else:
         where, why = "the same server", f"a {status} turns {out.method} into GET"
+    shown = policy.redact(str(target))[:300]
     error = RedirectError(
         f"The server at {url.scheme}://{url.netloc.decode()} answered {status}, a redirect to "
-        f"{str(target)[:300]} ({where}); nbclaude did not follow it: {why}. Nothing was sent "
-        "there.",
+        f"{shown} ({where}); nbclaude did not follow it: {why}. Nothing was sent there.",
         status_code=status,
-        headers=dict(response.headers),
+        headers={k.lower(): policy.redact(v) for k, v in response.headers.items()},
     )
-    error.location = str(target)
+    error.location = policy.redact(str(target))
     raise error
 
 
@@ -265,7 +267,7 @@ def send(http: httpx.Client, out: Outgoing, policy: Policy, *, cancel: Cancel) -
             response = outcome.response
             code = response.status_code if response is not None else 0
             if response is not None and 300 <= code < 400 and code != 304:
-                url = _redirect_target(out, url, response)
+                url = _redirect_target(out, url, response, policy)
                 hops += 1
                 if hops > MAX_REDIRECTS:
                     raise RedirectError(

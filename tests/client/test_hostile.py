@@ -483,3 +483,12 @@ def test_create_never_returns_what_is_not_a_message(
         pytest.raises(nbclaude.APIError, match=says),
     ):
         client(api.url).create(**BODY)
+
+
+def test_a_redirect_that_echoes_the_key_in_a_header_keeps_it_nowhere() -> None:
+    echo = respond(307, b"", headers=[("location", "http://127.0.0.1:9/x"), ("x-echo", KEY)])
+    with Hostile(echo) as api, pytest.raises(nbclaude.APIStatusError) as info:
+        client(api.url).create(**BODY)
+    assert type(info.value).__name__ == "RedirectError"
+    assert info.value.headers["x-echo"] == "<redacted>"
+    assert_unreachable(info.value, KEY)
