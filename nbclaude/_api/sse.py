@@ -143,9 +143,9 @@ class SSEDecoder:
                 continue
             # Hot path: the API's own lines.
             if line[:6] == b"data: ":
-                data.append(line[6:])
-                if len(data) > 1:  # several data lines: their sum must stay bounded
+                if data:  # a second data line: the event's size must stay bounded
                     self._grow(len(line))
+                data.append(line[6:])
                 continue
             if line[:7] == b"event: ":
                 self._event = line[7:].decode("utf-8", "replace")
@@ -156,9 +156,9 @@ class SSEDecoder:
             if sep and value[:1] == b" ":
                 value = value[1:]
             if name == b"data":
-                data.append(value)
-                if len(data) > 1:
+                if data:
                     self._grow(len(value))
+                data.append(value)
             elif name == b"event":
                 self._event = value.decode("utf-8", "replace")
             elif name == b"id":
