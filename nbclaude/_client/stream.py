@@ -20,7 +20,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -231,7 +231,7 @@ class MessageStream:
         last = time.monotonic()
         problem: str | None = None
         garbled = True  # the usual reason for a problem below: what came is not the API's
-        error_event: Mapping[str, Any] | None = None
+        error_event: Any = None
         try:
             for chunk in bodies.chunks(response):
                 size += len(chunk)
@@ -253,18 +253,15 @@ class MessageStream:
                             continue
                         problem = f"invalid JSON in {sse.event!r} event"
                         break
-                    if not isinstance(event, dict):
-                        problem = f"a {sse.event!r} event that is not a JSON object"
-                        break
-                    if sse.event == "error" or (
-                        sse.event == "message" and event.get("type") == "error"
-                    ):
-                        error_event = event
-                        break
-                    try:
+                    try:  # (not a JSON object: .get raises AttributeError, caught here)
+                        if sse.event == "error" or (
+                            sse.event == "message" and event.get("type") == "error"
+                        ):
+                            error_event = event
+                            break
                         feed(event)
                     except _MALFORMED as exc:
-                        problem = _malformed(exc, event)
+                        problem = _malformed(exc, event, sse.event)
                         break
                     yield event
                 if problem is not None or error_event is not None:
@@ -326,10 +323,10 @@ class MessageStream:
             hint=hint,
         )
 
-    def _error_event(self, event: Mapping[str, Any]) -> StreamError:
-        err = event.get("error")
+    def _error_event(self, event: Any) -> StreamError:
+        err = event.get("error") if isinstance(event, dict) else None
         if not isinstance(err, dict):
-            err = {}
+            return self._broken("an error event that is not the API's", garbled=True)
         etype = err.get("type") if isinstance(err.get("type"), str) else None
         message = str(err.get("message") or "error event")
         if self._redact is not None:
@@ -346,7 +343,9 @@ class MessageStream:
         )
 
 
-def _malformed(exc: BaseException, event: Mapping[str, Any]) -> str:
+def _malformed(exc: BaseException, event: Any, name: str) -> str:
+    if not isinstance(event, dict):
+        return f"a {name!r} event that is not a JSON object"
     etype = event.get("type")
     name = etype if isinstance(etype, str) else "an"
     if isinstance(exc, MalformedEventError):

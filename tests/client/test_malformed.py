@@ -74,6 +74,7 @@ MALFORMED = {
         "malformed content_block_delta",
     ),
     "invalid JSON": (raw_event("content_block_delta", "{nope"), "invalid JSON"),
+    "an error event that is not an object": (raw_event("error", '"down"'), "error event"),
     "a line that never ends": (b"data: " + b"x" * (17 * 1024 * 1024), "longer than 16 MiB"),
 }
 
