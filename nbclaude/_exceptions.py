@@ -5,6 +5,7 @@ The tree::
     NbClaudeError                    base of everything below (an ``Exception``)
     ├── APIError                     something went wrong talking to the API
     │   ├── APIStatusError           the API answered with a non-2xx status
+    │   │   ├── RedirectError            3xx to another origin (or a loop): not followed
     │   │   ├── BadRequestError          400 invalid_request_error
     │   │   ├── AuthenticationError      401 authentication_error
     │   │   ├── PermissionDeniedError    403 permission_error
@@ -13,25 +14,36 @@ The tree::
     │   │   ├── RateLimitError           429 rate_limit_error
     │   │   ├── InternalServerError      5xx api_error / timeout_error
     │   │   └── OverloadedError          529 overloaded_error
-    │   ├── APIConnectionError       no HTTP answer at all (DNS, refused, reset, ...)
-    │   │   └── APITimeoutError          ... because a timeout expired
+    │   ├── APIConnectionError       no HTTP answer at all (DNS, refused, reset, bad URL, ...)
+    │   │   └── APITimeoutError          ... because a timeout or the deadline expired
+    │   ├── UnexpectedResponseError  an answer that is not the API's: an HTML page, a body
+    │   │                            that is not JSON or not a Message, too large, undecodable
     │   └── StreamError              the 200 arrived, then the stream broke (SSE ``error``
-    │                                event, or the connection ended before ``message_stop``)
+    │                                event, a malformed event, the connection ended before
+    │                                ``message_stop``, no event for the idle timeout)
     ├── MissingAPIKeyError           no credentials, and offline mode is not on
     ├── InvalidRequestError          refused *before* sending: the API would reject it
-    │                                (prefill on a model without it, too many images, ...)
+    │   │                            (prefill on a model without it, too many images, ...)
+    │   └── SecretInRequestError     ... or the request holds the API key or auth token
     ├── ImageError                   an image (or document) source cannot be used
+    ├── SchemaError                  a Python type cannot be described as JSON Schema (also a
+    │                                TypeError)
     ├── StructuredOutputError        JSON from the model does not fit its schema (defined in
     │                                ``_schema``, next to the validator; also a ValueError)
     ├── BudgetExceededError          refused *before* sending: the request could take the
     │                                session past its budget (``Session(budget=USD)``)
+    ├── SaveError                    a session could not be saved; the old file is untouched
+    │                                (also an OSError)
     └── PolicyError                  refused *before* sending by the course policy
                                      (``NBCLAUDE_POLICY``), or the policy file is bad
 
 Names follow the official SDK, so ``except nbclaude.RateLimitError`` reads the same. Every
-message says what to do next. No exception ever holds the API key, the request headers or an
-``httpx`` request object: only the status, the API's error type and message, the request id,
-the response headers and the parsed body.
+message says what to do next, in one line of at most :data:`MAX_MESSAGE_CHARS` characters (a
+longer one is cut; the whole text stays in ``full_message``). No exception ever holds the API
+key, the request headers or an ``httpx`` request object, nor chains to an exception that does:
+only the status, the API's error type and message, the request id, the response headers (the
+credentials removed) and the parsed body. An :class:`APIError` says how many requests were sent
+(``attempts``), so no message claims a retry that never happened.
 """
 
 from __future__ import annotations
@@ -40,6 +52,7 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "MAX_MESSAGE_CHARS",
     "STATUS_OF_ERROR_TYPE",
     "APIConnectionError",
     "APIError",
@@ -58,23 +71,64 @@ __all__ = [
     "PermissionDeniedError",
     "PolicyError",
     "RateLimitError",
+    "RedirectError",
     "RequestTooLargeError",
+    "SaveError",
+    "SchemaError",
+    "SecretInRequestError",
     "StreamError",
+    "UnexpectedResponseError",
     "status_error",
 ]
 
 
+#: The most characters of a message an exception shows; the rest stays in ``full_message``
+#: (a 10 MB error body must not become a 10 MB cell output).
+MAX_MESSAGE_CHARS = 2000
+
+
+def shorten(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` cut to about ``limit`` characters, saying how much was left out.
+
+    Examples
+    --------
+    >>> shorten("x" * 100, 50)
+    'xxxxxxxxxxxxxxxxxxxx… (80 more characters)'
+    """
+    if len(text) <= limit:
+        return text
+    keep = max(limit - 30, 0)
+    return f"{text[:keep]}… ({len(text) - keep:,} more characters)"
+
+
 class NbClaudeError(Exception):
-    """Base class of every exception raised by nbclaude."""
+    """Base class of every exception raised by nbclaude.
+
+    Attributes
+    ----------
+    message : str
+        What went wrong, at most :data:`MAX_MESSAGE_CHARS` characters.
+    full_message : str
+        The same, never cut.
+    hint : str
+        What to do next (one sentence; may be empty).
+
+    Examples
+    --------
+    >>> err = NbClaudeError("x" * 5000, hint="Try again.")
+    >>> len(err.message) <= MAX_MESSAGE_CHARS, len(err.full_message)
+    (True, 5000)
+    """
 
     #: One short sentence telling the user what to do next (shown by the magic and the widget).
     hint: str = ""
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+        self.full_message = message
+        self.message = shorten(message)
+        super().__init__(self.message)
         if hint is not None:
-            self.hint = hint
+            self.hint = shorten(hint, 500)
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}".strip() if self.hint else self.message
@@ -90,6 +144,8 @@ class APIError(NbClaudeError):
     type: str | None = None
     #: The ``request-id`` of the response, when there was one (quote it to Anthropic support).
     request_id: str | None = None
+    #: How many requests were sent (1 + the retries), when known.
+    attempts: int | None = None
 
 
 class APIStatusError(APIError):
@@ -107,6 +163,7 @@ class APIStatusError(APIError):
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         hint: str | None = None,
+        attempts: int | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.status_code = status_code
@@ -114,6 +171,7 @@ class APIStatusError(APIError):
         self.request_id = request_id
         self.body = body
         self.headers: dict[str, str] = dict(headers or {})
+        self.attempts = attempts
 
     def __str__(self) -> str:
         head = (
@@ -130,6 +188,19 @@ class APIStatusError(APIError):
             f"{type(self).__name__}(status_code={self.status_code}, type={self.type!r}, "
             f"message={self.message!r}, request_id={self.request_id!r})"
         )
+
+
+class RedirectError(APIStatusError):
+    """3xx: the server sent the request elsewhere, and nbclaude did not follow.
+
+    A credentialed request never follows a redirect to another origin (scheme, host and port):
+    the key would go there. ``location`` says where the redirect pointed.
+    """
+
+    hint = "Check ANTHROPIC_BASE_URL (or Client(base_url=...)): it should be the API itself."
+
+    #: Where the redirect pointed (``None`` when the server gave no ``location``).
+    location: str | None = None
 
 
 class BadRequestError(APIStatusError):
@@ -168,7 +239,7 @@ class RequestTooLargeError(APIStatusError):
 class RateLimitError(APIStatusError):
     """429: too many requests or tokens for your organization's rate limit."""
 
-    hint = "Wait a moment and try again; nbclaude already retried with backoff."
+    hint = "Wait a moment and try again."
 
 
 class InternalServerError(APIStatusError):
@@ -184,15 +255,53 @@ class OverloadedError(APIStatusError):
 
 
 class APIConnectionError(APIError):
-    """No HTTP answer at all: the connection failed, was refused or was reset."""
+    """No HTTP answer at all: the connection failed, was refused or was reset, or the base URL
+    cannot be used."""
 
     hint = "Check your network connection (and ANTHROPIC_BASE_URL if you set it)."
 
+    def __init__(self, message: str, *, hint: str | None = None, attempts: int | None = None):
+        super().__init__(message, hint=hint)
+        self.attempts = attempts
+
 
 class APITimeoutError(APIConnectionError):
-    """The request timed out."""
+    """The request timed out: a read took too long, or the whole request passed the client's
+    ``deadline``."""
 
     hint = "The API did not answer in time; try again, or raise the client's timeout."
+
+
+class UnexpectedResponseError(APIError):
+    """The server answered, but not as the API does: an HTML page (a proxy, a captive portal,
+    a wrong base URL), a body that is not JSON, JSON that is not a Message, a body over the
+    size limit, or one that cannot be decoded. Nothing is retried.
+
+    Attributes
+    ----------
+    status_code : int
+        The HTTP status of that answer.
+    content_type : str
+        Its ``content-type``.
+    """
+
+    hint = "Check ANTHROPIC_BASE_URL (or Client(base_url=...)) and any proxy in between."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        content_type: str = "",
+        request_id: str | None = None,
+        hint: str | None = None,
+        attempts: int | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status_code = status_code
+        self.content_type = content_type
+        self.request_id = request_id
+        self.attempts = attempts
 
 
 class StreamError(APIError):
@@ -229,9 +338,9 @@ class StreamError(APIError):
 
 
 class MissingAPIKeyError(NbClaudeError):
-    """No API key was found and offline mode is not on."""
+    """No API key was found (or the one found cannot be sent), and offline mode is not on."""
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | None = None, *, hint: str | None = None) -> None:
         super().__init__(
             message
             or (
@@ -239,7 +348,8 @@ class MissingAPIKeyError(NbClaudeError):
                 "import os, getpass; os.environ['ANTHROPIC_API_KEY'] = getpass.getpass()), "
                 "or pass Client(api_key=...)."
             ),
-            hint=(
+            hint=hint
+            or (
                 "Without a key, use the offline fake: set NBCLAUDE_OFFLINE=1 or run "
                 "%claude offline."
             ),
@@ -250,8 +360,31 @@ class InvalidRequestError(NbClaudeError, ValueError):
     """nbclaude refused to send a request the API would reject; nothing was sent."""
 
 
+class SecretInRequestError(InvalidRequestError):
+    """The request holds the API key or the auth token (as it is, in other letter case, or in
+    base64), so nbclaude refused to send it; nothing was sent.
+
+    ``where`` is the place in the request body (``messages.2.content.0.text``). In IPython its
+    traceback is one line: the frames below would show the request, key included.
+    """
+
+    hint = "Remove the key from the prompt, the tool result or the file, then send again."
+
+    def __init__(self, message: str, *, where: str) -> None:
+        super().__init__(message)
+        self.where = where
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+
+
 class ImageError(NbClaudeError, ValueError):
     """An image or document source cannot be used (missing, corrupt, too big, ...)."""
+
+
+class SchemaError(NbClaudeError, TypeError):
+    """A Python type cannot be described as JSON Schema (for structured output or a tool's
+    input): the message names the type and where it was found."""
 
 
 #: The HTTP status that goes with each of the API's ``error.type`` values (docs/api.md §5); used
@@ -286,13 +419,16 @@ def status_error(
     *,
     request_id: str | None = None,
     headers: Mapping[str, str] | None = None,
+    attempts: int | None = None,
+    hint: str | None = None,
 ) -> APIStatusError:
     """Build the right :class:`APIStatusError` subclass for an HTTP error response.
 
     Parameters
     ----------
     status_code : int
-        The HTTP status.
+        The HTTP status. A 2xx status with an error body (a gateway that answers 200 with
+        ``{"type": "error", ...}``) takes the class of the error's type.
     body : Any
         The parsed JSON body (``{"type": "error", "error": {"type": ..., "message": ...}}``),
         or the raw text when it was not JSON.
@@ -300,6 +436,10 @@ def status_error(
         The ``request-id`` response header; the body's ``request_id`` is used otherwise.
     headers : Mapping, optional
         The response headers.
+    attempts : int, optional
+        How many requests were sent.
+    hint : str, optional
+        Replaces the class's hint.
 
     Examples
     --------
@@ -319,12 +459,15 @@ def status_error(
         if request_id is None and isinstance(rid, str):
             request_id = rid
     elif isinstance(body, str):
-        message = body.strip()[:500]
+        message = body.strip()
     if not message:
         message = f"HTTP {status_code}"
-    cls = _BY_STATUS.get(status_code)
+    lookup = status_code
+    if status_code < 300:
+        lookup = STATUS_OF_ERROR_TYPE.get(err_type or "", 500)
+    cls = _BY_STATUS.get(lookup)
     if cls is None:
-        cls = InternalServerError if status_code >= 500 else APIStatusError
+        cls = InternalServerError if lookup >= 500 else APIStatusError
     return cls(
         message,
         status_code=status_code,
@@ -332,6 +475,8 @@ def status_error(
         request_id=request_id,
         body=body,
         headers=headers,
+        hint=hint,
+        attempts=attempts,
     )
 
 
@@ -398,3 +543,14 @@ class PolicyError(NbClaudeError):
         super().__init__(message, hint=hint)
         self.rule = rule
         self.path = path
+
+
+class SaveError(NbClaudeError, OSError):
+    """A session could not be saved (a read-only folder, a full disk); the file that was there
+    is untouched.
+
+    Examples
+    --------
+    >>> issubclass(SaveError, OSError)
+    True
+    """

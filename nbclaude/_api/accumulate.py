@@ -12,11 +12,14 @@ Rules (docs/api.md §4, §10):
 - Blocks that arrive whole (``redacted_thinking``, server-tool results, unknown types) are kept
   verbatim. A beta ``fallback`` block also relabels the Message's ``model`` to the model that
   took over (as the SDK does), so the reply is priced as that model.
-- ``message_delta`` sets ``stop_reason`` & co and *replaces* the usage fields it carries (they are
-  cumulative).
+- ``message_delta`` sets ``stop_reason`` & co and *replaces* the usage fields it carries.
 - On ``max_tokens`` the last block may never get its ``content_block_stop``: its tool input is
   parsed leniently (a cut-off trailing value is dropped, as the official SDK does).
 - Unknown event, block and delta types are ignored.
+- A malformed event changes nothing (an event before ``message_start`` or a second one, a block
+  started twice, a delta for a block that never started or of the wrong kind, a text that is
+  not a string): a *strict* accumulator (a live stream's) raises :class:`MalformedEventError`,
+  so what the caller was shown is always what the Message holds; :func:`accumulate` skips it.
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ from typing import Any, cast
 
 from nbclaude._types import Message, StreamEvent
 
-__all__ = ["MessageAccumulator", "accumulate", "parse_partial_json"]
+__all__ = ["MalformedEventError", "MessageAccumulator", "accumulate", "parse_partial_json"]
+
+
+class MalformedEventError(ValueError):
+    """A stream event that breaks the protocol (see the module docstring)."""
 
 
 class MessageAccumulator:
@@ -48,9 +55,10 @@ class MessageAccumulator:
     [{'type': 'text', 'text': 'Hi'}]
     """
 
-    __slots__ = ("_content", "_json", "_message", "_parts", "_pos", "stopped")
+    __slots__ = ("_content", "_json", "_message", "_parts", "_pos", "_strict", "stopped")
 
-    def __init__(self) -> None:
+    def __init__(self, *, strict: bool = False) -> None:
+        self._strict = strict
         self._message: dict[str, Any] | None = None
         self._content: list[dict[str, Any]] = []
         self._pos: dict[int, int] = {}
@@ -67,29 +75,52 @@ class MessageAccumulator:
         return self._message is not None
 
     def feed(self, event: StreamEvent) -> None:
-        """Apply one event."""
+        """Apply one event.
+
+        Raises
+        ------
+        MalformedEventError
+            (Strict only.) The event breaks the protocol; nothing was changed. A value of the
+            wrong JSON type may also raise ``AttributeError`` or ``TypeError``.
+        """
         etype = event.get("type")
         if etype == "content_block_delta":
             pos = self._pos.get(event.get("index", -1))
+            delta: Any = event.get("delta")
             if pos is None:
+                self._reject(f"a delta for block {event.get('index')!r}, which never started")
                 return
-            delta = event.get("delta") or {}
             dtype = delta.get("type")
             if dtype == "text_delta":  # the hot path
                 parts = self._parts.get(pos)
-                if parts is not None and parts[0] == "text":
-                    parts[1].append(delta.get("text") or "")
+                text = delta.get("text")
+                if parts is None or parts[0] != "text" or type(text) is not str:
+                    self._reject(self._bad(dtype, pos, text))
+                    return
+                parts[1].append(text)
             elif dtype == "thinking_delta":
                 parts = self._parts.get(pos)
-                if parts is not None and parts[0] == "thinking":
-                    parts[1].append(delta.get("thinking") or "")
+                text = delta.get("thinking", "")
+                if parts is None or parts[0] != "thinking" or not isinstance(text, str):
+                    self._reject(self._bad(dtype, pos, text))
+                    return
+                parts[1].append(text)
             elif dtype == "input_json_delta":
                 pieces = self._json.get(pos)
-                if pieces is not None:
-                    pieces.append(delta.get("partial_json") or "")
+                text = delta.get("partial_json") or ""
+                if pieces is None or not isinstance(text, str):
+                    self._reject(self._bad(dtype, pos, text))
+                    return
+                pieces.append(text)
             elif dtype == "signature_delta":
+                if self._content[pos].get("type") != "thinking":
+                    self._reject(self._bad(dtype, pos, ""))
+                    return
                 self._content[pos]["signature"] = delta.get("signature", "")
             elif dtype == "citations_delta":
+                if self._content[pos].get("type") != "text":
+                    self._reject(self._bad(dtype, pos, ""))
+                    return
                 block = self._content[pos]
                 if not isinstance(block.get("citations"), list):
                     block["citations"] = []
@@ -101,18 +132,29 @@ class MessageAccumulator:
                         block[key] = value
             return
         if etype == "content_block_start":
-            block = dict(event.get("content_block") or {})
+            if self._message is None:
+                self._reject("content_block_start before message_start")
+                return
+            given = event.get("content_block")
+            if not isinstance(given, dict) or not isinstance(given.get("type"), str):
+                self._reject("a content block that is not a typed object")
+                return
+            block = dict(given)
             pos = len(self._content)
+            index = event.get("index", pos)
+            btype = block["type"]
+            text = block.get(btype) or "" if btype in ("text", "thinking") else ""
+            if index in self._pos or not isinstance(text, str):
+                why = "started twice" if index in self._pos else "has a text that is not a string"
+                self._reject(f"block {index!r} {why}")
+                return
             self._content.append(block)
-            self._pos[event.get("index", pos)] = pos
-            btype = block.get("type")
-            if btype == "text":
-                self._parts[pos] = ("text", [block.get("text") or ""])
-            elif btype == "thinking":
-                self._parts[pos] = ("thinking", [block.get("thinking") or ""])
-            elif "input" in block and btype in ("tool_use", "server_tool_use", "mcp_tool_use"):
+            self._pos[index] = pos
+            if btype in ("text", "thinking"):
+                self._parts[pos] = (btype, [text])
+            elif btype in ("tool_use", "server_tool_use", "mcp_tool_use"):
                 self._json[pos] = []
-            elif btype == "fallback" and self._message is not None:
+            elif btype == "fallback":
                 # Server-side fallback: the rest of the reply comes from another model, and the
                 # Message reports (and is priced as) that model, as the SDK does.
                 target = block.get("to")
@@ -125,20 +167,32 @@ class MessageAccumulator:
                 self._finish_block(pos, complete=True)
             return
         if etype == "message_start":
-            message = dict(event.get("message") or {})
-            content = message.get("content")
-            self._content = [dict(b) for b in content] if isinstance(content, list) else []
+            message = event.get("message")
+            content = message.get("content") if isinstance(message, dict) else None
+            if self._message is not None or not isinstance(message, dict):
+                self._reject("a second message_start" if self._message else "no message")
+                return
+            if content is not None and not isinstance(content, list):
+                self._reject("a message_start whose content is not a list")
+                return
+            message = dict(message)
+            self._content = [dict(b) for b in content] if content else []
             self._pos = {i: i for i in range(len(self._content))}
             message["usage"] = dict(message.get("usage") or {})
             self._message = message
             return
         if etype == "message_delta":
             if self._message is None:
+                self._reject("message_delta before message_start")
                 return
-            for key, value in (event.get("delta") or {}).items():
-                self._message[key] = value
+            changes = event.get("delta") or {}
             usage = event.get("usage")
-            if isinstance(usage, dict):
+            if not isinstance(changes, dict) or not isinstance(usage, (dict, type(None))):
+                self._reject("a message_delta whose delta or usage is not an object")
+                return
+            for key, value in changes.items():
+                self._message[key] = value
+            if usage is not None:
                 totals = self._message["usage"]
                 for key, value in usage.items():
                     if value is not None:
@@ -147,6 +201,15 @@ class MessageAccumulator:
         if etype == "message_stop":
             self.stopped = True
         # ping, error and unknown events change nothing here
+
+    def _reject(self, problem: str) -> None:
+        if self._strict:
+            raise MalformedEventError(problem)
+
+    def _bad(self, dtype: str, pos: int, text: Any) -> str:
+        if not isinstance(text, str):
+            return f"a {dtype} whose text is not a string"
+        return f"a {dtype} for a {self._content[pos].get('type')} block"
 
     def _finish_block(self, pos: int, *, complete: bool) -> None:
         parts = self._parts.pop(pos, None)
@@ -158,13 +221,8 @@ class MessageAccumulator:
 
     def snapshot(self) -> Message:
         """The Message so far, as an independent dict (blocks still open are shown as far as
-        they got; an open tool input is parsed leniently).
-
-        Raises
-        ------
-        ValueError
-            When no ``message_start`` has arrived.
-        """
+        they got; an open tool input is parsed leniently). ``ValueError`` before
+        ``message_start``."""
         if self._message is None:
             raise ValueError("no message_start event yet")
         content: list[dict[str, Any]] = []
@@ -226,7 +284,7 @@ class _TruncatedError(Exception):
 
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _NUMBER_CHARS = frozenset("0123456789+-.eE")
-_WS = " \t\n\r"
+_SPACE = re.compile(r"[ \t\n\r]*")
 _LITERALS = (("true", True), ("false", False), ("null", None))
 
 
@@ -256,10 +314,7 @@ def parse_partial_json(text: str) -> Any:
 
 
 def _skip(s: str, i: int) -> int:
-    n = len(s)
-    while i < n and s[i] in _WS:
-        i += 1
-    return i
+    return _SPACE.match(s, i).end()  # type: ignore[union-attr]  # "*" always matches
 
 
 def _value(s: str, i: int) -> tuple[Any, int]:

@@ -8,6 +8,10 @@ leading UTF-8 BOM is skipped; an unfinished event at the end of input is dropped
 
 It works on bytes and splits on ``\\n`` with ``bytes.split`` (the common case: the API sends LF
 only), which makes it as fast as ``httpx``'s line iterator plus a field check.
+
+It is bounded: a line, or an event's data, longer than ``max_event_bytes`` (16 MiB by default,
+far above any real event) raises :class:`SSEError` instead of growing without end (a stream of
+bytes that never ends a line).
 """
 
 from __future__ import annotations
@@ -15,7 +19,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-__all__ = ["SSEDecoder", "ServerSentEvent", "iter_sse"]
+__all__ = ["MAX_EVENT_BYTES", "SSEDecoder", "SSEError", "ServerSentEvent", "iter_sse"]
+
+#: The longest line, or event data, the decoder keeps (a real event is at most a few MB: a
+#: server tool's result arrives whole).
+MAX_EVENT_BYTES = 16 * 1024 * 1024
+
+
+class SSEError(ValueError):
+    """The stream is not one the decoder will follow (a line or an event over its limit)."""
 
 
 class ServerSentEvent(NamedTuple):
@@ -39,9 +51,21 @@ class SSEDecoder:
     [ServerSentEvent(event='ping', data='{"type": "ping"}', id=None, retry=None)]
     """
 
-    __slots__ = ("_buf", "_data", "_event", "_id", "_pending_cr", "_retry", "_started")
+    __slots__ = (
+        "_buf",
+        "_data",
+        "_event",
+        "_id",
+        "_limit",
+        "_pending_cr",
+        "_retry",
+        "_size",
+        "_started",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
+        self._limit = max_event_bytes
+        self._size = 0  # bytes of data kept for the event being read
         self._buf = b""
         self._pending_cr = False
         self._started = False
@@ -51,7 +75,13 @@ class SSEDecoder:
         self._retry: int | None = None
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
-        """Decode one chunk; return the events it completed (maybe none)."""
+        """Decode one chunk; return the events it completed (maybe none).
+
+        Raises
+        ------
+        SSEError
+            A line or an event's data passed ``max_event_bytes``.
+        """
         if not chunk:
             return []
         if self._pending_cr:
@@ -73,6 +103,9 @@ class SSEDecoder:
                 buf = buf[3:]
         lines = buf.split(b"\n")
         self._buf = lines.pop()
+        if len(self._buf) > self._limit:
+            self._buf = b""
+            raise SSEError(f"a line longer than {self._limit / 1048576:g} MiB")
         if not lines:
             return []
         return self._lines(lines)
@@ -85,6 +118,7 @@ class SSEDecoder:
         self._pending_cr = False
         self._started = False
         self._event, self._data, self._id, self._retry = None, [], None, None
+        self._size = 0
         return []
 
     def _lines(self, lines: list[bytes]) -> list[ServerSentEvent]:
@@ -104,10 +138,13 @@ class SSEDecoder:
                         )
                     )
                     data.clear()
+                    self._size = 0
                 self._event = None
                 continue
             # Hot path: the API's own lines.
             if line[:6] == b"data: ":
+                if data:  # a second data line: the event's size must stay bounded
+                    self._grow(len(line))
                 data.append(line[6:])
                 continue
             if line[:7] == b"event: ":
@@ -119,6 +156,8 @@ class SSEDecoder:
             if sep and value[:1] == b" ":
                 value = value[1:]
             if name == b"data":
+                if data:
+                    self._grow(len(value))
                 data.append(value)
             elif name == b"event":
                 self._event = value.decode("utf-8", "replace")
@@ -129,6 +168,13 @@ class SSEDecoder:
                 self._retry = int(value)
             # any other field name is ignored
         return out
+
+    def _grow(self, n: int) -> None:
+        self._size += n
+        if self._size > self._limit:
+            self._data.clear()
+            self._size = 0
+            raise SSEError(f"an event larger than {self._limit / 1048576:g} MiB")
 
 
 def iter_sse(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:

@@ -1,35 +1,42 @@
 """A thin client for Anthropic's Messages API on httpx.
 
 It behaves like the official SDK where that matters (docs/api.md §8): the same headers and
-credentials, the same retry rules and backoff, the same error classes. It differs on purpose in
-two places: a stream that breaks after the 200 raises :class:`StreamError` instead of returning
-a truncated message quietly, and ``httpx`` is imported only when the first request is made.
+credentials, the same retry rules and backoff, the same error classes. It differs on purpose:
+
+- a stream that breaks after the 200 raises :class:`StreamError` instead of returning a
+  truncated message quietly;
+- it is bounded: a whole answer must come within ``deadline`` seconds, a stream may not go
+  ``idle_timeout`` seconds without an event, bodies are read within size limits
+  (:mod:`nbclaude._client.body`), error messages are cut for display;
+- it is careful with the key: a request whose body holds it is refused before it leaves, a
+  redirect to another origin is never followed, and no error carries or chains to anything that
+  holds it (:mod:`nbclaude._client.send`, :mod:`nbclaude._client.failures`);
+- a stop (:meth:`MessageStream.close`) ends a wait for headers or a retry back-off at once, and
+  nothing is sent after it (:mod:`nbclaude._client.attempt`);
+- ``httpx`` is imported only when the first request is made.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import os
 import platform
 import threading
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from nbclaude._api.fields import API_VERSION
 from nbclaude._api.limits import MAX_PAGE_LIMIT
-from nbclaude._exceptions import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    status_error,
-)
 from nbclaude._types import Message, ModelInfo
 from nbclaude._version import __version__
 
+from . import answers, attempt
+from .body import ACCEPT_ENCODING, MAX_BODY_BYTES, MAX_RESULTS_BYTES
+from .cancel import Cancel
 from .credentials import Credentials
-from .retry import INITIAL_RETRY_DELAY, retry_delay, should_retry
+from .failures import bad_url
+from .retry import INITIAL_RETRY_DELAY, OnRetry, retry_delay
+from .send import Outgoing, Policy, prepare, send
 from .stream import MessageStream
 
 if TYPE_CHECKING:
@@ -46,7 +53,8 @@ class Client:
     Parameters
     ----------
     api_key : str, optional
-        Defaults to ``$ANTHROPIC_API_KEY``. Sent as ``x-api-key``.
+        Defaults to ``$ANTHROPIC_API_KEY`` (in Colab, with no variable set, to Colab Secrets'
+        ``ANTHROPIC_API_KEY``, read at the first request). Sent as ``x-api-key``.
     auth_token : str, optional
         Defaults to ``$ANTHROPIC_AUTH_TOKEN``. Sent as ``Authorization: Bearer``.
     base_url : str, optional
@@ -59,10 +67,24 @@ class Client:
         The network seam: for example ``nbclaude.testing.FakeAnthropic()``.
     api_version : str
         The ``anthropic-version`` header.
+    deadline : float or None
+        The most seconds a non-streamed request (``create``, ``count_tokens``, ``models``,
+        ``request``) may take in all, retries included: a server that answers one byte at a
+        time cannot hold it longer. ``None``: no deadline (only ``timeout`` per read).
+    idle_timeout : float or None
+        The most seconds a stream may wait for its response to start, and then for each next
+        event (``ping`` events count): a stream that trickles bytes but no events ends with
+        :class:`~nbclaude.StreamError`. ``None``: only ``timeout`` per read.
+    on_retry : callable, optional
+        ``on_retry(notice)`` before each wait for a retry, with a
+        :class:`~nbclaude._client.retry.RetryNotice` (``str(notice)`` is a line to show:
+        ``"Rate limited (429) — retrying in 4 s (attempt 2 of 3)…"``). A request may bring its
+        own as well (``create(..., on_retry=)``, ``stream(..., on_retry=)``).
 
     A missing key is reported when a request is made (:class:`MissingAPIKeyError`), not here.
     The key never appears in ``repr``, errors or logs: it is held by :attr:`credentials`, which
-    adds it to each request as httpx sends it.
+    adds it to each request as httpx sends it, and a request whose body holds it is refused
+    (:class:`~nbclaude._exceptions.SecretInRequestError`).
 
     Examples
     --------
@@ -84,14 +106,27 @@ class Client:
         max_retries: int = 2,
         transport: httpx.BaseTransport | None = None,
         api_version: str = API_VERSION,
+        deadline: float | None = 600.0,
+        idle_timeout: float | None = 600.0,
+        on_retry: OnRetry | None = None,
     ) -> None:
         self._credentials = Credentials.from_environment(api_key, auth_token)
+        del api_key, auth_token  # from here on only the Credentials hold them
+        for name, value in (("timeout", timeout), ("deadline", deadline),
+                            ("idle_timeout", idle_timeout)):  # fmt: skip
+            if value is not None and not (isinstance(value, (int, float)) and value > 0):
+                raise ValueError(f"{name} must be a number of seconds above 0, not {value!r}")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(f"max_retries must be a whole number >= 0, not {max_retries!r}")
         self.base_url = (
             base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
         ).rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
         self.api_version = api_version
+        self.deadline = deadline
+        self.idle_timeout = idle_timeout
+        self.on_retry = on_retry
         self._transport = transport
         self._http: httpx.Client | None = None
         self._lock = threading.Lock()
@@ -106,13 +141,15 @@ class Client:
 
     @property
     def has_credentials(self) -> bool:
-        """Whether an API key or auth token is configured."""
+        """Whether an API key or auth token is configured (or will be read from Colab
+        Secrets)."""
         return self._credentials.configured
 
     @property
     def credentials(self) -> Credentials:
-        """The API key and auth token (their ``repr`` is redacted); see
-        :func:`nbclaude._client.credentials.secrets` for the strings never to show."""
+        """The API key and auth token (their ``repr`` is redacted; ``credentials.source`` says
+        where they came from); see :func:`nbclaude._client.credentials.secrets` for the
+        strings never to show."""
         return self._credentials
 
     @property
@@ -122,11 +159,17 @@ class Client:
 
     # -- public API ---------------------------------------------------------------------------
 
-    def create(self, **body: Any) -> Message:
+    def create(self, *, on_retry: OnRetry | None = None, **body: Any) -> Message:
         """Send ``POST /v1/messages`` and return the Message dict.
 
         The keyword arguments are the request body (``model``, ``max_tokens``, ``messages``,
-        ``system``, ...), sent as given.
+        ``system``, ...), sent as given; ``on_retry`` is this request's retry callback.
+
+        Raises
+        ------
+        APIError
+            The API's error, or :class:`~nbclaude._exceptions.UnexpectedResponseError` when
+            the answer is not a Message (an error envelope sent with a 200 raises its error).
 
         Examples
         --------
@@ -137,11 +180,18 @@ class Client:
         'end_turn'
         """
         body.pop("stream", None)
-        response = self._send("POST", "/v1/messages", body=body)
-        return cast(Message, self._json(response))
+        out = self._outgoing("POST", "/v1/messages", body=body)
+        outcome = self._send(out, on_retry=on_retry)
+        message = answers.json_of(outcome, self._answer, what="a Message")
+        answers.require(isinstance(message, dict) and isinstance(message.get("content"), list),
+                        message, what="a Message")  # fmt: skip
+        return cast(Message, message)
 
-    def stream(self, **body: Any) -> MessageStream:
+    def stream(self, *, on_retry: OnRetry | None = None, **body: Any) -> MessageStream:
         """Start a streaming ``POST /v1/messages``; use it as a context manager.
+
+        The request is checked now (a body holding the key is refused here) and sent when the
+        stream is entered.
 
         Examples
         --------
@@ -153,12 +203,19 @@ class Client:
         >>> text, st.get_final_message()["stop_reason"]
         ('Hi there', 'end_turn')
         """
-        body = {**body, "stream": True}
+        out = self._outgoing("POST", "/v1/messages", body={**body, "stream": True}, stream=True)
 
-        def open_response(cancel: threading.Event) -> httpx.Response:
-            return self._send("POST", "/v1/messages", body=body, stream=True, cancel=cancel)
+        def open_response(cancel: Cancel) -> httpx.Response:
+            outcome = self._send(out, cancel=cancel, on_retry=on_retry)
+            response = outcome.response
+            assert response is not None
+            if outcome.content is not None:
+                answers.not_a_stream(response, outcome.content, self._answer)
+            return response
 
-        return MessageStream(open_response, redact=self._credentials.redact)
+        return MessageStream(
+            open_response, redact=self._credentials.redact, idle_timeout=self.idle_timeout
+        )
 
     def count_tokens(self, **body: Any) -> int:
         """``POST /v1/messages/count_tokens``: the input tokens the request would use.
@@ -173,8 +230,11 @@ class Client:
         """
         body.pop("max_tokens", None)
         body.pop("stream", None)
-        response = self._send("POST", "/v1/messages/count_tokens", body=body)
-        return int(self._json(response)["input_tokens"])
+        out = self._outgoing("POST", "/v1/messages/count_tokens", body=body)
+        answer = answers.json_of(self._send(out), self._answer, what="a token count")
+        answers.require(isinstance(answer, dict) and isinstance(answer.get("input_tokens"), int),
+                        answer, what="a token count")  # fmt: skip
+        return int(answer["input_tokens"])
 
     def models(self) -> list[ModelInfo]:
         """``GET /v1/models``, following every page; newest first.
@@ -189,8 +249,11 @@ class Client:
         out: list[ModelInfo] = []
         params: dict[str, Any] = {"limit": MAX_PAGE_LIMIT}
         while True:
-            page = self._json(self._send("GET", "/v1/models", params=params))
-            data = page.get("data") or []
+            request = self._outgoing("GET", "/v1/models", params=params)
+            page = answers.json_of(self._send(request), self._answer, what="a page of models")
+            data = page.get("data") if isinstance(page, dict) else None
+            answers.require(isinstance(data, list), page, what="a page of models")
+            assert isinstance(data, list)
             out.extend(data)
             if not page.get("has_more") or not data:
                 return out
@@ -216,10 +279,14 @@ class Client:
         >>> c.request("GET", "/v1/models/claude-haiku-4-5")["display_name"]
         'Claude Haiku 4.5'
         """
-        response = self._send(method, path, body=body, params=params, headers=headers)
-        if "json" in response.headers.get("content-type", "") and not path.endswith("/results"):
-            return self._json(response)
-        return response.text
+        out = self._outgoing(method, path, body=body, params=params, headers=headers)
+        results = path.endswith("/results")
+        outcome = self._send(out, limit=MAX_RESULTS_BYTES if results else MAX_BODY_BYTES)
+        response = outcome.response
+        assert response is not None
+        if "json" in response.headers.get("content-type", "") and not results:
+            return answers.json_of(outcome, self._answer, what="JSON")
+        return (outcome.content or b"").decode(response.encoding or "utf-8", "replace")
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -249,7 +316,7 @@ class Client:
                     transport=self._transport,
                     timeout=httpx.Timeout(self.timeout, connect=5.0),
                     limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-                    follow_redirects=True,
+                    follow_redirects=False,  # followed by send(), and only to the same origin
                 )
             return self._http
 
@@ -257,114 +324,77 @@ class Client:
         """The usual headers; the credentials are added by httpx's auth step."""
         return {
             "accept": "application/json",
+            "accept-encoding": ACCEPT_ENCODING,
             "content-type": "application/json",
             "anthropic-version": self.api_version,
             "user-agent": _user_agent(),
         }
 
-    def _send(
+    def _outgoing(
         self,
         method: str,
         path: str,
         *,
         body: Any = None,
         params: Mapping[str, Any] | None = None,
-        stream: bool = False,
-        cancel: threading.Event | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        """Send with retries; return a 2xx response (streaming responses are left open)."""
-        import httpx
-
-        self._credentials.require()
-        extra = headers
-        headers = self._headers()
-        if extra:
-            headers.update({k.lower(): v for k, v in extra.items()})
-        http = self._httpx()
-        content = None
-        if body is not None:
-            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        url = self.base_url + path
-        retries_taken = 0
-        while True:
-            request = http.build_request(
-                method, url, content=content, params=params, headers=headers
-            )
-            try:
-                response = http.send(request, stream=stream)
-            except httpx.TimeoutException as exc:
-                if retries_taken < self.max_retries and not _cancelled(cancel):
-                    retries_taken = self._wait(retries_taken, None, cancel)
-                    continue
-                raise APITimeoutError(
-                    f"Request timed out ({type(exc).__name__}) after "
-                    f"{retries_taken + 1} attempt(s)."
-                ) from None
-            except httpx.TransportError as exc:
-                if retries_taken < self.max_retries and not _cancelled(cancel):
-                    retries_taken = self._wait(retries_taken, None, cancel)
-                    continue
-                detail = self._credentials.redact(str(exc)) or type(exc).__name__
-                raise APIConnectionError(
-                    f"Connection error: {detail} (after {retries_taken + 1} attempt(s))."
-                ) from None
-            status = response.status_code
-            if 200 <= status < 300:
-                return response
-            resp_headers = {k.lower(): v for k, v in response.headers.items()}
-            if (
-                should_retry(status, resp_headers)
-                and retries_taken < self.max_retries
-                and not _cancelled(cancel)
-            ):
-                response.close()
-                retries_taken = self._wait(retries_taken, resp_headers, cancel)
-                continue
-            raise self._status_error(response, resp_headers)
-
-    def _wait(
-        self,
-        retries_taken: int,
-        headers: Mapping[str, str] | None,
-        cancel: threading.Event | None,
-    ) -> int:
-        delay = retry_delay(retries_taken, headers, initial=self._initial_retry_delay)
-        if cancel is not None:
-            cancel.wait(delay)
-        else:
-            time.sleep(delay)
-        return retries_taken + 1
-
-    def _status_error(self, response: httpx.Response, headers: Mapping[str, str]) -> APIStatusError:
-        try:
-            raw = response.read()
-        except Exception:
-            raw = b""
-        finally:
-            response.close()
-        text = self._credentials.redact(raw.decode("utf-8", "replace"))
-        body: Any
-        try:
-            body = json.loads(text)
-        except ValueError:
-            body = text
-        return status_error(
-            response.status_code,
-            body,
-            request_id=headers.get("request-id"),
-            headers=headers,
+        stream: bool = False,
+    ) -> Outgoing:
+        """The request, ready to go (see :func:`nbclaude._client.send.prepare`)."""
+        all_headers = self._headers()
+        if headers:
+            all_headers.update({k.lower(): v for k, v in headers.items()})
+        return prepare(
+            method,
+            self.base_url,
+            path,
+            body=body,
+            params=params,
+            headers=all_headers,
+            stream=stream,
+            patterns=self._credentials.patterns(),
         )
 
-    def _json(self, response: httpx.Response) -> Any:
+    @property
+    def _answer(self) -> answers.Context:
+        return answers.Context(self.base_url, self._credentials.redact)
+
+    def _policy(self, on_retry: OnRetry | None, limit: int) -> Policy:
+        hooks = tuple(h for h in (self.on_retry, on_retry) if h is not None)
+        return Policy(
+            max_retries=self.max_retries,
+            initial_delay=self._initial_retry_delay,
+            timeout=self.timeout,
+            deadline=self.deadline,
+            idle=self.idle_timeout,
+            redact=self._credentials.redact,
+            on_retry=hooks,
+            limit=limit,
+        )
+
+    def _send(
+        self,
+        out: Outgoing,
+        *,
+        cancel: Cancel | None = None,
+        on_retry: OnRetry | None = None,
+        limit: int = MAX_BODY_BYTES,
+    ) -> attempt.Outcome:
+        """Send with retries; return a 2xx outcome (a stream's response left open)."""
+        self._credentials.require()
+        import httpx
+
         try:
-            return response.json()
-        except ValueError:
-            raise APIConnectionError(
-                f"The API answered {response.status_code} with a body that is not JSON."
-            ) from None
-        finally:
-            response.close()
+            httpx.URL(out.url)
+        except httpx.InvalidURL:
+            invalid = True
+        else:
+            invalid = False
+        if invalid:  # raised here, not in the except block: nothing chains to httpx's error
+            raise bad_url(self.base_url, "it is not a valid URL")
+        policy = self._policy(on_retry, limit)
+        stop = cancel if cancel is not None else Cancel()
+        return send(self._httpx(), out, policy, cancel=stop)
 
 
 @functools.cache
@@ -373,7 +403,3 @@ def _user_agent() -> str:
         f"nbclaude/{__version__} (Python {platform.python_version()}; "
         f"{platform.system() or 'unknown'})"
     )
-
-
-def _cancelled(cancel: threading.Event | None) -> bool:
-    return cancel is not None and cancel.is_set()

@@ -1,19 +1,25 @@
 """When and how long to wait before trying a request again: exactly the official SDK's rules
-(docs/api.md §8)."""
+(docs/api.md §8); and :class:`RetryNotice`, what the client tells its caller before each wait.
+"""
 
 from __future__ import annotations
 
 import email.utils
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 __all__ = [
     "INITIAL_RETRY_DELAY",
     "MAX_RETRY_DELAY",
+    "OnRetry",
+    "RetryNotice",
+    "attempts_note",
     "parse_retry_after",
     "retry_delay",
     "should_retry",
+    "status_reason",
 ]
 
 INITIAL_RETRY_DELAY = 0.5
@@ -80,3 +86,69 @@ def should_retry(status: int, headers: Mapping[str, str]) -> bool:
     if flag == "false":
         return False
     return status in (408, 409, 429) or status >= 500
+
+
+def status_reason(status: int) -> str:
+    """A few words for a retryable status.
+
+    Examples
+    --------
+    >>> status_reason(429), status_reason(529), status_reason(503)
+    ('Rate limited (429)', 'Overloaded (529)', 'Server error (503)')
+    """
+    named = {408: "Request timeout", 409: "Conflict", 429: "Rate limited", 529: "Overloaded"}
+    return f"{named.get(status, 'Server error' if status >= 500 else 'HTTP error')} ({status})"
+
+
+@dataclass(frozen=True)
+class RetryNotice:
+    """What the client tells its caller before waiting to try a request again.
+
+    ``str()`` of it is the line a user can be shown; counting the wait down is the caller's
+    business (``Session.stop()`` or a kernel interrupt cancels it, and then nothing is sent).
+
+    Examples
+    --------
+    >>> n = RetryNotice(attempt=2, attempts=3, wait=4.0, status=429, reason="Rate limited (429)")
+    >>> str(n)
+    'Rate limited (429) — retrying in 4 s (attempt 2 of 3)…'
+    """
+
+    #: The attempt that comes next (2 is the first retry).
+    attempt: int
+    #: The most attempts there will be (``max_retries + 1``).
+    attempts: int
+    #: Seconds until it is sent.
+    wait: float
+    #: The HTTP status that failed; ``None`` when there was no answer (a connection error or a
+    #: timeout).
+    status: int | None
+    #: A few words: ``"Rate limited (429)"``, ``"Connection failed (ConnectError)"``, ...
+    reason: str
+    #: The failed answer's ``request-id``, when there was one.
+    request_id: str | None = None
+
+    def __str__(self) -> str:
+        wait = f"{self.wait:.0f} s" if self.wait >= 1 else f"{self.wait:.1f} s"
+        return f"{self.reason} — retrying in {wait} (attempt {self.attempt} of {self.attempts})…"
+
+
+#: ``on_retry(notice)``: called before each wait (in the thread that sends the request).
+OnRetry = Callable[[RetryNotice], None]
+
+
+def attempts_note(attempts: int, *, why_not: str = "") -> str:
+    """How many times a failed request was sent, in a sentence for its error.
+
+    Examples
+    --------
+    >>> attempts_note(3)
+    'nbclaude made 3 attempts, waiting between them.'
+    >>> attempts_note(1, why_not="the server said not to retry")
+    'nbclaude made 1 attempt (no retry: the server said not to retry).'
+    """
+    if attempts > 1:
+        return f"nbclaude made {attempts} attempts, waiting between them."
+    if why_not:
+        return f"nbclaude made 1 attempt (no retry: {why_not})."
+    return "nbclaude made 1 attempt."

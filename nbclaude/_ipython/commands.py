@@ -390,7 +390,8 @@ def online(where: Where, args: list[str]) -> None:
 
 
 def fix(where: Where, args: list[str]) -> None:
-    """Ask Claude to explain the last error, with its traceback and that cell's source."""
+    """Ask Claude to explain the last error, with its traceback and that cell's source (the key
+    and token blanked out, in any letter case)."""
     exc = getattr(sys, "last_value", None)
     if exc is None:
         raise InvalidRequestError("There is no error to explain yet: run the failing cell first.")
@@ -403,7 +404,8 @@ def fix(where: Where, args: list[str]) -> None:
         f"The cell:\n```python\n{source.rstrip()}\n```\n\n"
         f"The error:\n```\n{tb.rstrip()}\n```"
     )
-    prompt = redact(prompt, secrets(get_session().client))
+    # In any letter case (the request would be refused for the key in another case).
+    prompt = redact(prompt, secrets(get_session().client), any_case=True)
     shell.run_cell_magic("claude", "--no-interpolate", prompt)
 
 

@@ -14,6 +14,7 @@ Rules:
 - An unknown ``{name}`` stays literal, with a warning.
 - Inserted values are never expanded again, even if they contain braces.
 - A value that contains the API key is refused: the key must never be sent to a model.
+- A value whose ``str()`` raises is refused with one clear error naming it (nothing is sent).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from nbclaude._client.secret import found_in
 from nbclaude._exceptions import InvalidRequestError
 
 __all__ = ["interpolate"]
@@ -58,7 +60,7 @@ def interpolate(
     Raises
     ------
     InvalidRequestError
-        When an inserted value contains a secret.
+        When an inserted value contains a secret, or its ``str()`` raises.
 
     Examples
     --------
@@ -91,13 +93,12 @@ def interpolate(
             flush_text()
             parts.append(image(value))
             return
-        rendered = value if isinstance(value, str) else str(value)
-        for secret in secrets:
-            if secret and secret in rendered:
-                raise InvalidRequestError(
-                    f"{label} contains your API key; nbclaude will not send it to the model. "
-                    "Nothing was sent."
-                )
+        rendered = value if isinstance(value, str) else _text_of(value, label)
+        if found_in(rendered, secrets):
+            raise InvalidRequestError(
+                f"{label} contains your API key; nbclaude will not send it to the model. "
+                "Nothing was sent."
+            )
         text.append(rendered)
 
     for m in _TOKEN.finditer(template):
@@ -129,6 +130,19 @@ def interpolate(
     text.append(template[pos:])
     flush_text()
     return parts, warnings
+
+
+def _text_of(value: Any, label: str) -> str:
+    """``str(value)``; if that raises, one clear error naming the value (raised outside the
+    ``except`` block, so the value's own traceback is not chained to it)."""
+    try:
+        return str(value)
+    except Exception as exc:
+        why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    raise InvalidRequestError(
+        f"{label} could not be turned into text: str() of its {type(value).__name__} raised "
+        f"{why[:300]}. Nothing was sent."
+    )
 
 
 def _is_block(value: Any) -> bool:

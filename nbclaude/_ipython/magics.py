@@ -189,9 +189,17 @@ class ClaudeMagics(Magics):
         self.keeper.follow(session)
         if args.output is not None and not _IDENT.match(args.output):
             raise UsageError(f"-o needs a variable name, not {args.output!r}")
+        if args.max_steps < 0:
+            raise UsageError(f"--max-steps needs a whole number of 0 or more, not {args.max_steps}")
         fmt = args.format or self.format
         try:
-            parts, warnings = self._prompt(cell, args, session)
+            try:
+                parts, warnings = self._prompt(cell, args, session)
+            except KeyboardInterrupt:  # reading or resizing an image can take a while
+                raise Interrupted(
+                    "stopped while the prompt was prepared (images are read and resized "
+                    "first); nothing was sent."
+                ) from None
             params = self._params(args, session)
             if args.new:
                 session.reset()
@@ -338,7 +346,16 @@ class ClaudeMagics(Magics):
             return None
         if name not in self.ip.user_ns:
             raise UsageError(f"--schema {name}: no variable of that name in the notebook")
-        return self.ip.user_ns[name]
+        value = self.ip.user_ns[name]
+        from nbclaude._schema import output_format
+
+        try:
+            output_format(value)  # checked now: a type it cannot describe is one clean line
+        except TypeError as exc:
+            problem = " ".join(str(exc).split())
+        else:
+            return value
+        raise UsageError(f"--schema {name}: {problem}")
 
     def _show(
         self, live: Any, reply: Reply, fmt: str, warnings: list[str], started: dict[str, Any]

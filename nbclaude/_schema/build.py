@@ -16,6 +16,8 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal, Union, get_args, get_origin
 
+from nbclaude._exceptions import SchemaError
+
 from .docstrings import parse_docstring
 from .hints import (
     ABC_MAPPINGS,
@@ -122,11 +124,11 @@ class Builder:
             if tp is dict:
                 return {"type": "object"}
         if isinstance(tp, (str, typing.ForwardRef)):
-            raise TypeError(
+            raise SchemaError(
                 f"Cannot resolve the type {tp!r} at {where}: define it at the top level of the "
                 "notebook or module before using it."
             )
-        raise TypeError(
+        raise SchemaError(
             f"Cannot describe {type_name(tp)} as JSON Schema (at {where}). Use str, int, "
             "float, bool, None, list, tuple, set, dict[str, ...], Literal, Enum, Optional, "
             "a dataclass or a TypedDict."
@@ -166,7 +168,7 @@ class Builder:
             if args:
                 key, _ = unwrap(args[0])
                 if key not in (str, Any) and not (isinstance(key, type) and issubclass(key, str)):
-                    raise TypeError(
+                    raise SchemaError(
                         f"JSON object keys are strings: {type_name(tp)} at {where} has "
                         f"{type_name(args[0])} keys. Use dict[str, ...]."
                     )
@@ -181,11 +183,11 @@ class Builder:
                 )
             return {"type": "object"}
         if isinstance(origin, type) and (dataclasses.is_dataclass(origin) or is_typeddict(origin)):
-            raise TypeError(
+            raise SchemaError(
                 f"Generic classes like {type_name(tp)} (at {where}) are not supported: use a "
                 "plain dataclass or TypedDict."
             )
-        raise TypeError(f"Cannot describe {type_name(tp)} as JSON Schema (at {where}).")
+        raise SchemaError(f"Cannot describe {type_name(tp)} as JSON Schema (at {where}).")
 
     # -- classes ----------------------------------------------------------------------------
     def _named(self, cls: type, where: str) -> JSONSchema:

@@ -15,6 +15,8 @@ import typing
 import weakref
 from typing import Any, get_args, get_origin
 
+from nbclaude._exceptions import SchemaError
+
 __all__ = [
     "ABC_MAPPINGS",
     "ABC_SEQUENCES",
@@ -134,7 +136,7 @@ def type_hints(obj: Any, where: str) -> dict[str, Any]:
     try:
         hints = typing.get_type_hints(obj, localns=localns, include_extras=True)
     except Exception as e:
-        raise TypeError(
+        raise SchemaError(
             f"Cannot read the type hints of {where}: {type(e).__name__}: {e}. Define the types "
             "they use at the top level of the notebook or module (not inside a function)."
         ) from None

@@ -20,6 +20,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from nbclaude._exceptions import SchemaError
+
 from .build import JSONSchema, escape_pointer, json_schema
 from .check import StructuredOutputError, describe_errors, describe_schema, schema_errors
 from .convert import convert_checked
@@ -136,7 +138,7 @@ def for_api(schema: Any, where: str = "$") -> Any:
             raise _free_form(where)
         out["additionalProperties"] = False
     if not any(k in out for k in _TYPED):
-        raise TypeError(
+        raise SchemaError(
             f"Structured outputs need a type for every value, but the value at {where} can "
             "be anything (typing.Any, or a missing type hint). Give it a type."
         )
@@ -146,8 +148,8 @@ def for_api(schema: Any, where: str = "$") -> Any:
     return out
 
 
-def _free_form(where: str) -> TypeError:
-    return TypeError(
+def _free_form(where: str) -> SchemaError:
+    return SchemaError(
         f"Structured outputs need named fields, but the object at {where} has free-form keys "
         "(dict or dict[str, ...]): the API only accepts objects with additionalProperties: "
         "false. Use a dataclass or TypedDict, or a list of key/value dataclasses."
@@ -195,7 +197,7 @@ def output_format(schema: Any) -> dict[str, Any]:
     full = json_schema(schema)
     cycle = find_cycle(full)
     if cycle is not None:
-        raise TypeError(
+        raise SchemaError(
             f"{type_name(schema)} is recursive ({cycle} refers to itself), and structured "
             "outputs do not support recursive schemas. Limit the depth with separate classes, "
             "or pass a JSON Schema dict."

@@ -10,6 +10,8 @@ import enum
 import json
 from typing import Any
 
+from nbclaude._exceptions import SchemaError
+
 from .check import json_type
 from .convert import to_jsonable
 from .docstrings import parse_docstring
@@ -59,7 +61,7 @@ def literal_schema(args: tuple[Any, ...], where: str) -> dict[str, Any]:
     values = [literal_value(v) for v in args]
     for v in values:
         if not (v is None or isinstance(v, (str, int, float, bool))):
-            raise TypeError(f"Literal values must be str, int, float, bool or None (at {where}).")
+            raise SchemaError(f"Literal values must be str, int, float, bool or None (at {where}).")
     out: dict[str, Any] = {}
     kind = _primitive_type(values)
     if kind is not None and kind != "null":
@@ -92,7 +94,7 @@ def enum_schema(cls: type[enum.Enum], where: str) -> dict[str, Any]:
     values = [member.value for member in cls]
     for v in values:
         if not (v is None or isinstance(v, (str, int, float, bool))):
-            raise TypeError(
+            raise SchemaError(
                 f"The values of {cls.__qualname__} (at {where}) must be str, int, float or bool "
                 "to be sent as JSON."
             )

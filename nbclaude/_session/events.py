@@ -12,6 +12,8 @@ rest of its keys.
 ========================  ==========================================================
 ``turn_start``            a turn was sent: ``index`` (where its user message is, or
                           would be, in ``messages``), ``message``, ``prefill``, ``model``
+``retry``                 a request failed and is tried again after a wait: ``attempt``,
+                          ``attempts``, ``wait``, ``status``, ``reason``, ``text``
 ``delta``                 text arrived: ``kind`` (``"text"`` or ``"thinking"``), ``text``
 ``tool_call``             Claude asked for a tool call, before it is approved and run:
                           ``id``, ``name``, ``input``
@@ -44,6 +46,7 @@ __all__ = [
     "DELTA",
     "ERROR",
     "RESET",
+    "RETRY",
     "STOP",
     "TOOL_CALL",
     "TOOL_RESULT",
@@ -56,6 +59,7 @@ __all__ = [
     "Event",
     "Events",
     "Reset",
+    "Retry",
     "Stop",
     "ToolCall",
     "ToolResultEvent",
@@ -69,6 +73,7 @@ log = logging.getLogger("nbclaude")
 
 TURN_START: Final = "turn_start"
 DELTA: Final = "delta"
+RETRY: Final = "retry"
 TOOL_CALL: Final = "tool_call"
 TOOL_RESULT: Final = "tool_result"
 TURN_END: Final = "turn_end"
@@ -94,6 +99,25 @@ class Delta(TypedDict):
 
     type: Literal["delta"]
     kind: Literal["text", "thinking"]
+    text: str
+
+
+class Retry(TypedDict):
+    """A request of the turn failed and is tried again after ``wait`` seconds; counting down is
+    the subscriber's business. ``Session.stop()`` cancels the wait (nothing is sent then)."""
+
+    type: Literal["retry"]
+    #: The attempt that comes next (2 is the first retry) ...
+    attempt: int
+    #: ... of at most this many (``max_retries + 1``).
+    attempts: int
+    #: Seconds until it is sent.
+    wait: float
+    #: The HTTP status that failed (429, 529, 5xx, ...); ``None`` when there was no answer.
+    status: int | None
+    #: A few words: ``"Rate limited (429)"``, ``"Connection failed (ConnectError)"``.
+    reason: str
+    #: The line to show: ``"Rate limited (429) — retrying in 4 s (attempt 2 of 3)…"``.
     text: str
 
 
@@ -153,7 +177,17 @@ class Change(TypedDict):
 
 
 Event = Union[  # noqa: UP007 (a runtime alias: Python 3.10 cannot "|" two TypedDicts lazily)
-    TurnStart, Delta, ToolCall, ToolResultEvent, TurnEnd, TurnError, Stop, Undo, Reset, Change
+    TurnStart,
+    Delta,
+    Retry,
+    ToolCall,
+    ToolResultEvent,
+    TurnEnd,
+    TurnError,
+    Stop,
+    Undo,
+    Reset,
+    Change,
 ]
 Callback = Callable[[Event], None]
 

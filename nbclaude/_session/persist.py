@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from nbclaude._exceptions import InvalidRequestError, NbClaudeError
+from nbclaude._exceptions import InvalidRequestError, SaveError
 from nbclaude._types import MessageParam
 
 from .builder import Settings
@@ -37,16 +37,6 @@ __all__ = ["SAVE_FORMAT", "SAVE_VERSION", "SaveError", "Saved", "dump", "parse",
 SAVE_FORMAT = "nbclaude.session"
 SAVE_VERSION = 1
 REDACTED = "<redacted>"
-
-
-class SaveError(NbClaudeError, OSError):
-    """A session could not be saved; the file that was there is untouched.
-
-    Examples
-    --------
-    >>> issubclass(SaveError, OSError)
-    True
-    """
 
 
 @dataclass

@@ -19,7 +19,9 @@ The states, in order (:class:`State`)::
   history is as it was before the turn). Observers hear ``turn_end`` or ``error`` either way.
 
 History rules (docs/architecture.md, "History rules"): a failure rolls the whole turn back,
-tool rounds included; a stop keeps what was said, with every tool call answered.
+tool rounds included (a stream broken after text arrived too: its ``StreamError`` says so and
+holds the text); a stop keeps what was said, with every tool call answered. Each wait for a
+retry is a ``retry`` event (``Session.stop()`` cancels it: nothing more is sent).
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from nbclaude._exceptions import APIError, NbClaudeError
+from nbclaude._exceptions import NbClaudeError, StreamError
 from nbclaude._types import Message, MessageParam
 
-from .events import DELTA, ERROR, TURN_END, TURN_START
+from .events import DELTA, ERROR, RETRY, TURN_END, TURN_START
 from .history import facts_of
 from .options import TurnContext, TurnOptions
 from .reply import Reply
@@ -43,6 +45,7 @@ from .tool_round import Approver, answer_calls, ask_before_running, unanswered
 
 if TYPE_CHECKING:
     from nbclaude._client.client import MessageStream
+    from nbclaude._client.retry import RetryNotice
     from nbclaude._tools import ToolBox
 
 __all__ = ["SessionStream", "State"]
@@ -140,7 +143,7 @@ class SessionStream:
         try:
             ctx.events.emit({"type": TURN_START, "index": self._start, "message": out.user,
                              "prefill": out.prefill, "model": out.body["model"]})  # fmt: skip
-            self._open(client.stream(**out.body))
+            self._open(client.stream(on_retry=self._retrying, **out.body))
         except BaseException as exc:
             if self._stop_asked and isinstance(exc, Exception):
                 # Stopped while waiting: a late error does not fail a stopped turn.
@@ -165,10 +168,19 @@ class SessionStream:
     def _open(self, stream: MessageStream) -> None:
         self._stream = stream
         self._state = State.SENDING
-        stream.__enter__()
+        if not self._stop_asked:  # stopped before this: the request is never sent
+            stream.__enter__()
         self._state = State.STREAMING
         if self._stop_asked:
             stream.close()
+
+    def _retrying(self, notice: RetryNotice) -> None:
+        """The client is about to wait before trying again: tell the observers."""
+        self._ctx.events.emit(
+            {"type": RETRY, "attempt": notice.attempt, "attempts": notice.attempts,
+             "wait": notice.wait, "status": notice.status, "reason": notice.reason,
+             "text": str(notice)}
+        )  # fmt: skip
 
     def _approver(self) -> Approver | None:
         options = self._options
@@ -225,13 +237,13 @@ class SessionStream:
                     self._finish(interrupted=True)
                     return
                 body = self._ctx.builder.body(self._outgoing, self._params)
-                self._open(self._ctx.client().stream(**body))
-        except APIError as exc:
+                self._open(self._ctx.client().stream(on_retry=self._retrying, **body))
+        except NbClaudeError as exc:  # a request of the loop failed, or was refused
             self._fail(exc)
             raise
         except BaseException:
-            # KeyboardInterrupt, GeneratorExit (the loop was left early), an error in the
-            # caller's loop body: the reply was stopped, not failed.
+            # KeyboardInterrupt, GeneratorExit (the loop was left early, or the caller's loop
+            # body raised): the reply was stopped, not failed.
             if self._stream is not None:
                 self._stream.close()
             self._finish(interrupted=True)
@@ -335,6 +347,8 @@ class SessionStream:
             if self._options.record and self._user is not None:
                 # Roll back the whole turn: our user message and any tool rounds after it.
                 self._ctx.history.rollback(self._start, self._user)
+            if isinstance(exc, StreamError):
+                _say_what_was_kept(exc, recorded=self._options.record and self._user is not None)
             self._release()
         # Observers always learn that the turn ended, even on a KeyboardInterrupt.
         error = (
@@ -395,3 +409,13 @@ class SessionStream:
             if not step_recorded and stream is not None and stream.current_message is not None:
                 ctx.usage.add(reply.model or ctx.builder.model(self._params), reply.usage)
         return reply, recorded
+
+
+def _say_what_was_kept(error: StreamError, *, recorded: bool) -> None:
+    """Tell, in the error, what became of the text that arrived before the stream broke."""
+    partial = error.partial if isinstance(error.partial, dict) else {}
+    n = sum(len(b.get("text") or "") for b in partial.get("content") or [] if isinstance(b, dict))
+    where = "the turn was rolled back" if recorded else "nothing was recorded"
+    if n:
+        error.hint = (f"The {n:,} characters that arrived are not in the history ({where}; "
+                      "they are in the error's .partial): ask again.")  # fmt: skip
