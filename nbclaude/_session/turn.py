@@ -33,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from nbclaude._exceptions import NbClaudeError, StreamError
+from nbclaude._exceptions import BudgetExceededError, NbClaudeError, PolicyError, StreamError
 from nbclaude._types import Message, MessageParam
 
 from .events import DELTA, ERROR, RETRY, TURN_END, TURN_START
@@ -238,6 +238,11 @@ class SessionStream:
                     return
                 body = self._ctx.builder.body(self._outgoing, self._params)
                 self._open(self._ctx.client().stream(on_retry=self._retrying, **body))
+        except (BudgetExceededError, PolicyError):
+            # The next request of the loop was refused before it was sent: what was done (and
+            # paid for) stays, with every tool call answered, like a stop.
+            self._finish(interrupted=True)
+            raise
         except NbClaudeError as exc:  # a request of the loop failed, or was refused
             self._fail(exc)
             raise

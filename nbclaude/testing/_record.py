@@ -143,14 +143,25 @@ class RecordingTransport(httpx.BaseTransport):
                 request=request,
                 extensions=response.extensions,
             )
-        content = response.read()
+        # Read the body as it came (still compressed, if it was) and hand the client a fresh
+        # response with the same bytes: the client reads raw bytes itself (it bounds what it
+        # inflates), which a response already read here could not give it again.
+        raw = b"".join(response.iter_raw())
+        response.close()
+        fresh = httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(raw),
+            request=request,
+            extensions=response.extensions,
+        )
         try:
-            message = json.loads(content)
+            message = json.loads(httpx.Response(200, headers=response.headers, content=raw).read())
         except ValueError:
-            return response
+            return fresh
         if isinstance(message, dict):
             done(message)
-        return response
+        return fresh
 
     def close(self) -> None:
         """Close the inner transport."""

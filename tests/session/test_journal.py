@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from conftest import KEY
 
-from nbclaude import Client, Session, image
+from nbclaude import Client, SecretInRequestError, Session, image
 from nbclaude._session.journal import MAX_TEXT, append_line
 from nbclaude.testing import Cut, FakeAnthropic, HTTPError, Text, ToolUse
 
@@ -92,8 +92,12 @@ def test_images_are_listed_by_size_and_hash_not_copied(log: Path) -> None:
 def test_the_key_never_gets_into_the_log(log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
     s, _ = make(Text(f"You said {KEY}"))
-    # A student can paste the key into a prompt by hand ({variables} holding it are refused):
-    s.send("my key is " + KEY)
+    # A key pasted into a prompt is refused before it is sent (and so is not logged either)...
+    with pytest.raises(SecretInRequestError):
+        s.send("my key is " + KEY)
+    assert not log.exists() or KEY not in log.read_text()
+    # ...but a reply (or a tool result) can still echo it: the log blanks it.
+    s.send("What did I say?")
     text = log.read_text()
     assert KEY not in text and "<redacted>" in text
 

@@ -201,8 +201,9 @@ def test_a_session_that_cannot_be_saved_does_not_touch_the_file(tmp_path: Path) 
 
 
 def test_the_key_is_never_saved_even_when_typed_into_a_prompt(tmp_path: Path) -> None:
-    s = make(Text("noted"))
-    s.send(f"my key is {KEY}, keep it safe")
+    s = make(Text(f"noted: {KEY}"))  # a reply echoing the key (a prompt holding it is refused)
+    s.send("keep it safe")
+    s.messages.append({"role": "user", "content": f"my key is {KEY}"})  # typed in by hand
     s.save(tmp_path / "chat.json")
     text = (tmp_path / "chat.json").read_text(encoding="utf-8")
     assert KEY not in text and "<redacted>" in text
