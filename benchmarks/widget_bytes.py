@@ -3,7 +3,9 @@ the conversation grows.
 
 A real kernel (jupyter_client) runs a ChatWidget on a session wired to the in-process fake
 API, which streams a reply of N tokens at a fixed rate (DESIGN §7: 200 tokens/s). This script
-plays the front end: it sends the same ``send`` custom message the browser sends, then counts
+plays the front end: it opens a view (the ``sync`` message a new view sends, answered by the
+whole transcript, which is not counted), sends the same ``send`` custom message the browser
+sends, then counts
 every iopub message of the widget's comm until the turn is over (and half a second after, so
 nothing sent late is missed), serialised as it goes over the wire (all frames: header, parent
 header, metadata, content, buffers, signature).
@@ -28,6 +30,9 @@ import queue
 import sys
 import time
 from typing import Any
+
+#: What a view sends when it opens (js/view.js): the whole transcript, once.
+SYNC = {"type": "sync", "transcript": True}
 
 PARAGRAPH = (
     "The **derivative** of $f(x) = x^2$ is $f'(x) = 2x$. In code:\n\n"
@@ -99,7 +104,10 @@ def measure(tokens: int, rate: float, timeout: float, history: int = 0) -> dict[
                 comm_id = msg["content"]["comm_id"]
         if comm_id is None:
             raise RuntimeError("the widget's comm did not open")
-        # let the background model-list load finish, then drain
+        # a view opens (it asks for the transcript, as js/view.js does); let the background
+        # model-list load finish, then drain
+        hello = {"comm_id": comm_id, "data": {"method": "custom", "content": SYNC}}
+        kc.shell_channel.send(kc.session.msg("comm_msg", hello))
         time.sleep(1.0)
         while True:
             try:

@@ -38,7 +38,9 @@ export function thumbnail(block) {
   if (typeof block.src !== "string" || !block.src.startsWith("data:image/")) {
     return h("span", { class: "nbc-other", text: alt });
   }
-  const img = /** @type {HTMLImageElement} */ (h("img", { class: "nbc-thumb", alt, title: alt }));
+  const img = /** @type {HTMLImageElement} */ (
+    h("img", { class: "nbc-thumb", alt, title: alt, loading: "lazy", decoding: "async" })
+  );
   img.src = block.src;
   return img;
 }

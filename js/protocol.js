@@ -2,7 +2,6 @@
 // names, the same values. Change both together (tests/widget/test_protocol.py compares them).
 //
 // Durable state lives in traits (Python owns them; the front end only writes the settings):
-//   transcript  Entry[]        every message of the session, ready to show
 //   busy        boolean        a turn is streaming (from the widget, %%claude or Session.send)
 //   usage       Usage          token totals over the session
 //   cost        number | null  USD, null when the model's price is unknown
@@ -14,6 +13,10 @@
 //   approval    Approval|null  the tool call waiting for "Run tool" / "Deny tool"
 //
 // Everything that happens (deltas, commands, images) travels as custom messages, below.
+//
+// The transcript (every message of the session, Entry[]) is no trait: a trait goes whole at every
+// change. A view asks for it once (SYNC with `transcript`) and gets it as one ENTRIES message;
+// each change after that is an ENTRIES message with only the entries from the first changed one.
 
 /** Front end -> Python. */
 export const FROM_VIEW = Object.freeze({
@@ -33,7 +36,10 @@ export const FROM_VIEW = Object.freeze({
   ATTACH: "attach",
   /** `{type, id}`: forget a pending attachment. */
   DETACH: "detach",
-  /** `{type}`: a new view (or opened settings) asks for fresh state: LIVE and tool names. */
+  /**
+   * `{type, transcript?}`: a new view (or opened settings) asks for fresh state: LIVE and tool
+   * names; with `transcript` (a new view) also the whole transcript (ENTRIES from 0).
+   */
   SYNC: "sync",
   /** `{type, id, allow, always?}`: the answer to the `approval` trait (Run tool / Deny tool). */
   APPROVE: "approve",
@@ -45,7 +51,7 @@ export const TO_VIEW = Object.freeze({
   TURN_START: "turn_start",
   /** `{type, text?, thinking?}`: new text since the last delta, coalesced (~every 100 ms). */
   DELTA: "delta",
-  /** `{type, interrupted}`: the reply ended; the transcript trait now holds it. */
+  /** `{type, interrupted}`: the reply ended; the transcript now holds it. */
   TURN_END: "turn_end",
   /** `{type, index, model, prefill, text, thinking}`: the whole live reply so far (after SYNC). */
   LIVE: "live",
@@ -55,6 +61,11 @@ export const TO_VIEW = Object.freeze({
   DRAFT: "draft",
   /** `{type}`: the live reply so far is in the transcript now (a tool round); start afresh. */
   STEP: "step",
+  /**
+   * `{type, seq, start, entries}`: from entry `start` on, the transcript is `entries` (0: all of
+   * it); `seq` counts the changes, so a view that sees a gap asks again.
+   */
+  ENTRIES: "entries",
 });
 
 /** Largest file the composer sends to Python (bytes); Python refuses larger ones too. */
@@ -91,7 +102,6 @@ export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif"
 /**
  * Every trait of the widget model, by name (the table at the top of this file).
  * @typedef {object} Traits
- * @property {Entry[]} transcript
  * @property {boolean} busy
  * @property {Partial<Usage>} usage  may be `{}` (the trait's default in Python)
  * @property {number | null} cost
@@ -119,7 +129,7 @@ export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif"
  *   size: number}} AttachMsg
  *   Sent with the image's bytes as the one buffer.
  * @typedef {{type: typeof FROM_VIEW.DETACH, id: string}} DetachMsg
- * @typedef {{type: typeof FROM_VIEW.SYNC}} SyncMsg
+ * @typedef {{type: typeof FROM_VIEW.SYNC, transcript?: boolean}} SyncMsg
  * @typedef {{type: typeof FROM_VIEW.APPROVE, id: string, allow: boolean, always?: boolean}} ApproveMsg
  * @typedef {SendMsg | StopMsg | RetryMsg | DismissMsg | ClearMsg | UndoMsg | AttachMsg | DetachMsg
  *   | SyncMsg | ApproveMsg} FromViewMsg
@@ -137,5 +147,7 @@ export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif"
  * @typedef {{type: typeof TO_VIEW.ATTACHED, id: string, ok: boolean, error?: string}} AttachedMsg
  * @typedef {{type: typeof TO_VIEW.DRAFT, text: string}} DraftMsg
  * @typedef {{type: typeof TO_VIEW.STEP}} StepMsg
- * @typedef {TurnStartMsg | DeltaMsg | TurnEndMsg | LiveMsg | AttachedMsg | DraftMsg | StepMsg} ToViewMsg
+ * @typedef {{type: typeof TO_VIEW.ENTRIES, seq: number, start: number, entries: Entry[]}} EntriesMsg
+ * @typedef {TurnStartMsg | DeltaMsg | TurnEndMsg | LiveMsg | AttachedMsg | DraftMsg | StepMsg
+ *   | EntriesMsg} ToViewMsg
  */

@@ -48,22 +48,27 @@ function metaText(meta) {
 /**
  * Render one finished message.
  * @param {Entry} entry
+ * @param {{plain?: boolean}} [options]  `plain`: its text as typed, not rendered (a quick
+ *   stand-in for a message far up the log, rendered in full when it scrolls near)
  * @returns {HTMLElement}
  */
-export function renderEntry(entry) {
+export function renderEntry(entry, options = {}) {
   const user = entry.role === "user";
+  const plain = Boolean(options.plain);
   const body = h("div", { class: "nbc-msg-body" });
+  /** @param {string} text */
+  const markdown = (text) => {
+    if (plain) return h("div", { class: "nbc-md nbc-plain", text });
+    const div = h("div", { class: "nbc-md" });
+    fillMarkdown(div, text);
+    return div;
+  };
   for (const block of entry.blocks) {
     if (block.type === "text") {
       if (user) body.append(h("div", { class: "nbc-user-text", text: block.text }));
-      else {
-        const div = h("div", { class: "nbc-md" });
-        fillMarkdown(div, block.text);
-        body.append(div);
-      }
+      else body.append(markdown(block.text));
     } else if (block.type === "thinking") {
-      const div = h("div", { class: "nbc-md" });
-      fillMarkdown(div, block.text);
+      const div = markdown(block.text);
       body.append(h("details", { class: "nbc-thinking" }, h("summary", { text: "Thinking" }), div));
     } else if (block.type === "image") {
       body.append(thumbnail(block));
@@ -86,7 +91,9 @@ export function renderEntry(entry) {
   return h(
     "article",
     {
-      class: `nbc-msg ${user ? "nbc-user" : "nbc-assistant"}${interrupted ? " nbc-interrupted" : ""}`,
+      class:
+        `nbc-msg ${user ? "nbc-user" : "nbc-assistant"}${interrupted ? " nbc-interrupted" : ""}` +
+        (plain ? " nbc-stand-in" : ""),
       "aria-label": user ? "You" : "Claude",
     },
     head,
@@ -186,6 +193,20 @@ export class LiveMessage {
   }
 }
 
+/**
+ * How many of the newest messages are rendered at once (Markdown, maths, code); older ones first
+ * show as plain text and are rendered when they scroll near the view, so a long chat opens fast.
+ */
+export const RICH_TAIL = 40;
+
+/**
+ * @typedef {object} Item  one message in the log
+ * @property {string} key  the entry as JSON: an unchanged entry keeps its node
+ * @property {Entry} entry
+ * @property {HTMLElement} node
+ * @property {boolean} rich  rendered in full (not the plain text stand-in)
+ */
+
 /** The message list (role="log"): finished entries, reused when unchanged, plus the live one. */
 export class Transcript {
   constructor() {
@@ -196,15 +217,19 @@ export class Transcript {
       "aria-live": "polite",
       tabindex: "0",
     });
-    this.empty = h("p", {
-      class: "nbc-empty",
-      text: "No messages yet. Type below, or run a %%claude cell: it shows up here too.",
-    });
+    this.empty = h("p", { class: "nbc-empty", text: "Loading the conversation…" });
     this.el.append(this.empty);
-    /** @type {{key: string, node: HTMLElement}[]} */
+    /** @type {Item[]} */
     this.items = [];
     /** @type {LiveMessage | null} */
     this.live = null;
+    /** @type {Map<Element, Item>} plain stand-ins waiting to be rendered */
+    this.waiting = new Map();
+    /** @type {IntersectionObserver | null} */
+    this.observer =
+      typeof IntersectionObserver === "function"
+        ? new IntersectionObserver((seen) => this.onSeen(seen), { root: this.el, rootMargin: "1200px 0px" })
+        : null;
     this.el.addEventListener("nbc-painted", () => this.stickToBottom());
     this.pinned = true;
     this.el.addEventListener("scroll", () => {
@@ -212,28 +237,104 @@ export class Transcript {
     });
   }
 
-  /** @param {Entry[]} entries */
-  setEntries(entries) {
+  /** @param {string} text  what the log says while it has no message */
+  setEmptyText(text) {
+    this.empty.textContent = text;
+  }
+
+  /** The entries shown now. */
+  get entries() {
+    return this.items.map((item) => item.entry);
+  }
+
+  /**
+   * From entry `start` on, the transcript is `entries` (an ENTRIES message).
+   * @param {number} start
+   * @param {Entry[]} entries
+   */
+  splice(start, entries) {
+    const from = Math.max(0, Math.min(start, this.items.length));
+    this.setEntries([...this.entries.slice(0, from), ...entries], from);
+  }
+
+  /**
+   * Show `entries`; the first `from` are known to be unchanged.
+   * @param {Entry[]} entries
+   * @param {number} [from]
+   */
+  setEntries(entries, from = 0) {
     const list = Array.isArray(entries) ? entries : [];
-    /** @type {{key: string, node: HTMLElement}[]} */
-    const next = [];
-    for (let i = 0; i < list.length; i++) {
+    const keepUntil = Math.max(0, Math.min(from, list.length, this.items.length));
+    /** @type {Item[]} */
+    const next = this.items.slice(0, keepUntil);
+    for (let i = keepUntil; i < list.length; i++) {
       const key = JSON.stringify(list[i]);
       const old = this.items[i];
-      next.push(old && old.key === key ? old : { key, node: renderEntry(list[i]) });
+      next.push(old && old.key === key ? old : this.make(list[i], key, list.length - i <= RICH_TAIL));
     }
     // Put nodes in place, touching the DOM only where something changed.
-    let cursor = this.empty.nextSibling;
-    for (const item of next) {
-      if (cursor !== item.node) this.el.insertBefore(item.node, cursor);
-      cursor = item.node.nextSibling;
+    let cursor = keepUntil > 0 ? next[keepUntil - 1].node.nextSibling : this.empty.nextSibling;
+    for (let i = keepUntil; i < next.length; i++) {
+      const node = next[i].node;
+      if (cursor !== node) this.el.insertBefore(node, cursor);
+      cursor = node.nextSibling;
     }
-    const keep = new Set(next.map((item) => item.node));
-    for (const item of this.items) if (!keep.has(item.node)) item.node.remove();
+    const keep = new Set(next.slice(keepUntil));
+    for (const item of this.items.slice(keepUntil)) if (!keep.has(item)) this.drop(item);
     this.items = next;
     if (this.live) this.el.append(this.live.el);
     this.empty.hidden = next.length > 0 || this.live !== null;
     this.stickToBottom();
+  }
+
+  /**
+   * @param {Entry} entry
+   * @param {string} key
+   * @param {boolean} rich  render it in full now (else a plain stand-in, rendered when seen)
+   * @returns {Item}
+   */
+  make(entry, key, rich) {
+    if (rich || !this.observer) return { key, entry, node: renderEntry(entry), rich: true };
+    const item = { key, entry, node: renderEntry(entry, { plain: true }), rich: false };
+    this.waiting.set(item.node, item);
+    this.observer.observe(item.node);
+    return item;
+  }
+
+  /** @param {Item} item */
+  drop(item) {
+    if (!item.rich) {
+      this.waiting.delete(item.node);
+      this.observer?.unobserve(item.node);
+    }
+    item.node.remove();
+  }
+
+  /** @param {IntersectionObserverEntry[]} seen */
+  onSeen(seen) {
+    for (const { target, isIntersecting } of seen) {
+      if (isIntersecting) this.upgrade(target);
+    }
+  }
+
+  /**
+   * Render a plain stand-in in full.
+   * @param {Element} node
+   */
+  upgrade(node) {
+    const item = this.waiting.get(node);
+    if (!item) return;
+    this.waiting.delete(node);
+    this.observer?.unobserve(node);
+    const rich = renderEntry(item.entry);
+    node.replaceWith(rich);
+    item.node = rich;
+    item.rich = true;
+  }
+
+  /** Render every plain stand-in in full (before printing or searching everything). */
+  renderAll() {
+    for (const node of [...this.waiting.keys()]) this.upgrade(node);
   }
 
   /** @param {{model?: string, prefill?: string | null, text?: string, thinking?: string}} start */
@@ -254,5 +355,11 @@ export class Transcript {
 
   stickToBottom() {
     if (this.pinned) this.el.scrollTop = this.el.scrollHeight;
+  }
+
+  destroy() {
+    this.observer?.disconnect();
+    this.waiting.clear();
+    this.endLive();
   }
 }

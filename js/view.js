@@ -40,12 +40,15 @@ export class ChatView {
    * @param {HTMLElement} el
    */
   constructor(model, el) {
+    this.opened = performance.now();
     this.model = model;
     this.el = el;
     /** @type {[ModelEvent, Handler][]} */
     this.listeners = [];
 
     this.transcript = new Transcript();
+    /** @type {number | null} the ENTRIES `seq` this view holds (null: waiting for all of it) */
+    this.seq = null;
     this.composer = new Composer({
       send: (content, buffers) => this.send(content, buffers),
       isBusy: () => Boolean(this.model.get("busy")),
@@ -154,7 +157,7 @@ export class ChatView {
     this.wireControls();
     this.wireModel();
     this.renderAll();
-    if (this.model.get("busy")) this.send({ type: FROM_VIEW.SYNC });
+    this.send({ type: FROM_VIEW.SYNC, transcript: true });
   }
 
   /**
@@ -226,7 +229,6 @@ export class ChatView {
   }
 
   wireModel() {
-    this.listen("change:transcript", () => this.renderTranscript());
     this.listen("change:busy", () => this.renderBusy());
     this.listen("change:usage", () => this.renderUsage());
     this.listen("change:cost", () => this.renderUsage());
@@ -269,24 +271,50 @@ export class ChatView {
       case TO_VIEW.DRAFT:
         this.composer.restoreDraft(String(msg.text || ""));
         break;
+      case TO_VIEW.ENTRIES:
+        this.applyEntries(msg);
+        break;
       default:
         break;
     }
   }
 
+  /**
+   * Apply an ENTRIES message: all of the transcript (start 0), or the change after the one this
+   * view holds. A view that missed one asks for all of it again.
+   * @param {import("./protocol.js").EntriesMsg} msg
+   */
+  applyEntries(msg) {
+    const entries = Array.isArray(msg.entries) ? msg.entries : [];
+    if (msg.start === 0) {
+      const t0 = performance.now();
+      const first = this.seq === null;
+      this.seq = msg.seq;
+      this.transcript.splice(0, entries);
+      // how long showing the whole transcript took (the browser tests read it)
+      const detail = { entries: entries.length, ms: performance.now() - t0, first, sinceOpen: performance.now() - this.opened };
+      this.root.dispatchEvent(new CustomEvent("nbc-transcript", { bubbles: true, detail }));
+    } else if (this.seq !== null && msg.seq === this.seq + 1) {
+      this.seq = msg.seq;
+      this.transcript.splice(msg.start, entries);
+    } else if (this.seq !== null) {
+      this.seq = null;
+      this.send({ type: FROM_VIEW.SYNC, transcript: true });
+      return;
+    } else {
+      return; // waiting for all of it, which holds this change too
+    }
+    this.transcript.setEmptyText("No messages yet. Type below, or run a %%claude cell: it shows up here too.");
+    markWaiting(this.transcript.el, this.model.get("approval")?.id);
+  }
+
   renderAll() {
-    this.renderTranscript();
     this.renderBusy();
     this.renderUsage();
     this.renderError();
     this.renderSettings();
     this.renderTools();
     this.renderApproval();
-  }
-
-  renderTranscript() {
-    this.transcript.setEntries(this.model.get("transcript"));
-    markWaiting(this.transcript.el, this.model.get("approval")?.id);
   }
 
   renderApproval() {
@@ -378,7 +406,7 @@ export class ChatView {
   destroy() {
     for (const [event, cb] of this.listeners) this.model.off(event, cb);
     this.listeners = [];
-    this.transcript.endLive();
+    this.transcript.destroy();
     this.composer.destroy();
     this.root.remove();
   }

@@ -18,7 +18,6 @@ export class FakeModel {
   constructor(state = {}) {
     /** @type {Traits} */
     this.state = {
-      transcript: [],
       busy: false,
       usage: { input_tokens: 0, output_tokens: 0 },
       cost: null,
@@ -37,6 +36,7 @@ export class FakeModel {
     /** @type {Sent[]} */
     this.sent = [];
     this.saved = 0;
+    this.seq = 0;
   }
 
   /**
@@ -119,6 +119,16 @@ export class FakeModel {
    */
   message(content, buffers = []) {
     this.emit("msg:custom", content, buffers);
+  }
+
+  /**
+   * Python -> view: the transcript from entry `start` on (an ENTRIES message, numbered in order).
+   * @param {import("../protocol.js").Entry[]} entries
+   * @param {number} [start]
+   */
+  entries(entries, start = 0) {
+    this.seq += 1;
+    this.message({ type: "entries", seq: this.seq, start, entries });
   }
 
   listenerCount() {

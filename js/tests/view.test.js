@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { countOf } from "../dom.js";
 import widget from "../widget.js";
 import { FROM_VIEW, MAX_UPLOAD_BYTES, TO_VIEW } from "../protocol.js";
+import { RICH_TAIL } from "../transcript.js";
 import { FakeModel } from "./fake-model.js";
 import { all, button as findButton, one } from "./query.js";
 
@@ -235,7 +236,7 @@ const ENTRIES = [
 
 describe("transcript", () => {
   it("renders history from the transcript trait", () => {
-    model.update("transcript", ENTRIES);
+    model.entries(ENTRIES);
     const log = $('[role="log"]');
     const msgs = log.querySelectorAll("article");
     expect(msgs).toHaveLength(2);
@@ -254,7 +255,7 @@ describe("transcript", () => {
 
   it("says 1 token, not 1 tokens, in the meta line", () => {
     const meta = (/** @type {number} */ output_tokens) => {
-      model.update("transcript", [{ role: "assistant", blocks: [{ type: "text", text: "ok" }], meta: { model: "m", output_tokens } }]);
+      model.entries([{ role: "assistant", blocks: [{ type: "text", text: "ok" }], meta: { model: "m", output_tokens } }]);
       return $("article .nbc-meta").textContent;
     };
     expect(meta(1)).toBe("m · 1 token");
@@ -264,22 +265,104 @@ describe("transcript", () => {
   });
 
   it("never shows a remote URL as a thumbnail", () => {
-    model.update("transcript", [{ role: "user", blocks: [{ type: "image", src: "https://x.example/p.png" }] }]);
+    model.entries([{ role: "user", blocks: [{ type: "image", src: "https://x.example/p.png" }] }]);
     expect(el.querySelector("img")).toBeNull();
   });
 
   it("reuses unchanged messages when the transcript grows", () => {
-    model.update("transcript", ENTRIES.slice(0, 1));
+    model.entries(ENTRIES.slice(0, 1));
     const first = el.querySelector("article");
-    model.update("transcript", ENTRIES);
+    model.entries(ENTRIES);
     expect(el.querySelector("article")).toBe(first);
-    model.update("transcript", []);
+    model.entries([]);
     expect(el.querySelectorAll("article")).toHaveLength(0);
     expect($(".nbc-empty").hidden).toBe(false);
   });
 
+  it("a new view asks once for the whole transcript and says it is loading until it comes", () => {
+    expect(sent(FROM_VIEW.SYNC).map((m) => m.content)).toEqual([{ type: "sync", transcript: true }]);
+    expect($(".nbc-empty").textContent).toBe("Loading the conversation…");
+    model.entries([]);
+    expect($(".nbc-empty").textContent).toContain("No messages yet");
+  });
+
+  it("applies each change from its start, keeping the messages before it", () => {
+    model.entries(ENTRIES);
+    const [first, second] = all(el, "article");
+    const reply = { role: /** @type {const} */ ("assistant"), blocks: [{ type: /** @type {const} */ ("text"), text: "More." }] };
+    model.entries([reply], 2); // appended
+    expect(all(el, "article")).toHaveLength(3);
+    expect(all(el, "article")[0]).toBe(first);
+    expect(all(el, "article")[1]).toBe(second);
+    model.entries([], 1); // undo: the last two go
+    expect(all(el, "article")).toEqual([first]);
+    expect(sent(FROM_VIEW.SYNC)).toHaveLength(1);
+  });
+
+  it("asks again when it missed a change, and waits for all of it", () => {
+    model.entries(ENTRIES);
+    model.seq += 1; // a change this view never got
+    model.entries([{ role: "user", blocks: [{ type: "text", text: "lost" }] }], 2);
+    expect(sent(FROM_VIEW.SYNC)).toHaveLength(2);
+    expect(sent(FROM_VIEW.SYNC)[1].content).toEqual({ type: "sync", transcript: true });
+    expect(all(el, "article")).toHaveLength(2); // the broken change was not applied
+    model.entries([{ role: "user", blocks: [{ type: "text", text: "later" }] }], 2);
+    expect(all(el, "article")).toHaveLength(2); // nor anything before all of it came again
+    model.entries([...ENTRIES, { role: "user", blocks: [{ type: "text", text: "now" }] }]);
+    expect(all(el, "article")).toHaveLength(3);
+  });
+
+  it("opens a long chat fast: older messages show as plain text until they scroll near", () => {
+    /** @type {{notify: (seen: {target: Element, isIntersecting: boolean}[]) => void}} */
+    const io = { notify: () => {} };
+    /** @type {Element[]} */
+    const observed = [];
+    class FakeObserver {
+      /** @param {(seen: {target: Element, isIntersecting: boolean}[]) => void} cb */
+      constructor(cb) {
+        io.notify = cb;
+      }
+      /** @param {Element} node */
+      observe(node) {
+        observed.push(node);
+      }
+      unobserve() {}
+      disconnect() {}
+    }
+    vi.stubGlobal("IntersectionObserver", FakeObserver);
+    try {
+      cleanup();
+      el.remove();
+      mount();
+      /** @type {Entry[]} */
+      const long = [];
+      for (let i = 0; i < 100; i++) {
+        long.push({ role: "user", blocks: [{ type: "text", text: `Question ${i}` }] });
+        long.push({ role: "assistant", blocks: [{ type: "text", text: `Answer **${i}**: $x^${i}$` }] });
+      }
+      model.entries(long);
+      const articles = all(el, "article");
+      expect(articles).toHaveLength(200);
+      const standIns = all(el, "article.nbc-stand-in");
+      expect(standIns).toHaveLength(200 - RICH_TAIL);
+      expect(observed).toHaveLength(200 - RICH_TAIL);
+      // the stand-ins hold the text (find in page and Copy work), rendered nothing yet
+      expect(standIns[1].textContent).toContain("Answer **0**: $x^0$");
+      expect(standIns[1].querySelector(".katex, strong")).toBeNull();
+      expect(articles[199].querySelector(".katex")).not.toBeNull();
+      // scrolled near: rendered in full, in place
+      io.notify([{ target: standIns[1], isIntersecting: true }]);
+      const upgraded = all(el, "article")[1];
+      expect(upgraded.classList.contains("nbc-stand-in")).toBe(false);
+      expect(one(upgraded, "strong").textContent).toBe("0");
+      expect(all(el, "article.nbc-stand-in")).toHaveLength(200 - RICH_TAIL - 1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it("marks an interrupted reply", () => {
-    model.update("transcript", [{ role: "assistant", blocks: [{ type: "text", text: "partial" }], meta: { interrupted: true } }]);
+    model.entries([{ role: "assistant", blocks: [{ type: "text", text: "partial" }], meta: { interrupted: true } }]);
     expect($(".nbc-tag").textContent).toBe("stopped");
   });
 
@@ -287,7 +370,7 @@ describe("transcript", () => {
     /** @type {string[]} */
     const writes = [];
     Object.defineProperty(navigator, "clipboard", { value: { writeText: async (/** @type {string} */ t) => writes.push(t) }, configurable: true });
-    model.update("transcript", ENTRIES);
+    model.entries(ENTRIES);
     all(el, '[aria-label="Copy message"]')[1].click();
     $('[aria-label="Copy code"]').click();
     await tick();
@@ -308,7 +391,7 @@ describe("streaming", () => {
     model.message({ type: TO_VIEW.DELTA, thinking: "hmm" });
     await tick(80);
     expect(one(live, ".nbc-thinking").hidden).toBe(false);
-    model.update("transcript", [{ role: "assistant", blocks: [{ type: "text", text: "Hello **world**" }] }]);
+    model.entries([{ role: "assistant", blocks: [{ type: "text", text: "Hello **world**" }] }]);
     model.message({ type: TO_VIEW.TURN_END, interrupted: false });
     model.update("busy", false);
     expect(el.querySelector(".nbc-live")).toBeNull();
@@ -350,7 +433,7 @@ describe("toolbar, settings, banner", () => {
   it("Clear and Undo send commands and are disabled while busy", () => {
     button("Clear").click();
     button("Undo").click();
-    expect(model.sent.map((m) => m.content.type)).toEqual(["clear", "undo"]);
+    expect(model.sent.map((m) => m.content.type)).toEqual(["sync", "clear", "undo"]);
     model.update("busy", true);
     expect(button("Clear").disabled).toBe(true);
   });
@@ -394,7 +477,7 @@ describe("toolbar, settings, banner", () => {
     expect(alert.textContent).toContain("req_1");
     button("Retry").click();
     button("Dismiss error").click();
-    expect(model.sent.map((m) => m.content.type)).toEqual(["retry", "dismiss"]);
+    expect(model.sent.map((m) => m.content.type)).toEqual(["sync", "retry", "dismiss"]);
     model.update("error", { message: "No API key", retry: false });
     expect(button("Retry").hidden).toBe(true);
     expect(one(alert, ".nbc-banner-text").textContent).toBe("No API key");

@@ -1,14 +1,15 @@
 """``ChatWidget``: the chat UI (anywidget) on a shared :class:`~nbclaude.Session`.
 
 How it works (the protocol is in :mod:`nbclaude._widget.protocol` and ``js/protocol.js``; the parts
-are in ``_widget_transcript``, ``_widget_live``, ``_widget_tools`` and ``_widget_images``):
+are the modules beside this one: ``transcript``, ``feed``, ``live``, ``tools``, ``images``):
 
 * The widget subscribes to its session, so turns from anywhere (this widget, another widget,
   ``%%claude``, ``Session.send``) show up live in every widget on that session.
 * Turns started here run in a worker thread, never in the comm handler, so "Stop" is handled
   at once (it closes the HTTP stream; the partial reply is kept, marked as stopped).
 * Deltas go to the front end as custom messages, coalesced every ~100 ms and carrying only new
-  text; the transcript, rebuilt from ``session.messages``, lives in the ``transcript`` trait.
+  text; the transcript, rebuilt from ``session.messages``, goes whole once per view and then
+  only what changed (``feed``).
 * Images come from the browser as binary buffers and go through ``nbclaude.image``'s pipeline.
 * Tools: the "Let Claude use tools" switch (``use_tools``) decides whether this widget's turns
   may call ``session.tools``; each call of a turn started here waits for "Run tool" / "Deny
@@ -33,6 +34,7 @@ from nbclaude._exceptions import NbClaudeError
 
 from . import protocol as proto
 from . import transcript as tr
+from .feed import TranscriptFeed
 from .images import Attachments
 from .live import LiveTurn
 from .tools import Approvals, StoppedWhileAskingError
@@ -98,7 +100,6 @@ class ChatWidget(anywidget.AnyWidget):
         _esm = _STATIC / "widget.js"
         _css = _STATIC / "widget.css"
 
-    transcript = traitlets.List(traitlets.Dict()).tag(sync=True)
     busy = traitlets.Bool(False).tag(sync=True)
     usage = traitlets.Dict().tag(sync=True)
     cost = traitlets.Float(None, allow_none=True).tag(sync=True)
@@ -129,6 +130,7 @@ class ChatWidget(anywidget.AnyWidget):
         self._attachments = Attachments(self._post, self._start_worker)
         self._approvals = Approvals(self._show_approval)
         self._turn = LiveTurn(self._post)
+        self._feed = TranscriptFeed(self._post, self._out_lock)
         self._shown = 0  # len(session.messages) when the transcript trait was last made
         self._names_key: tuple[int, ...] | None = None
         _bundle("widget.js")
@@ -146,6 +148,12 @@ class ChatWidget(anywidget.AnyWidget):
     def session(self) -> Session:
         """The session this widget shows and continues."""
         return self._session
+
+    @property
+    def transcript(self) -> list[proto.Entry]:
+        """The conversation as the widget shows it (one entry per message; a reply with its
+        tool rounds is one entry)."""
+        return self._feed.entries
 
     def close(self) -> None:
         """Close the widget: stop listening to the session, drop pending images."""
@@ -183,7 +191,7 @@ class ChatWidget(anywidget.AnyWidget):
         with self._out_lock, self.hold_sync():
             self._syncing = True
             try:
-                self.transcript = [dict(e) for e in entries]
+                self._feed.update(entries)
                 self.busy = busy
                 self.usage = s.usage
                 self.cost = s.cost
@@ -327,6 +335,8 @@ class ChatWidget(anywidget.AnyWidget):
         elif kind == proto.DETACH:
             self._attachments.remove(str(msg.get("id")))
         elif kind == proto.SYNC:
+            if msg.get("transcript"):
+                self._feed.send_snapshot()
             live = self._turn.snapshot()
             if live is not None:
                 self._post(live)

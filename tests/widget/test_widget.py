@@ -7,11 +7,9 @@ through the comm. No kernel, no browser (those are in tests/browser/).
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -31,121 +29,15 @@ from nbclaude.testing import (
     ToolUse,
 )
 
-comm = pytest.importorskip("comm")
-from comm.base_comm import BaseComm  # noqa: E402
-
-
-class RecordingComm(BaseComm):  # type: ignore[misc]
-    """A comm that keeps what the kernel would publish to the front end."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.published: list[tuple[str, dict[str, Any], list[Any]]] = []
-        self.lock = threading.Lock()
-        super().__init__(*args, **kwargs)
-
-    def publish_msg(
-        self,
-        msg_type: str,
-        data: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
-        buffers: list[Any] | None = None,
-        **keys: Any,
-    ) -> None:
-        with self.lock:
-            self.published.append((msg_type, data or {}, list(buffers or [])))
-
-
-class FrontEnd:
-    """What js/view.js does, seen from the kernel."""
-
-    def __init__(self, widget: ChatWidget) -> None:
-        self.widget = widget
-        self.comm: RecordingComm = widget.comm
-
-    def send(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
-        msg = {
-            "content": {"data": {"method": "custom", "content": content}},
-            "buffers": buffers or [],
-        }
-        self.widget._handle_msg(msg)
-
-    def set(self, **state: Any) -> None:
-        msg = {"content": {"data": {"method": "update", "state": state, "buffer_paths": []}}}
-        self.widget._handle_msg({**msg, "buffers": []})
-
-    def customs(self, kind: str | None = None) -> list[dict[str, Any]]:
-        with self.comm.lock:
-            out = [d["content"] for t, d, _ in self.comm.published if d.get("method") == "custom"]
-        return [m for m in out if kind is None or m.get("type") == kind]
-
-    def updates(self, name: str) -> list[Any]:
-        with self.comm.lock:
-            return [
-                d["state"][name]
-                for t, d, _ in self.comm.published
-                if d.get("method") == "update" and name in d.get("state", {})
-            ]
-
-    def wire_bytes(self) -> int:
-        with self.comm.lock:
-            return sum(len(json.dumps(d)) for t, d, _ in self.comm.published if t == "comm_msg")
-
-
-@pytest.fixture(autouse=True)
-def recording_comm(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(comm, "create_comm", lambda *a, **k: RecordingComm(*a, **k))
-
-
-def session_with(*script: Any, **kwargs: Any) -> tuple[nbclaude.Session, FakeAnthropic]:
-    fake = FakeAnthropic(list(script))
-    client = nbclaude.Client(api_key=KEY, transport=fake, max_retries=0)
-    kwargs.setdefault("model", "claude-haiku-4-5")
-    return nbclaude.Session(client=client, **kwargs), fake
-
-
-@pytest.fixture
-def widgets() -> Iterator[list[ChatWidget]]:
-    made: list[ChatWidget] = []
-    yield made
-    for w in made:
-        w.close()
-
-
-def open_widget(session: nbclaude.Session, made: list[ChatWidget]) -> FrontEnd:
-    widget = ChatWidget(session=session)
-    made.append(widget)
-    _wait_idle(widget)  # the model list loads in the background
-    return FrontEnd(widget)
-
-
-def _wait_idle(widget: ChatWidget, timeout: float = 10.0) -> bool:
-    """Wait until the widget's worker threads (turns, image conversion, model list) are done."""
-    deadline = time.monotonic() + timeout
-    for thread in list(widget._workers):
-        thread.join(max(0.0, deadline - time.monotonic()))
-    return all(not t.is_alive() for t in widget._workers)
-
-
-def posts(fake: FakeAnthropic) -> list[dict[str, Any]]:
-    """The bodies of the POST /v1/messages requests the fake received."""
-    return [r.json for r in fake.requests if r.method == "POST" and r.path == "/v1/messages"]
-
-
-def wait_for(predicate: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.005)
-
-
-def png_bytes(width: int, height: int) -> bytes:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 30, 30)).save(out, "PNG")
-    return out.getvalue()
-
+from .frontend import (
+    FrontEnd,
+    _wait_idle,
+    open_widget,
+    png_bytes,
+    posts,
+    session_with,
+    wait_for,
+)
 
 # -- state --------------------------------------------------------------------------------------
 
@@ -680,15 +572,17 @@ def test_a_tool_round_keeps_the_bytes_linear(widgets: list[ChatWidget]) -> None:
         Text(reply, rate=1000, chunk_size=4),
     )
     fe = open_widget(s, widgets)
+    fe.send({"type": proto.SYNC, "transcript": True})  # a view is open
     before = fe.wire_bytes()
     ask(fe)
     wait_for(lambda: fe.widget.approval is not None)
     fe.send({"type": proto.APPROVE, "id": fe.widget.approval["id"], "allow": True})
     assert _wait_idle(fe.widget)
     text = len("Adding. " * 50) + len(reply)
-    # each delta carries only new text; the transcript is sent once per tool event, not per delta
+    # each delta carries only new text; the transcript changes once per tool event, not per delta
     assert fe.wire_bytes() - before < 6 * text + 6000
-    assert len(fe.updates("transcript")) <= 4  # turn start, the step, the result, turn end
+    changes = fe.customs(proto.ENTRIES)[1:]
+    assert len(changes) <= 4  # turn start, the step, the result, turn end
 
 
 def test_deny_tool(widgets: list[ChatWidget]) -> None:
