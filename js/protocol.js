@@ -11,6 +11,8 @@
 //   tool_names  string[]       the names of session.tools
 //   use_tools   boolean        widget turns may use the tools (written by the settings switch)
 //   approval    Approval|null  the tool call waiting for "Run tool" / "Deny tool"
+//   saved_id    string         names the saved copy of the conversation (an HTML output beside the
+//                              widget, for the notebook file): views hide it while they show
 //
 // Everything that happens (deltas, commands, images) travels as custom messages, below.
 //
@@ -113,6 +115,7 @@ export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif"
  * @property {string[]} tool_names
  * @property {boolean} use_tools
  * @property {Approval | null} approval
+ * @property {string} saved_id
  */
 
 // -- the custom messages ----------------------------------------------------------------------

@@ -4,6 +4,7 @@
 import { Composer } from "./composer.js";
 import { countOf, formatCost, formatCount, h } from "./dom.js";
 import { FROM_VIEW, TO_VIEW } from "./protocol.js";
+import { hideSavedCopies } from "./saved.js";
 import { ApprovalPrompt, markWaiting } from "./tools.js";
 import { Transcript } from "./transcript.js";
 
@@ -153,6 +154,10 @@ export class ChatView {
       this.composer.el,
     );
     el.append(this.root);
+
+    // the saved copy of this chat (an output beside the widget, for the notebook file) is hidden
+    // while the live chat shows
+    this.showSaved = hideSavedCopies(String(this.model.get("saved_id") || ""));
 
     this.wireControls();
     this.wireModel();
@@ -404,6 +409,7 @@ export class ChatView {
   }
 
   destroy() {
+    this.showSaved();
     for (const [event, cb] of this.listeners) this.model.off(event, cb);
     this.listeners = [];
     this.transcript.destroy();

@@ -29,6 +29,7 @@ export class FakeModel {
       tool_names: [],
       use_tools: true,
       approval: null,
+      saved_id: "",
       ...state,
     };
     /** @type {Map<ModelEvent, Set<Handler>>} */

@@ -493,6 +493,39 @@ it("cleanup removes the view and its listeners", () => {
   cleanup = () => {};
 });
 
+describe("the saved copy", () => {
+  const id = "0123456789abcdef0123456789abcdef";
+  const rules = () => all(document, `style[data-nbc-hides="${id}"]`);
+
+  it("is hidden while a view shows the live chat, and shown again when the last view goes", () => {
+    cleanup();
+    el.remove();
+    const copy = document.createElement("div");
+    copy.className = "nbc-saved";
+    copy.dataset.nbcFor = id;
+    document.body.append(copy);
+    mount({ saved_id: id });
+    const first = cleanup;
+    expect(rules()).toHaveLength(1);
+    expect(getComputedStyle(copy).display).toBe("none");
+    mount({ saved_id: id }); // a second view of the same widget
+    first();
+    expect(rules()).toHaveLength(1);
+    cleanup();
+    expect(rules()).toHaveLength(0);
+    expect(getComputedStyle(copy).display).not.toBe("none");
+    copy.remove();
+    mount();
+  });
+
+  it("hides nothing for an id that is not ours", () => {
+    cleanup();
+    el.remove();
+    mount({ saved_id: '"] , * { x: "' });
+    expect(all(document, "style[data-nbc-hides]")).toHaveLength(0);
+  });
+});
+
 describe("counts", () => {
   it("are singular for exactly one, with thousands separators", () => {
     expect(countOf(1, "token")).toBe("1 token");

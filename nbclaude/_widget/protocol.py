@@ -16,6 +16,9 @@ error         :class:`Banner` or None     the error banner
 tool_names    list of str                 the names of ``session.tools``
 use_tools     bool                        widget turns may use the tools (two-way)
 approval      :class:`Approval` or None   the tool call waiting for "Run tool" / "Deny tool"
+saved_id      str                         names the saved copy of the conversation (an output
+                                          beside the widget, :mod:`nbclaude._widget.saved`),
+                                          which the views hide while they show the widget
 ============  ==========================  ==================================================
 
 Everything that happens travels as custom messages: the front end sends the ``FROM_VIEW``

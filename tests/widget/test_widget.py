@@ -836,3 +836,44 @@ def test_a_new_widget_rebuilds_tool_calls_and_thinking(widgets: list[ChatWidget]
     assert [e["blocks"] for e in other.widget.transcript] == [
         e["blocks"] for e in fe.widget.transcript
     ]
+
+
+# -- nothing the user made is lost (issue #12 item 4) ----------------------------------------------
+
+
+def test_a_failed_turn_puts_the_text_back(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(HTTPError(529), HTTPError(529), Text("Back."))
+    fe = open_widget(s, widgets)
+    fe.send({"type": proto.SEND, "text": "Are you there?", "attachments": []})
+    assert _wait_idle(fe.widget)
+    assert fe.widget.error is not None and "overloaded" in fe.widget.error["message"]
+    assert s.messages == []
+    assert fe.customs(proto.DRAFT) == [{"type": proto.DRAFT, "text": "Are you there?"}]
+    fe.send({"type": proto.DISMISS})
+    assert fe.widget.error is None
+    assert len(fe.customs(proto.DRAFT)) == 1  # Dismiss takes nothing away
+    # a Retry that fails again gives the text back again
+    fe.send({"type": proto.RETRY})
+    assert _wait_idle(fe.widget)
+    assert fe.customs(proto.DRAFT)[-1] == {"type": proto.DRAFT, "text": "Are you there?"}
+
+
+def test_a_mid_stream_error_keeps_what_streamed_marked_with_the_error(
+    widgets: list[ChatWidget],
+) -> None:
+    s, _ = session_with(StreamErrorEvent(after=6, reply=Text("one two three four five six seven")))
+    fe = open_widget(s, widgets)
+    fe.send({"type": proto.SYNC, "transcript": True})
+    fe.send({"type": proto.SEND, "text": "Count", "attachments": []})
+    assert _wait_idle(fe.widget)
+    streamed = "".join(d.get("text", "") for d in fe.customs(proto.DELTA))
+    assert streamed.startswith("one two")
+    kinds = [m["type"] for m in fe.customs() if m["type"] != proto.DELTA]
+    # the view hears that the reply failed (and why) before the rolled-back transcript comes
+    end = kinds.index(proto.TURN_END)
+    assert proto.ENTRIES in kinds[end + 1 :]
+    (ended,) = fe.customs(proto.TURN_END)
+    assert ended["interrupted"] is True
+    assert ended["error"] == fe.widget.error["message"]
+    assert fe.customs(proto.DRAFT) == [{"type": proto.DRAFT, "text": "Count"}]
+    assert s.messages == []  # the history rule: a failed turn is rolled back
