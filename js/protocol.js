@@ -11,6 +11,7 @@
 //   tool_names  string[]       the names of session.tools
 //   use_tools   boolean        widget turns may use the tools (written by the settings switch)
 //   approval    Approval|null  the tool call waiting for "Run tool" / "Deny tool"
+//   shared      boolean        the session is the shared one (%%claude cells use it too)
 //   saved_id    string         names the saved copy of the conversation (an HTML output beside the
 //                              widget, for the notebook file): views hide it while they show
 //
@@ -53,7 +54,10 @@ export const TO_VIEW = Object.freeze({
   TURN_START: "turn_start",
   /** `{type, text?, thinking?}`: new text since the last delta, coalesced (~every 100 ms). */
   DELTA: "delta",
-  /** `{type, interrupted}`: the reply ended; the transcript now holds it. */
+  /**
+   * `{type, interrupted, error?}`: the reply ended; the transcript now holds it. With `error`
+   * it failed (the turn is rolled back): what streamed stays on screen, marked with the error.
+   */
   TURN_END: "turn_end",
   /** `{type, index, model, prefill, text, thinking}`: the whole live reply so far (after SYNC). */
   LIVE: "live",
@@ -115,6 +119,7 @@ export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif"
  * @property {string[]} tool_names
  * @property {boolean} use_tools
  * @property {Approval | null} approval
+ * @property {boolean} shared
  * @property {string} saved_id
  */
 
@@ -144,7 +149,7 @@ export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif"
  *   prefill: string | null}} TurnStartMsg
  *   `index` is the position of the reply's user message in the transcript.
  * @typedef {{type: typeof TO_VIEW.DELTA, text?: string, thinking?: string}} DeltaMsg
- * @typedef {{type: typeof TO_VIEW.TURN_END, interrupted: boolean}} TurnEndMsg
+ * @typedef {{type: typeof TO_VIEW.TURN_END, interrupted: boolean, error?: string}} TurnEndMsg
  * @typedef {{type: typeof TO_VIEW.LIVE, index: number, model: string, prefill: string | null,
  *   text: string, thinking: string}} LiveMsg
  * @typedef {{type: typeof TO_VIEW.ATTACHED, id: string, ok: boolean, error?: string}} AttachedMsg

@@ -186,6 +186,27 @@ export class LiveMessage {
     this.el.dispatchEvent(new CustomEvent("nbc-painted", { bubbles: true }));
   }
 
+  /**
+   * The reply failed: render what came, once, and mark it with the error (it is not in the
+   * history: the session rolled the turn back).
+   * @param {string} error
+   */
+  fail(error) {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.dirty = true;
+    this.paint();
+    this.el.classList.remove("nbc-live");
+    this.el.classList.add("nbc-failed");
+    this.el.setAttribute("aria-busy", "false");
+    this.thinkingBox.querySelector("summary")?.replaceChildren("Thinking");
+    const typing = this.el.querySelector(".nbc-typing");
+    typing?.replaceWith(
+      h("span", { class: "nbc-tag nbc-error-tag", text: "failed" }),
+      h("span", { class: "nbc-failed-why", text: `${error} (not kept in the conversation)` }),
+    );
+  }
+
   destroy() {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
@@ -223,6 +244,8 @@ export class Transcript {
     this.items = [];
     /** @type {LiveMessage | null} */
     this.live = null;
+    /** @type {HTMLElement[]} a failed reply (and its question) kept on screen, marked */
+    this.failed = [];
     /** @type {Map<Element, Item>} plain stand-ins waiting to be rendered */
     this.waiting = new Map();
     /** @type {IntersectionObserver | null} */
@@ -282,8 +305,9 @@ export class Transcript {
     const keep = new Set(next.slice(keepUntil));
     for (const item of this.items.slice(keepUntil)) if (!keep.has(item)) this.drop(item);
     this.items = next;
+    if (this.failed.length) this.el.append(...this.failed);
     if (this.live) this.el.append(this.live.el);
-    this.empty.hidden = next.length > 0 || this.live !== null;
+    this.empty.hidden = next.length > 0 || this.live !== null || this.failed.length > 0;
     this.stickToBottom();
   }
 
@@ -350,7 +374,39 @@ export class Transcript {
   endLive() {
     if (this.live) this.live.destroy();
     this.live = null;
-    this.empty.hidden = this.items.length > 0;
+    this.empty.hidden = this.items.length > 0 || this.failed.length > 0;
+  }
+
+  /**
+   * The reply failed (the session rolls the turn back): what streamed stays on screen, marked
+   * with the error, with the question it answered, until the next turn starts.
+   * @param {string} error
+   */
+  failLive(error) {
+    const live = this.live;
+    this.live = null;
+    if (!live || !(live.text || live.thinking)) {
+      if (live) live.destroy();
+      this.empty.hidden = this.items.length > 0;
+      return;
+    }
+    live.fail(error);
+    const last = this.items[this.items.length - 1];
+    if (last && last.entry.role === "user") {
+      // the question stays too: the rolled-back transcript no longer has it
+      this.items.pop();
+      this.failed.push(last.node);
+      last.node.classList.add("nbc-failed-question");
+    }
+    this.failed.push(live.el);
+    this.el.append(...this.failed);
+    this.stickToBottom();
+  }
+
+  /** Forget the failed reply kept on screen (a new turn starts). */
+  dropFailed() {
+    for (const node of this.failed) node.remove();
+    this.failed = [];
   }
 
   stickToBottom() {
@@ -360,6 +416,7 @@ export class Transcript {
   destroy() {
     this.observer?.disconnect();
     this.waiting.clear();
+    this.dropFailed();
     this.endLive();
   }
 }

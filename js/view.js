@@ -91,6 +91,19 @@ export class ChatView {
       this.settingsButton,
     );
 
+    // "Clear" asks first: an inline question, the focus on the safe answer, Escape keeps
+    this.confirmText = h("span", { class: "nbc-confirm-text" });
+    this.keepButton = h("button", { type: "button", class: "nbc-button nbc-primary", text: "Keep the conversation" });
+    this.clearConfirmButton = h("button", { type: "button", class: "nbc-button nbc-danger", text: "Clear it" });
+    const confirmId = `nbc-confirm-${Math.random().toString(36).slice(2, 10)}`;
+    this.confirmText.id = confirmId;
+    this.confirm = h(
+      "div",
+      { class: "nbc-confirm", role: "alertdialog", "aria-labelledby": confirmId, hidden: true },
+      this.confirmText,
+      h("span", { class: "nbc-confirm-buttons" }, this.keepButton, this.clearConfirmButton),
+    );
+
     // settings
     this.modelSelect = /** @type {HTMLSelectElement} */ (h("select", { class: "nbc-field" }));
     this.systemInput = /** @type {HTMLTextAreaElement} */ (
@@ -147,6 +160,7 @@ export class ChatView {
       // run the cell, "d d" would delete it): Lumino skips elements inside this attribute.
       { class: "nbc-root", "data-lm-suppress-shortcuts": "true" },
       toolbar,
+      this.confirm,
       this.settings,
       this.banner,
       this.transcript.el,
@@ -185,8 +199,23 @@ export class ChatView {
     });
     this.toolsSwitch.addEventListener("change", () => this.setTrait("use_tools", this.toolsSwitch.checked));
     this.undoButton.addEventListener("click", () => this.send({ type: FROM_VIEW.UNDO }));
-    this.clearButton.addEventListener("click", () => this.send({ type: FROM_VIEW.CLEAR }));
-    this.retryButton.addEventListener("click", () => this.send({ type: FROM_VIEW.RETRY }));
+    this.clearButton.addEventListener("click", () => this.askClear());
+    this.keepButton.addEventListener("click", () => this.closeClear());
+    this.clearConfirmButton.addEventListener("click", () => {
+      this.closeClear();
+      this.send({ type: FROM_VIEW.CLEAR });
+    });
+    this.confirm.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        e.preventDefault();
+        e.stopPropagation();
+        this.closeClear();
+      }
+    });
+    this.retryButton.addEventListener("click", () => {
+      this.composer.dropRestored(); // Retry sends it: the box should not hold it twice
+      this.send({ type: FROM_VIEW.RETRY });
+    });
     this.dismissButton.addEventListener("click", () => {
       this.banner.hidden = true;
       this.send({ type: FROM_VIEW.DISMISS });
@@ -214,6 +243,23 @@ export class ChatView {
         this.composer.addFiles(files);
       }
     });
+  }
+
+  /** Clear was pressed: ask first (focus on "Keep the conversation"). */
+  askClear() {
+    const shared = Boolean(this.model.get("shared"));
+    this.confirmText.textContent = shared
+      ? "Clear the whole conversation? %%claude cells share it: they forget it too."
+      : "Clear the whole conversation?";
+    this.confirm.hidden = false;
+    this.keepButton.focus();
+  }
+
+  /** The question goes; the focus goes back to Clear. */
+  closeClear() {
+    const had = this.confirm.contains(document.activeElement);
+    this.confirm.hidden = true;
+    if (had) this.clearButton.focus();
   }
 
   /**
@@ -245,6 +291,7 @@ export class ChatView {
     this.listen("change:tool_names", () => this.renderTools());
     this.listen("change:use_tools", () => this.renderTools());
     this.listen("change:approval", () => this.renderApproval());
+    this.listen("change:shared", () => this.renderHint());
     this.listen("msg:custom", (msg) => this.onMessage(msg));
   }
 
@@ -254,6 +301,7 @@ export class ChatView {
     const msg = /** @type {ToViewMsg} */ (content);
     switch (msg.type) {
       case TO_VIEW.TURN_START:
+        this.transcript.dropFailed();
         this.transcript.startLive({ model: msg.model, prefill: msg.prefill });
         break;
       case TO_VIEW.DELTA:
@@ -268,7 +316,8 @@ export class ChatView {
         this.transcript.live?.reset();
         break;
       case TO_VIEW.TURN_END:
-        this.transcript.endLive();
+        if (msg.error) this.transcript.failLive(String(msg.error));
+        else this.transcript.endLive();
         break;
       case TO_VIEW.ATTACHED:
         this.composer.attached(msg);
@@ -309,8 +358,18 @@ export class ChatView {
     } else {
       return; // waiting for all of it, which holds this change too
     }
-    this.transcript.setEmptyText("No messages yet. Type below, or run a %%claude cell: it shows up here too.");
+    this.renderHint();
     markWaiting(this.transcript.el, this.model.get("approval")?.id);
+  }
+
+  /** What the empty log says (once the transcript came): only what is true of this session. */
+  renderHint() {
+    if (this.seq === null) return; // still "Loading the conversation…"
+    this.transcript.setEmptyText(
+      this.model.get("shared")
+        ? "No messages yet. Type below, or run a %%claude cell: it shows up here too."
+        : "No messages yet. Type below to start. (This chat has a session of its own: %%claude cells do not show up here.)",
+    );
   }
 
   renderAll() {

@@ -30,6 +30,7 @@ export class FakeModel {
       use_tools: true,
       approval: null,
       saved_id: "",
+      shared: true,
       ...state,
     };
     /** @type {Map<ModelEvent, Set<Handler>>} */

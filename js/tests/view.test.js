@@ -410,6 +410,35 @@ describe("streaming", () => {
     expect(live.textContent.trim().split(" ")).toHaveLength(500);
   });
 
+  it("a failed reply keeps what streamed, marked with the error, and its question", async () => {
+    model.entries([ENTRIES[0]]);
+    model.update("busy", true);
+    model.message({ type: TO_VIEW.TURN_START, index: 0, model: "m", prefill: null });
+    model.message({ type: TO_VIEW.DELTA, text: "One **two** three" });
+    await tick(80);
+    model.message({ type: TO_VIEW.TURN_END, interrupted: true, error: "stream error: overloaded" });
+    model.entries([]); // the session rolled the turn back
+    model.update("busy", false);
+    model.message({ type: TO_VIEW.DRAFT, text: "Plot <b>this</b>" });
+    const failed = $(".nbc-failed");
+    expect(one(failed, "strong").textContent).toBe("two");
+    expect(failed.textContent).toContain("stream error: overloaded");
+    expect(one(failed, ".nbc-tag").textContent).toBe("failed");
+    expect(el.querySelector(".nbc-live")).toBeNull();
+    expect($(".nbc-failed-question").textContent).toContain("Plot <b>this</b>");
+    expect(textbox().value).toBe("Plot <b>this</b>"); // and the text is back in the box
+    expect($(".nbc-empty").hidden).toBe(true);
+    // the next turn starts afresh
+    model.message({ type: TO_VIEW.TURN_START, index: 0, model: "m", prefill: null });
+    expect(el.querySelector(".nbc-failed, .nbc-failed-question")).toBeNull();
+  });
+
+  it("a failed reply with nothing streamed leaves nothing behind", () => {
+    model.message({ type: TO_VIEW.TURN_START, index: 0, model: "m", prefill: null });
+    model.message({ type: TO_VIEW.TURN_END, interrupted: true, error: "529 overloaded_error: Overloaded" });
+    expect(el.querySelector(".nbc-failed, .nbc-live")).toBeNull();
+  });
+
   it("a view opened mid-reply asks for the live text and shows it", async () => {
     cleanup();
     el.remove();
@@ -432,10 +461,45 @@ describe("toolbar, settings, banner", () => {
 
   it("Clear and Undo send commands and are disabled while busy", () => {
     button("Clear").click();
+    button("Clear it").click();
     button("Undo").click();
     expect(model.sent.map((m) => m.content.type)).toEqual(["sync", "clear", "undo"]);
     model.update("busy", true);
     expect(button("Clear").disabled).toBe(true);
+  });
+
+  it("Clear asks first, with the focus on keeping the conversation", () => {
+    button("Clear").click();
+    const question = $('[role="alertdialog"]');
+    expect(question.hidden).toBe(false);
+    expect(question.textContent).toContain("%%claude cells share it");
+    expect(document.activeElement).toBe(button("Keep the conversation"));
+    expect(sent(FROM_VIEW.CLEAR)).toEqual([]);
+    // Escape keeps it, and the focus goes back to Clear
+    key(document.activeElement || question, "Escape");
+    expect(question.hidden).toBe(true);
+    expect(document.activeElement).toBe(button("Clear"));
+    expect(sent(FROM_VIEW.CLEAR)).toEqual([]);
+    // keyboard only: Enter on the focused safe answer keeps it too
+    button("Clear").click();
+    button("Keep the conversation").click();
+    expect(question.hidden).toBe(true);
+    expect(sent(FROM_VIEW.CLEAR)).toEqual([]);
+    button("Clear").click();
+    button("Clear it").click();
+    expect(sent(FROM_VIEW.CLEAR)).toHaveLength(1);
+    expect(question.hidden).toBe(true);
+  });
+
+  it("a widget on its own session asks without mentioning %%claude, and its hint tells the truth", () => {
+    cleanup();
+    el.remove();
+    mount({ shared: false });
+    model.entries([]);
+    expect($(".nbc-empty").textContent).not.toContain("shows up here too");
+    expect($(".nbc-empty").textContent).toContain("session of its own");
+    button("Clear").click();
+    expect($('[role="alertdialog"]').textContent).toBe("Clear the whole conversation?Keep the conversationClear it");
   });
 
   it("settings write the traits", () => {
@@ -465,6 +529,22 @@ describe("toolbar, settings, banner", () => {
   it("an unknown current model still shows in the list", () => {
     model.update("model", "claude-custom-1");
     expect(all(el, "select option", HTMLOptionElement).map((o) => o.value)).toContain("claude-custom-1");
+  });
+
+  it("Dismiss keeps the text a failed turn gave back; Retry takes it out (Retry sends it)", () => {
+    model.update("error", { message: "529 overloaded_error: Overloaded", retry: true });
+    model.message({ type: TO_VIEW.DRAFT, text: "Are you there?" });
+    expect(textbox().value).toBe("Are you there?");
+    button("Dismiss error").click();
+    expect(textbox().value).toBe("Are you there?");
+    model.update("error", { message: "529 overloaded_error: Overloaded", retry: true });
+    button("Retry").click();
+    expect(textbox().value).toBe("");
+    // text typed after it came back is the user's: Retry leaves it
+    model.message({ type: TO_VIEW.DRAFT, text: "Are you there?" });
+    textbox().value = "Are you there? Hello?";
+    button("Retry").click();
+    expect(textbox().value).toBe("Are you there? Hello?");
   });
 
   it("errors show as a banner with Retry", () => {

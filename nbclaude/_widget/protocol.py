@@ -16,6 +16,7 @@ error         :class:`Banner` or None     the error banner
 tool_names    list of str                 the names of ``session.tools``
 use_tools     bool                        widget turns may use the tools (two-way)
 approval      :class:`Approval` or None   the tool call waiting for "Run tool" / "Deny tool"
+shared        bool                        the session is the shared one (``%%claude`` uses it)
 saved_id      str                         names the saved copy of the conversation (an output
                                           beside the widget, :mod:`nbclaude._widget.saved`),
                                           which the views hide while they show the widget

@@ -36,6 +36,7 @@ import traitlets
 
 from nbclaude._api.models import FALLBACK_MODELS
 from nbclaude._exceptions import NbClaudeError
+from nbclaude._session.shared import current as shared_session
 
 from . import protocol as proto
 from . import transcript as tr
@@ -119,6 +120,7 @@ class ChatWidget(anywidget.AnyWidget):
     use_tools = traitlets.Bool(True).tag(sync=True)
     approval = traitlets.Instance(dict, allow_none=True).tag(sync=True)
     saved_id = traitlets.Unicode("").tag(sync=True)
+    shared = traitlets.Bool(False).tag(sync=True)
 
     def __init__(self, session: Session | None = None, **kwargs: Any) -> None:
         from nbclaude._session.session import Session, get_session
@@ -237,6 +239,7 @@ class ChatWidget(anywidget.AnyWidget):
                 self.model = s.model
                 self.system = proto.system_text(s.system)
                 self.max_tokens = s.max_tokens
+                self.shared = s is shared_session()
                 self._refresh_tool_names(tools)
             finally:
                 self._syncing = False

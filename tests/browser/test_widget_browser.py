@@ -250,6 +250,71 @@ def test_errors_show_a_banner_with_retry(notebook: Notebook) -> None:
     assert not alert.is_visible()
 
 
+def test_clear_asks_first_and_escape_keeps_the_conversation(notebook: Notebook) -> None:
+    nb = notebook
+    reset(nb)
+    nb.run(
+        "session.messages += [{'role': 'user', 'content': 'Keep me'},\n"
+        "                     {'role': 'assistant', 'content': 'Kept.'}]"
+    )
+    widget = show_widget(nb)
+    widget.locator(ARTICLES).nth(1).wait_for(timeout=15_000)
+    widget.get_by_role("button", name="Clear").click()
+    question = widget.get_by_role("alertdialog")
+    question.wait_for(timeout=5_000)
+    assert "%%claude cells share it" in question.inner_text()
+    focused = "() => document.activeElement && document.activeElement.textContent"
+    assert nb.page.evaluate(focused) == "Keep the conversation"
+    nb.page.keyboard.press("Escape")
+    question.wait_for(state="hidden", timeout=5_000)
+    assert nb.page.evaluate(focused) == "Clear"
+    nb.page.wait_for_timeout(300)
+    assert widget.locator(ARTICLES).count() == 2  # nothing was sent
+    # keyboard only: Enter on Clear, Tab to "Clear it", Enter
+    nb.page.keyboard.press("Enter")
+    question.wait_for(timeout=5_000)
+    nb.page.keyboard.press("Tab")
+    assert nb.page.evaluate(focused) == "Clear it"
+    nb.page.keyboard.press("Enter")
+    widget.locator(ARTICLES).first.wait_for(state="detached", timeout=10_000)
+    assert nb.value("len(session.messages)") == 0
+
+
+def test_a_failed_turn_gives_the_text_back_and_dismiss_keeps_it(notebook: Notebook) -> None:
+    nb = notebook
+    reset(nb)
+    nb.run(
+        "from nbclaude.testing import HTTPError, StreamErrorEvent\n"
+        "fake.add(HTTPError(529), HTTPError(529), HTTPError(529),\n"
+        "         StreamErrorEvent(after=12, reply=Text('Streaming words ' * 20, rate=40)))"
+    )
+    widget = show_widget(nb)
+    box = widget.get_by_role("textbox", name="Message Claude")
+    box.fill("Are you there?")
+    box.press("Enter")
+    alert = widget.get_by_role("alert")
+    alert.get_by_text("overloaded", exact=False).first.wait_for(timeout=30_000)
+    nb.page.wait_for_function(
+        "(el) => el.value === 'Are you there?'", arg=box.element_handle(), timeout=10_000
+    )
+    alert.get_by_role("button", name="Dismiss error").click()
+    alert.wait_for(state="hidden", timeout=5_000)
+    assert box.input_value() == "Are you there?"
+    # a stream that breaks half way: what came stays, marked, and the text is back again
+    box.press("Enter")
+    failed = widget.locator(".nbc-failed")
+    failed.wait_for(timeout=30_000)
+    assert "Streaming words" in failed.inner_text()
+    assert "failed" in failed.locator(".nbc-tag").inner_text()
+    assert "Are you there?" in widget.locator(".nbc-failed-question").inner_text()
+    nb.page.wait_for_function(
+        "(el) => el.value === 'Are you there?'", arg=box.element_handle(), timeout=10_000
+    )
+    assert nb.value("len(session.messages)") == 0  # the history rule: rolled back
+    ARTIFACTS.mkdir(exist_ok=True)
+    widget.screenshot(path=str(ARTIFACTS / "chat-widget-failed-turn.png"))
+
+
 def test_xss_corpus_runs_nothing(notebook: Notebook, traffic: Traffic) -> None:
     nb = notebook
     reset(nb)

@@ -65,6 +65,12 @@ def test_default_session_is_the_shared_one(widgets: list[ChatWidget]) -> None:
     w = ChatWidget()
     widgets.append(w)
     assert w.session is nbclaude.get_session()
+    assert w.shared is True  # the view says %%claude turns show up here too
+
+
+def test_a_widget_on_its_own_session_says_so(widgets: list[ChatWidget]) -> None:
+    fe = open_widget(nbclaude.Session(), widgets)
+    assert fe.widget.shared is False
 
 
 def test_rejects_a_non_session() -> None:
