@@ -16,7 +16,8 @@ export function fillMarkdown(target, text) {
   target.innerHTML = renderMarkdown(text);
   for (const block of target.querySelectorAll(".nbc-code")) {
     const code = block.querySelector("code");
-    block.append(copyButton("Copy code", () => code?.textContent ?? ""));
+    const head = block.querySelector(".nbc-code-head") || block;
+    head.append(copyButton("Copy code", () => code?.textContent ?? ""));
   }
 }
 

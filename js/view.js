@@ -35,6 +35,25 @@ import { Transcript } from "./transcript.js";
  * @property {(content: FromViewMsg, callbacks?: undefined, buffers?: ArrayBuffer[]) => void} send
  */
 
+/** Keys that the message box and the settings fields use themselves with Ctrl or Cmd. */
+const EDITING_KEYS = new Set([
+  "a", "c", "v", "x", "z", "y", "backspace", "delete", "arrowleft", "arrowright", "arrowup",
+  "arrowdown", "home", "end", "enter", " ", "tab", "insert",
+]);
+
+/**
+ * Is this a host shortcut the widget has no use for (Ctrl/Cmd+S saves the notebook, and so on)?
+ * The widget is marked `data-lm-suppress-shortcuts` so that typing never runs notebook commands
+ * ("a", "d d", Shift+Enter); these keys are handed to the notebook instead.
+ * @param {KeyboardEvent} e
+ */
+export function isHostShortcut(e) {
+  if (!(e.ctrlKey || e.metaKey) || e.altKey || e.isComposing) return false;
+  const key = String(e.key || "").toLowerCase();
+  if (!key || ["control", "meta", "shift", "alt", "os"].includes(key)) return false;
+  return !EDITING_KEYS.has(key);
+}
+
 export class ChatView {
   /**
    * @param {Model} model
@@ -187,7 +206,30 @@ export class ChatView {
     this.model.send(content, undefined, buffers);
   }
 
+  /**
+   * Hand a host shortcut (Ctrl/Cmd+S, …) to the notebook: the same key, dispatched on the
+   * widget's output element, outside the part where notebook shortcuts are suppressed. When the
+   * host acts on it, the browser's own action (its "Save page") is prevented.
+   * @param {KeyboardEvent} e
+   */
+  passShortcut(e) {
+    if (e.defaultPrevented || !isHostShortcut(e)) return;
+    const copy = new KeyboardEvent("keydown", {
+      key: e.key,
+      code: e.code,
+      keyCode: e.keyCode,
+      ctrlKey: e.ctrlKey,
+      metaKey: e.metaKey,
+      shiftKey: e.shiftKey,
+      altKey: e.altKey,
+      bubbles: true,
+      cancelable: true,
+    });
+    if (!this.el.dispatchEvent(copy)) e.preventDefault();
+  }
+
   wireControls() {
+    this.root.addEventListener("keydown", (e) => this.passShortcut(e));
     this.settingsButton.addEventListener("click", () => {
       const open = this.settings.hidden;
       this.settings.hidden = !open;

@@ -113,6 +113,40 @@ describe("composer", () => {
   });
 });
 
+describe("shortcuts", () => {
+  it("Ctrl/Cmd+S in the box goes to the notebook; editing keys stay in the box", () => {
+    /** @type {KeyboardEvent[]} */
+    const host = [];
+    el.addEventListener("keydown", (e) => {
+      if (e.target === el) {
+        host.push(e);
+        if (e.key === "s") e.preventDefault(); // JupyterLab saves, and says so
+      }
+    });
+    const save = new KeyboardEvent("keydown", { key: "s", code: "KeyS", ctrlKey: true, bubbles: true, cancelable: true });
+    textbox().dispatchEvent(save);
+    expect(host.map((e) => [e.key, e.ctrlKey, e.code])).toEqual([["s", true, "KeyS"]]);
+    expect(save.defaultPrevented).toBe(true); // no "Save page as" from the browser
+    const cmd = new KeyboardEvent("keydown", { key: "s", metaKey: true, bubbles: true, cancelable: true });
+    textbox().dispatchEvent(cmd);
+    expect(host).toHaveLength(2);
+    // keys the box needs: copy, paste, select all, undo, line ends, Ctrl+Enter
+    for (const k of ["c", "v", "a", "z", "x", "ArrowLeft", "Home", "Enter", "Backspace"]) {
+      key(textbox(), k, { ctrlKey: true });
+      key(textbox(), k, { metaKey: true });
+    }
+    // plain typing never leaves the box (it would be notebook commands: "a", "d d", ...)
+    for (const k of ["a", "d", "s", "Enter"]) key(textbox(), k);
+    key(textbox(), "Enter", { shiftKey: true });
+    expect(host).toHaveLength(2);
+    // a shortcut the host does not take keeps the browser's own action
+    const print = new KeyboardEvent("keydown", { key: "p", ctrlKey: true, bubbles: true, cancelable: true });
+    textbox().dispatchEvent(print);
+    expect(host).toHaveLength(3);
+    expect(print.defaultPrevented).toBe(false);
+  });
+});
+
 describe("attachments", () => {
   it("the file picker attaches images as binary buffers", async () => {
     const input = /** @type {HTMLInputElement} */ (el.querySelector('input[type="file"]'));
@@ -248,6 +282,12 @@ describe("transcript", () => {
     // assistant Markdown: code highlighted with a copy button; math; meta line
     expect(msgs[1].querySelector(".nbc-code code.language-python")).not.toBeNull();
     expect(msgs[1].querySelector('.nbc-code [aria-label="Copy code"]')).not.toBeNull();
+    // the language and Copy share a row of their own, above the code (never over its first line)
+    const code = one(msgs[1], ".nbc-code");
+    expect([...code.children].map((c) => c.className || c.tagName)).toEqual(["nbc-code-head", "PRE"]);
+    const head = one(code, ".nbc-code-head");
+    expect(one(head, ".nbc-code-lang").textContent).toBe("python");
+    expect(head.querySelector('[aria-label="Copy code"]')).not.toBeNull();
     expect(msgs[1].querySelector(".katex")).not.toBeNull();
     expect(one(msgs[1], ".nbc-meta").textContent).toContain("claude-haiku-4-5");
     expect(msgs[1].querySelector('[aria-label="Copy message"]')).not.toBeNull();

@@ -315,6 +315,74 @@ def test_a_failed_turn_gives_the_text_back_and_dismiss_keeps_it(notebook: Notebo
     widget.screenshot(path=str(ARTIFACTS / "chat-widget-failed-turn.png"))
 
 
+def test_ctrl_s_in_the_message_box_saves_the_notebook(notebook: Notebook) -> None:
+    nb = notebook
+    reset(nb)
+    widget = show_widget(nb, "w_save = nbclaude.ChatWidget(); w_save")
+    dirty = "() => window.jupyterapp.shell.currentWidget.context.model.dirty"
+    assert nb.page.evaluate(dirty) is True  # cells ran since the last save
+    box = widget.get_by_role("textbox", name="Message Claude")
+    box.click()
+    box.type("half a question")
+    box.press("Control+s")
+    nb.page.wait_for_function(f"() => !({dirty})()", timeout=15_000)
+    saved = json.loads((nb.lab.root / "chat.ipynb").read_text())
+    assert any("w_save = nbclaude.ChatWidget()" in "".join(c["source"]) for c in saved["cells"])
+    assert box.input_value() == "half a question"  # the box kept its text (and its focus)
+    assert nb.page.evaluate("() => document.activeElement.getAttribute('aria-label')") == (
+        "Message Claude"
+    )
+    # the notebook's own single-key commands still do not fire from the box
+    cells = nb.page.evaluate("() => document.querySelectorAll('.jp-Notebook .jp-Cell').length")
+    box.press("a")
+    box.press("b")
+    assert box.input_value() == "half a questionab"
+    assert cells == nb.page.evaluate(
+        "() => document.querySelectorAll('.jp-Notebook .jp-Cell').length"
+    )
+
+
+def test_code_blocks_scroll_and_keep_their_label_above_at_600_px(notebook: Notebook) -> None:
+    nb = notebook
+    reset(nb)
+    long_line = "result = compute_the_derivative_of(polynomial_coefficients, " * 4 + ")"
+    nb.run(f"fake.add(Text('Here:\\n\\n```python\\n{long_line}\\nprint(result)\\n```\\n'))")
+    nb.page.set_viewport_size({"width": 600, "height": 1000})
+    nb.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")  # as on a small laptop
+    try:
+        widget = show_widget(nb)
+        widget.get_by_role("textbox", name="Message Claude").fill("Show me code")
+        widget.get_by_role("textbox", name="Message Claude").press("Enter")
+        code = widget.locator(f"{ARTICLES} .nbc-code").first
+        code.wait_for(timeout=30_000)
+        widget.scroll_into_view_if_needed()
+        geometry = code.evaluate(
+            """(block) => {
+                const pre = block.querySelector("pre"), head = block.querySelector(".nbc-code-head");
+                const label = head.querySelector(".nbc-code-lang"), copy = head.querySelector("button");
+                const line = parseFloat(getComputedStyle(pre.querySelector("code")).lineHeight);
+                const box = (e) => e.getBoundingClientRect();
+                return {scrolls: pre.scrollWidth > pre.clientWidth, overflowX: getComputedStyle(pre).overflowX,
+                        whiteSpace: getComputedStyle(pre.querySelector("code")).whiteSpace,
+                        lines: Math.round((pre.querySelector("code").getBoundingClientRect().height) / line),
+                        labelBottom: box(label).bottom, copyBottom: box(copy).bottom,
+                        preTop: box(pre).top, label: label.textContent,
+                        blockRight: box(block).right, rootRight: box(block.closest(".nbc-root")).right};
+            }"""
+        )
+        ARTIFACTS.mkdir(exist_ok=True)
+        widget.screenshot(path=str(ARTIFACTS / "chat-widget-600px.png"))
+    finally:
+        nb.page.set_viewport_size({"width": 1280, "height": 1000})
+    assert geometry["rootRight"] - geometry["blockRight"] < 100, geometry
+    assert geometry["scrolls"] and geometry["overflowX"] == "auto", geometry
+    assert geometry["whiteSpace"] == "pre" and geometry["lines"] == 2, geometry  # no wrapping
+    assert geometry["label"] == "python"
+    assert geometry["labelBottom"] <= geometry["preTop"] + 1, geometry  # on their own row
+    assert geometry["copyBottom"] <= geometry["preTop"] + 1, geometry
+    assert geometry["blockRight"] <= geometry["rootRight"], geometry  # inside the widget
+
+
 def test_xss_corpus_runs_nothing(notebook: Notebook, traffic: Traffic) -> None:
     nb = notebook
     reset(nb)
