@@ -5,6 +5,7 @@
 //   busy        boolean        a turn is streaming (from the widget, %%claude or Session.send)
 //   usage       Usage          token totals over the session
 //   cost        number | null  USD, null when the model's price is unknown
+//   budget      number | null  the session's budget in USD, null when it has none
 //   models      ModelChoice[]  for the settings panel (GET /v1/models, or a built-in fallback)
 //   model, system, max_tokens  the session's settings (written by the settings panel)
 //   error       Banner | null  the error banner
@@ -72,6 +73,11 @@ export const TO_VIEW = Object.freeze({
    * it); `seq` counts the changes, so a view that sees a gap asks again.
    */
   ENTRIES: "entries",
+  /**
+   * `{type, status, reason, attempt, attempts, wait}`: the request failed and is tried again in
+   * `wait` seconds (attempt `attempt` of `attempts`); the view counts down.
+   */
+  RETRY_WAIT: "retry_wait",
 });
 
 /** Largest file the composer sends to Python (bytes); Python refuses larger ones too. */
@@ -97,7 +103,9 @@ export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif"
  * @typedef {{id: string, name: string, input: string}} Approval
  * @typedef {{role: "user" | "assistant", blocks: Block[], meta?: Meta}} Entry
  * @typedef {{model?: string, stop_reason?: string | null, interrupted?: boolean,
- *   output_tokens?: number, cost?: number | null}} Meta
+ *   output_tokens?: number, estimated?: boolean, cost?: number | null}} Meta
+ *   `estimated`: the reply was stopped before the API counted its tokens; `output_tokens` is an
+ *   estimate.
  * @typedef {{input_tokens: number, output_tokens: number,
  *   cache_creation_input_tokens?: number, cache_read_input_tokens?: number}} Usage
  * @typedef {{id: string, display_name?: string}} ModelChoice
@@ -111,6 +119,7 @@ export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif"
  * @property {boolean} busy
  * @property {Partial<Usage>} usage  may be `{}` (the trait's default in Python)
  * @property {number | null} cost
+ * @property {number | null} budget  USD; null when the session has no budget
  * @property {ModelChoice[]} models
  * @property {string} model
  * @property {string} system
@@ -156,6 +165,8 @@ export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif"
  * @typedef {{type: typeof TO_VIEW.DRAFT, text: string}} DraftMsg
  * @typedef {{type: typeof TO_VIEW.STEP}} StepMsg
  * @typedef {{type: typeof TO_VIEW.ENTRIES, seq: number, start: number, entries: Entry[]}} EntriesMsg
+ * @typedef {{type: typeof TO_VIEW.RETRY_WAIT, status: number | null, reason: string,
+ *   attempt: number, attempts: number, wait: number}} RetryWaitMsg
  * @typedef {TurnStartMsg | DeltaMsg | TurnEndMsg | LiveMsg | AttachedMsg | DraftMsg | StepMsg
- *   | EntriesMsg} ToViewMsg
+ *   | EntriesMsg | RetryWaitMsg} ToViewMsg
  */

@@ -40,7 +40,10 @@ function metaText(meta) {
   if (!meta) return "";
   const parts = [];
   if (meta.model) parts.push(meta.model);
-  if (meta.output_tokens) parts.push(countOf(meta.output_tokens, "token"));
+  if (meta.output_tokens && meta.estimated) {
+    // stopped before the API counted: the usage it sent first ("1 token") is not the answer
+    parts.push(`≈${countOf(meta.output_tokens, "token")} (stopped)`);
+  } else if (meta.output_tokens) parts.push(countOf(meta.output_tokens, "token"));
   if (meta.cost !== undefined && meta.cost !== null) parts.push(formatCost(meta.cost));
   if (meta.stop_reason && meta.stop_reason !== "end_turn") parts.push(meta.stop_reason);
   return parts.join(" · ");
@@ -133,13 +136,50 @@ export class LiveMessage {
     );
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.timer = null;
+    /** @type {ReturnType<typeof setInterval> | null} the retry countdown */
+    this.countdown = null;
     this.lastCost = 0;
     this.dirty = true;
     this.paint();
   }
 
+  /**
+   * The request failed and is tried again: say so, counting down ("Rate limited (429) —
+   * retrying in 4 s (attempt 2 of 3)…") until text arrives or the reply ends.
+   * @param {import("./protocol.js").RetryWaitMsg} retry
+   */
+  waiting(retry) {
+    this.stopWaiting();
+    const until = performance.now() + Math.max(0, Number(retry.wait) || 0) * 1000;
+    const label = /** @type {HTMLElement} */ (this.el.querySelector(".nbc-typing"));
+    const what = `${retry.reason || "Error"}${retry.status ? ` (${retry.status})` : ""}`;
+    const attempt = retry.attempts ? ` (attempt ${retry.attempt} of ${retry.attempts})` : "";
+    const tick = () => {
+      const left = Math.ceil((until - performance.now()) / 1000);
+      label.textContent =
+        left > 0 ? `${what} — retrying in ${left} s${attempt}…` : `${what} — retrying now${attempt}…`;
+      if (left <= 0) this.stopWaiting(false);
+    };
+    label.classList.add("nbc-retrying");
+    label.setAttribute("role", "status");
+    tick();
+    this.countdown = setInterval(tick, 250);
+  }
+
+  /** @param {boolean} [reset]  put "writing…" back */
+  stopWaiting(reset = true) {
+    if (this.countdown !== null) clearInterval(this.countdown);
+    this.countdown = null;
+    const label = this.el.querySelector(".nbc-typing");
+    if (reset && label && label.classList.contains("nbc-retrying")) {
+      label.classList.remove("nbc-retrying");
+      label.textContent = "writing…";
+    }
+  }
+
   /** @param {{text?: string, thinking?: string}} delta */
   append(delta) {
+    if (delta.text || delta.thinking) this.stopWaiting();
     if (delta.text) this.text += delta.text;
     if (delta.thinking) this.thinking += delta.thinking;
     if (delta.text || delta.thinking) this.el.hidden = false;
@@ -193,6 +233,7 @@ export class LiveMessage {
    * @param {string} error
    */
   fail(error) {
+    this.stopWaiting(false);
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.dirty = true;
@@ -209,6 +250,7 @@ export class LiveMessage {
   }
 
   destroy() {
+    this.stopWaiting(false);
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.el.remove();

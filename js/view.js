@@ -325,6 +325,7 @@ export class ChatView {
     this.listen("change:busy", () => this.renderBusy());
     this.listen("change:usage", () => this.renderUsage());
     this.listen("change:cost", () => this.renderUsage());
+    this.listen("change:budget", () => this.renderUsage());
     this.listen("change:error", () => this.renderError());
     this.listen("change:models", () => this.renderSettings());
     this.listen("change:model", () => this.renderSettings());
@@ -369,6 +370,10 @@ export class ChatView {
         break;
       case TO_VIEW.ENTRIES:
         this.applyEntries(msg);
+        break;
+      case TO_VIEW.RETRY_WAIT:
+        if (!this.transcript.live) this.transcript.startLive({});
+        this.transcript.live?.waiting(msg);
         break;
       default:
         break;
@@ -465,9 +470,11 @@ export class ChatView {
       (usage.input_tokens || 0) +
       (usage.cache_creation_input_tokens || 0) +
       (usage.cache_read_input_tokens || 0);
+    const budget = this.model.get("budget");
+    const spent = formatCost(this.model.get("cost"));
     this.usageLabel.textContent =
       `${formatCount(input)} in · ${formatCount(usage.output_tokens)} out · ` +
-      formatCost(this.model.get("cost"));
+      (typeof budget === "number" && budget > 0 ? `${spent} of ${formatCost(budget)} budget` : spent);
   }
 
   renderError() {

@@ -21,6 +21,7 @@ export class FakeModel {
       busy: false,
       usage: { input_tokens: 0, output_tokens: 0 },
       cost: null,
+      budget: null,
       models: [{ id: "claude-haiku-4-5", display_name: "Claude Haiku 4.5" }],
       model: "claude-haiku-4-5",
       system: "",

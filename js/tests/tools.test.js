@@ -3,7 +3,7 @@ import corpus from "../../tests/xss_corpus.json";
 import { FROM_VIEW, TO_VIEW } from "../protocol.js";
 import widget from "../widget.js";
 import { FakeModel } from "./fake-model.js";
-import { all, button as findButton, one } from "./query.js";
+import { all, button as findButton, one, painted } from "./query.js";
 
 /** @typedef {import("../protocol.js").Entry} Entry */
 /** @typedef {import("../protocol.js").ToolStatus} ToolStatus */
@@ -112,7 +112,7 @@ describe("thinking", () => {
     expect(one(box, "summary").textContent).toBe("Thinking");
     model.message({ type: TO_VIEW.TURN_START, index: 2, model: "m", prefill: null });
     model.message({ type: TO_VIEW.DELTA, thinking: "Let me see" });
-    await tick(80);
+    await painted();
     const live = one(el, ".nbc-live details.nbc-thinking", HTMLDetailsElement);
     expect(live.hidden).toBe(false);
     expect(live.open).toBe(false);
@@ -125,16 +125,16 @@ describe("tool rounds while a reply streams", () => {
     model.update("busy", true);
     model.message({ type: TO_VIEW.TURN_START, index: 0, model: "m", prefill: null });
     model.message({ type: TO_VIEW.DELTA, text: "Let me add.", thinking: "plan" });
-    await tick(80);
+    await painted();
     model.entries(reply({ status: "running", result: undefined }).slice(0, 2));
     model.message({ type: TO_VIEW.STEP });
-    await tick(80);
+    await painted();
     const live = one(el, ".nbc-live");
     expect(one(live, ".nbc-msg-body > .nbc-md").textContent).toBe("");
     expect(one(live, ".nbc-thinking").hidden).toBe(true);
     expect(live.hidden).toBe(true); // no empty "writing…" bubble while a tool runs
     model.message({ type: TO_VIEW.DELTA, text: "It is 3." });
-    await tick(80);
+    await painted();
     expect(live.hidden).toBe(false);
     expect(live.textContent).toContain("It is 3.");
     expect(live.textContent).not.toContain("Let me add.");

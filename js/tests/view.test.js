@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { countOf } from "../dom.js";
+import { checkFile } from "../composer.js";
+import { countOf, formatCost } from "../dom.js";
 import widget from "../widget.js";
 import { FROM_VIEW, MAX_UPLOAD_BYTES, TO_VIEW } from "../protocol.js";
 import { RICH_TAIL } from "../transcript.js";
 import { FakeModel } from "./fake-model.js";
-import { all, button as findButton, one } from "./query.js";
+import { all, button as findButton, one, painted } from "./query.js";
 
 /** @typedef {import("../protocol.js").Entry} Entry */
 
@@ -41,6 +42,9 @@ const key = (target, k, opts = {}) =>
 const image = (name = "cat.png", type = "image/png", size = 4) =>
   new File([new Uint8Array(size).fill(7)], name, { type });
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+/** Wait until the view has read a file and sent it (file reading is asynchronous). @param {number} [before] */
+const attachSent = (before = 0) =>
+  vi.waitFor(() => expect(sent(FROM_VIEW.ATTACH).length).toBeGreaterThan(before), { timeout: 3000 });
 
 beforeEach(() => mount());
 afterEach(() => {
@@ -159,7 +163,7 @@ describe("attachments", () => {
     expect(clicked).toBe(true);
     Object.defineProperty(input, "files", { value: [image("a.png")], configurable: true });
     input.dispatchEvent(new Event("change"));
-    await tick(10);
+    await attachSent();
     const [msg] = sent(FROM_VIEW.ATTACH);
     expect(msg.content).toMatchObject({ type: "attach", name: "a.png", media_type: "image/png" });
     expect(msg.buffers).toHaveLength(1);
@@ -214,7 +218,7 @@ describe("attachments", () => {
     Object.defineProperty(paste, "clipboardData", { value: { files: [image("pasted.png")] } });
     textbox().dispatchEvent(paste);
     expect(paste.defaultPrevented).toBe(true);
-    await tick(10);
+    await attachSent();
     expect(sent(FROM_VIEW.ATTACH)[0].content.name).toBe("pasted.png");
   });
 
@@ -235,17 +239,19 @@ describe("attachments", () => {
     Object.defineProperty(drop, "dataTransfer", { value: { files: [image("dropped.jpg", "image/jpeg")] } });
     root.dispatchEvent(drop);
     expect(drop.defaultPrevented).toBe(true);
-    await tick(10);
+    await attachSent();
     expect(sent(FROM_VIEW.ATTACH)[0].content).toMatchObject({ name: "dropped.jpg", media_type: "image/jpeg" });
   });
 });
 
 /** @param {File} file */
 async function attachRaw(file) {
+  const before = sent(FROM_VIEW.ATTACH).length;
   const drop = new Event("drop", { bubbles: true, cancelable: true });
   Object.defineProperty(drop, "dataTransfer", { value: { files: [file] } });
   $(".nbc-root").dispatchEvent(drop);
-  await tick(10);
+  if (checkFile(file) === null) await attachSent(before);
+  else await tick();
 }
 
 /** @param {File} file */
@@ -424,12 +430,12 @@ describe("streaming", () => {
     model.message({ type: TO_VIEW.TURN_START, index: 0, model: "claude-haiku-4-5", prefill: null });
     model.message({ type: TO_VIEW.DELTA, text: "Hello " });
     model.message({ type: TO_VIEW.DELTA, text: "**world**" });
-    await tick(80);
+    await painted();
     const live = $(".nbc-live");
     expect(live.getAttribute("aria-busy")).toBe("true");
     expect(one(live, "strong").textContent).toBe("world");
     model.message({ type: TO_VIEW.DELTA, thinking: "hmm" });
-    await tick(80);
+    await painted();
     expect(one(live, ".nbc-thinking").hidden).toBe(false);
     model.entries([{ role: "assistant", blocks: [{ type: "text", text: "Hello **world**" }] }]);
     model.message({ type: TO_VIEW.TURN_END, interrupted: false });
@@ -455,7 +461,7 @@ describe("streaming", () => {
     model.update("busy", true);
     model.message({ type: TO_VIEW.TURN_START, index: 0, model: "m", prefill: null });
     model.message({ type: TO_VIEW.DELTA, text: "One **two** three" });
-    await tick(80);
+    await painted();
     model.message({ type: TO_VIEW.TURN_END, interrupted: true, error: "stream error: overloaded" });
     model.entries([]); // the session rolled the turn back
     model.update("busy", false);
@@ -485,7 +491,7 @@ describe("streaming", () => {
     mount({ busy: true });
     expect(sent(FROM_VIEW.SYNC)).toHaveLength(1);
     model.message({ type: TO_VIEW.LIVE, index: 2, model: "m", prefill: "{", text: '"a": 1', thinking: "" });
-    await tick(80);
+    await painted();
     expect($(".nbc-live").textContent).toContain('{"a": 1');
   });
 });
@@ -643,6 +649,58 @@ describe("the saved copy", () => {
     el.remove();
     mount({ saved_id: '"] , * { x: "' });
     expect(all(document, "style[data-nbc-hides]")).toHaveLength(0);
+  });
+});
+
+describe("money", () => {
+  it("is plain decimals, never scientific notation: the rule of the Python formatter", () => {
+    expect(formatCost(0)).toBe("$0.00");
+    expect(formatCost(4.6e-5)).toBe("$0.000046");
+    expect(formatCost(0.0046)).toBe("$0.0046");
+    expect(formatCost(1.2449)).toBe("$1.24");
+    expect(formatCost(12.5)).toBe("$12.50");
+    expect(formatCost(0.01)).toBe("$0.01");
+    expect(formatCost(0.0099999)).toBe("$0.01");
+    expect(formatCost(1e-9)).toBe("$0.000000001");
+    expect(formatCost(null)).toBe("cost unknown");
+    for (const x of [1e-7, 3.3e-6, 4.6e-5, 0.00012]) expect(formatCost(x)).not.toMatch(/e/);
+  });
+
+  it("shows spent of budget when the session has a budget", () => {
+    model.update("cost", 0.0046);
+    expect(byLabel("Usage and cost").textContent).toBe("0 in · 0 out · $0.0046");
+    model.update("budget", 2);
+    expect(byLabel("Usage and cost").textContent).toBe("0 in · 0 out · $0.0046 of $2.00 budget");
+  });
+
+  it("a stopped reply says its tokens are an estimate", () => {
+    model.entries([
+      { role: "assistant", blocks: [{ type: "text", text: "partial" }], meta: { model: "m", interrupted: true, output_tokens: 57, estimated: true } },
+    ]);
+    expect($("article .nbc-meta").textContent).toBe("m · ≈57 tokens (stopped)");
+  });
+});
+
+describe("waiting for a retry", () => {
+  it("counts down in the live reply, then text replaces it", () => {
+    vi.useFakeTimers();
+    model.message({ type: TO_VIEW.TURN_START, index: 0, model: "m", prefill: null });
+    model.message({ type: TO_VIEW.RETRY_WAIT, status: 429, reason: "Rate limited", attempt: 2, attempts: 3, wait: 4 });
+    const label = $(".nbc-live .nbc-typing");
+    expect(label.textContent).toBe("Rate limited (429) — retrying in 4 s (attempt 2 of 3)…");
+    expect(label.getAttribute("role")).toBe("status");
+    vi.advanceTimersByTime(1100);
+    expect(label.textContent).toBe("Rate limited (429) — retrying in 3 s (attempt 2 of 3)…");
+    vi.advanceTimersByTime(3000);
+    expect(label.textContent).toBe("Rate limited (429) — retrying now (attempt 2 of 3)…");
+    model.message({ type: TO_VIEW.DELTA, text: "Hello" });
+    expect(label.textContent).toBe("writing…");
+  });
+
+  it("says so for a connection problem too, even before the reply started", () => {
+    vi.useFakeTimers();
+    model.message({ type: TO_VIEW.RETRY_WAIT, status: null, reason: "Connection problem", attempt: 3, attempts: 3, wait: 1.2 });
+    expect($(".nbc-live .nbc-typing").textContent).toBe("Connection problem — retrying in 2 s (attempt 3 of 3)…");
   });
 });
 

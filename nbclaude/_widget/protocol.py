@@ -16,6 +16,7 @@ error         :class:`Banner` or None     the error banner
 tool_names    list of str                 the names of ``session.tools``
 use_tools     bool                        widget turns may use the tools (two-way)
 approval      :class:`Approval` or None   the tool call waiting for "Run tool" / "Deny tool"
+budget        float or None               the session's budget in USD (``None``: none set)
 shared        bool                        the session is the shared one (``%%claude`` uses it)
 saved_id      str                         names the saved copy of the conversation (an output
                                           beside the widget, :mod:`nbclaude._widget.saved`),
@@ -62,6 +63,7 @@ __all__ = [
     "MAX_TOOL_TEXT",
     "MAX_UPLOAD_BYTES",
     "RETRY",
+    "RETRY_WAIT",
     "SEND",
     "STEP",
     "STOP",
@@ -130,6 +132,10 @@ STEP: Final = "step"
 #: ``{type, seq, start, entries}``: from entry ``start`` on, the transcript is ``entries``
 #: (``start`` 0: all of it). ``seq`` counts the changes: a view that sees a gap asks again.
 ENTRIES: Final = "entries"
+#: ``{type, status, reason, attempt, attempts, wait}``: the request failed and is tried again in
+#: ``wait`` seconds (attempt ``attempt`` of ``attempts``); the view counts down. From the
+#: session's ``retry`` event.
+RETRY_WAIT: Final = "retry_wait"
 
 #: The same tables as ``FROM_VIEW`` / ``TO_VIEW`` in ``js/protocol.js``.
 FROM_VIEW: Final[Mapping[str, str]] = {
@@ -153,6 +159,7 @@ TO_VIEW: Final[Mapping[str, str]] = {
     "DRAFT": DRAFT,
     "STEP": STEP,
     "ENTRIES": ENTRIES,
+    "RETRY_WAIT": RETRY_WAIT,
 }
 
 #: Largest upload accepted from the browser, in bytes (the front end checks it too).
@@ -194,12 +201,15 @@ class Block(TypedDict, total=False):
 
 
 class Meta(TypedDict, total=False):
-    """What is known about an assistant reply beyond its content."""
+    """What is known about an assistant reply beyond its content. ``estimated``: the reply
+    was stopped before the API said how many tokens it had, so ``output_tokens`` is an
+    estimate (about four characters a token)."""
 
     model: str
     stop_reason: str | None
     interrupted: bool
     output_tokens: int
+    estimated: bool
     cost: float | None
 
 

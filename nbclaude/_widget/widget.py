@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
-from nbclaude._api.models import FALLBACK_MODELS
 from nbclaude._exceptions import NbClaudeError
 from nbclaude._session.shared import current as shared_session
 
@@ -42,8 +41,9 @@ from . import protocol as proto
 from . import transcript as tr
 from .feed import TranscriptFeed
 from .images import Attachments
-from .live import LiveTurn
+from .live import LiveTurn, retry_wait
 from .saved import SavedCopy
+from .settings import apply_setting, budget_of, model_list
 from .tools import Approvals
 from .tools import tool_names as names_of_tools
 from .turns import Turns, parts_of
@@ -111,6 +111,7 @@ class ChatWidget(anywidget.AnyWidget):
     busy = traitlets.Bool(False).tag(sync=True)
     usage = traitlets.Dict().tag(sync=True)
     cost = traitlets.Float(None, allow_none=True).tag(sync=True)
+    budget = traitlets.Float(None, allow_none=True).tag(sync=True)
     models = traitlets.List(traitlets.Dict()).tag(sync=True)
     model = traitlets.Unicode("").tag(sync=True)
     system = traitlets.Unicode("").tag(sync=True)
@@ -236,6 +237,7 @@ class ChatWidget(anywidget.AnyWidget):
                 self.busy = busy
                 self.usage = s.usage
                 self.cost = s.cost
+                self.budget = budget_of(s)
                 self.model = s.model
                 self.system = proto.system_text(s.system)
                 self.max_tokens = s.max_tokens
@@ -285,13 +287,7 @@ class ChatWidget(anywidget.AnyWidget):
         return thread
 
     def _load_models(self) -> None:
-        try:
-            choices = proto.model_choices(self._session.models())
-        except Exception:  # no key yet, offline, network: the built-in list will do
-            choices = []
-        if not choices:
-            choices = proto.model_choices(FALLBACK_MODELS)
-        self._set(models=choices)
+        self._set(models=model_list(self._session))
 
     # -- session events (called in the thread that runs the turn) -----------------------------
 
@@ -340,6 +336,8 @@ class ChatWidget(anywidget.AnyWidget):
             if isinstance(error, BaseException):
                 self._show_error(error, retry=self._turns.retry_parts is not None)
             self._set(busy=self._session.busy)
+        elif kind == "retry":  # the request failed and is tried again after a wait
+            self._post(retry_wait(event))
         elif kind == "stop":  # Stop in any widget on the session, or session.stop() in a cell
             self._approvals.stop()
         elif kind in ("undo", "reset", "change"):
@@ -393,15 +391,8 @@ class ChatWidget(anywidget.AnyWidget):
     def _on_setting(self, change: Mapping[str, Any]) -> None:
         if self._syncing:
             return
-        name, value = change["name"], change["new"]
-        s = self._session
         try:
-            if name == "model" and value and value != s.model:
-                s.model = str(value)
-            elif name == "system" and value != proto.system_text(s.system):
-                s.system = str(value) or None
-            elif name == "max_tokens" and value != s.max_tokens:
-                s.max_tokens = int(value)
+            apply_setting(self._session, change["name"], change["new"])
         except (ValueError, TypeError, NbClaudeError) as exc:
             self._show_error(exc, retry=False)
             self._refresh()

@@ -883,3 +883,64 @@ def test_a_mid_stream_error_keeps_what_streamed_marked_with_the_error(
     assert ended["error"] == fe.widget.error["message"]
     assert fe.customs(proto.DRAFT) == [{"type": proto.DRAFT, "text": "Count"}]
     assert s.messages == []  # the history rule: a failed turn is rolled back
+
+
+# -- money and waiting (issue #14 items 1 and 3) ---------------------------------------------------
+
+
+def test_a_stopped_reply_estimates_its_tokens(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(Text("slow words " * 200, rate=50))
+    fe = open_widget(s, widgets)
+    fe.send({"type": proto.SEND, "text": "go", "attachments": []})
+    wait_for(lambda: len("".join(d.get("text", "") for d in fe.customs(proto.DELTA))) > 40)
+    fe.send({"type": proto.STOP})
+    assert _wait_idle(fe.widget)
+    meta = fe.widget.transcript[1]["meta"]
+    kept = s.messages[1]["content"]
+    # the API never said how many tokens a stopped reply had (its usage still says 1)
+    assert meta["interrupted"] is True and meta["estimated"] is True
+    assert meta["output_tokens"] == -(-len(kept) // 4) > 1
+
+
+def test_a_finished_reply_has_its_real_token_count(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(Text("Four words, no more."))
+    fe = open_widget(s, widgets)
+    s.send("hi")
+    meta = fe.widget.transcript[1]["meta"]
+    assert "estimated" not in meta
+    assert meta["output_tokens"] == s.history.facts(s.messages)[id(s.messages[1])]["output_tokens"]
+
+
+def test_the_budget_shows_when_the_session_has_one(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with()
+    fe = open_widget(s, widgets)
+    assert fe.widget.budget is None
+    s.budget = 2.0  # type: ignore[attr-defined]  # Session(budget=...) comes with #14 item 1
+    s.model = "claude-haiku-4-5"  # any change refreshes the widget
+    fe.send({"type": proto.SYNC})
+    assert fe.widget.budget == 2.0
+
+
+def test_retry_waits_show_in_the_widget(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with()
+    fe = open_widget(s, widgets)
+    retry = {
+        "type": "retry",
+        "status": 429,
+        "reason": "Rate limited",
+        "attempt": 2,
+        "attempts": 3,
+        "wait": 4.0,
+    }
+    s._events.emit(retry)  # type: ignore[arg-type]  # as the client's retry loop will
+    (shown,) = fe.customs(proto.RETRY_WAIT)
+    assert shown == {**retry, "type": proto.RETRY_WAIT}
+    s._events.emit({"type": "retry", "status": None, "attempt": 3, "attempts": 3, "wait": 1})  # type: ignore[arg-type, typeddict-item]
+    assert fe.customs(proto.RETRY_WAIT)[-1] == {
+        "type": proto.RETRY_WAIT,
+        "status": None,
+        "reason": "Connection problem",
+        "attempt": 3,
+        "attempts": 3,
+        "wait": 1.0,
+    }
