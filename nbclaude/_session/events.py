@@ -16,6 +16,9 @@ rest of its keys.
 ``tool_call``             Claude asked for a tool call, before it is approved and run:
                           ``id``, ``name``, ``input``
 ``tool_result``           a tool call was answered: ``result`` (the ``tool_result`` block)
+``approval``              a tool call waits for the user's answer (``waiting``), or got it
+                          (``waiting`` false): ``id``, ``name``, ``input``, ``where`` (who
+                          asks: ``"the chat widget"``, ``"this cell"``)
 ``turn_end``              the turn ended (finished or stopped): ``reply``, ``recorded``
 ``error``                 the turn failed and was rolled back: ``error``
 ``stop``                  someone called ``Session.stop()``
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     from .reply import Reply
 
 __all__ = [
+    "APPROVAL",
     "CHANGE",
     "DELTA",
     "ERROR",
@@ -50,6 +54,7 @@ __all__ = [
     "TURN_END",
     "TURN_START",
     "UNDO",
+    "ApprovalWait",
     "Callback",
     "Change",
     "Delta",
@@ -71,6 +76,7 @@ TURN_START: Final = "turn_start"
 DELTA: Final = "delta"
 TOOL_CALL: Final = "tool_call"
 TOOL_RESULT: Final = "tool_result"
+APPROVAL: Final = "approval"
 TURN_END: Final = "turn_end"
 ERROR: Final = "error"
 STOP: Final = "stop"
@@ -113,6 +119,22 @@ class ToolResultEvent(TypedDict):
     result: dict[str, Any]
 
 
+class ApprovalWait(TypedDict):
+    """A tool call waits for the user's answer (``waiting`` true), or just got it (false).
+
+    ``where`` says who asks, for whoever else wants to tell the user (a ``%%claude`` cell
+    started meanwhile: "waiting for your answer in the chat widget: get_weather"): the
+    approver's ``where`` attribute (``"the chat widget"``), else ``"this cell"``.
+    """
+
+    type: Literal["approval"]
+    id: str
+    name: str
+    input: dict[str, Any]
+    where: str
+    waiting: bool
+
+
 class TurnEnd(TypedDict):
     """The turn ended, finished or stopped; ``recorded`` says whether it is in the history."""
 
@@ -153,7 +175,17 @@ class Change(TypedDict):
 
 
 Event = Union[  # noqa: UP007 (a runtime alias: Python 3.10 cannot "|" two TypedDicts lazily)
-    TurnStart, Delta, ToolCall, ToolResultEvent, TurnEnd, TurnError, Stop, Undo, Reset, Change
+    TurnStart,
+    Delta,
+    ToolCall,
+    ToolResultEvent,
+    ApprovalWait,
+    TurnEnd,
+    TurnError,
+    Stop,
+    Undo,
+    Reset,
+    Change,
 ]
 Callback = Callable[[Event], None]
 
