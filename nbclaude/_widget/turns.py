@@ -137,7 +137,7 @@ class Turns:
         """What this widget's turns pass to ``Session.send`` about tools."""
         if not self._use_tools():
             return {"use_tools": False}
-        return {"approve": self._approvals.ask} if self._session.tools else {}
+        return {"approve": self._approvals.approver} if self._session.tools else {}
 
     def _give_back(self, text: str) -> None:
         if text:

@@ -591,6 +591,24 @@ def test_a_tool_round_keeps_the_bytes_linear(widgets: list[ChatWidget]) -> None:
     assert len(changes) <= 4  # turn start, the step, the result, turn end
 
 
+def test_the_widget_says_where_its_approvals_wait(widgets: list[ChatWidget]) -> None:
+    """The session's ``approval`` events (#14 item 2) take ``where`` from the approver, so a
+    %%claude cell can say "waiting for your answer in the chat widget: get_weather"."""
+    s, _ = tool_session(ToolUse("add", {"a": 1, "b": 2}), Text("3"))
+    fe = open_widget(s, widgets)
+    approver = fe.widget._turns.tool_options()["approve"]
+    assert approver.where == "the chat widget"
+    ask(fe)
+    wait_for(lambda: fe.widget.approval is not None)
+    s._events.emit(  # as the session will, around the approver; the widget takes it in its stride
+        {"type": "approval", "id": fe.widget.approval["id"], "name": "add",
+         "input": {"a": 1, "b": 2}, "where": approver.where, "waiting": True}
+    )  # fmt: skip
+    fe.send({"type": proto.APPROVE, "id": fe.widget.approval["id"], "allow": True})
+    assert _wait_idle(fe.widget)
+    assert CALLS == [(1, 2)] and fe.widget.error is None
+
+
 def test_deny_tool(widgets: list[ChatWidget]) -> None:
     s, fake = tool_session(ToolUse("add", {"a": 5, "b": 5}), Text("Fine, I will not."))
     fe = open_widget(s, widgets)
