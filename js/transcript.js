@@ -261,7 +261,7 @@ export class LiveMessage {
  * How many of the newest messages are rendered at once (Markdown, maths, code); older ones first
  * show as plain text and are rendered when they scroll near the view, so a long chat opens fast.
  */
-export const RICH_TAIL = 40;
+export const RICH_TAIL = 24;
 
 /**
  * @typedef {object} Item  one message in the log

@@ -387,6 +387,7 @@ export class ChatView {
    */
   applyEntries(msg) {
     const entries = Array.isArray(msg.entries) ? msg.entries : [];
+    if (msg.start === 0 && msg.seq === this.seq) return; // another view's copy of what we hold
     if (msg.start === 0) {
       const t0 = performance.now();
       const first = this.seq === null;

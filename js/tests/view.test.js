@@ -345,6 +345,17 @@ describe("transcript", () => {
     expect(sent(FROM_VIEW.SYNC)).toHaveLength(1);
   });
 
+  it("another view's copy of the transcript it already holds costs nothing", () => {
+    model.entries(ENTRIES);
+    const [first] = all(el, "article");
+    /** @type {unknown[]} */
+    const renders = [];
+    el.addEventListener("nbc-transcript", (e) => renders.push(e));
+    model.message({ type: TO_VIEW.ENTRIES, seq: model.seq, start: 0, entries: ENTRIES });
+    expect(renders).toEqual([]);
+    expect(all(el, "article")[0]).toBe(first);
+  });
+
   it("asks again when it missed a change, and waits for all of it", () => {
     model.entries(ENTRIES);
     model.seq += 1; // a change this view never got
