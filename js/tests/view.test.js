@@ -670,6 +670,9 @@ describe("money", () => {
     expect(formatCost(0.0046)).toBe("$0.0046");
     expect(formatCost(1.2449)).toBe("$1.24");
     expect(formatCost(12.5)).toBe("$12.50");
+    expect(formatCost(1234.5)).toBe("$1,234.50");
+    expect(formatCost(0.0052)).toBe("$0.0052");
+    expect(formatCost(0.00999)).toBe("$0.01");
     expect(formatCost(0.01)).toBe("$0.01");
     expect(formatCost(0.0099999)).toBe("$0.01");
     expect(formatCost(1e-9)).toBe("$0.000000001");

@@ -203,13 +203,13 @@ def money(usd: float) -> str:
 
     Examples
     --------
-    >>> [money(x) for x in (0, 4.6e-05, 0.0046, 1.2449, 12.5)]
-    ['$0.00', '$0.000046', '$0.0046', '$1.24', '$12.50']
+    >>> [money(x) for x in (0, 4.6e-05, 0.0046, 0.00999, 1.2449, 12.5, 1234.5)]
+    ['$0.00', '$0.000046', '$0.0046', '$0.01', '$1.24', '$12.50', '$1,234.50']
     """
     if not usd or usd != usd:  # zero, or NaN
         return "$0.00"
     if abs(usd) >= 0.01:
-        return f"${usd:.2f}"
+        return f"{'-' if usd < 0 else ''}${abs(usd):,.2f}"
     decimals = -math.floor(math.log10(abs(usd))) + 1
     text = f"{usd:.{decimals}f}".rstrip("0")
     return "$" + (text if len(text.split(".")[1]) >= 2 else f"{usd:.2f}")
