@@ -297,6 +297,9 @@ export class Transcript {
         ? new IntersectionObserver((seen) => this.onSeen(seen), { root: this.el, rootMargin: "1200px 0px" })
         : null;
     this.el.addEventListener("nbc-painted", () => this.stickToBottom());
+    // printing the notebook shows every message in full
+    this.onPrint = () => this.renderAll();
+    window.addEventListener("beforeprint", this.onPrint);
     this.pinned = true;
     this.el.addEventListener("scroll", () => {
       this.pinned = this.el.scrollHeight - this.el.scrollTop - this.el.clientHeight < 48;
@@ -457,6 +460,7 @@ export class Transcript {
   }
 
   destroy() {
+    window.removeEventListener("beforeprint", this.onPrint);
     this.observer?.disconnect();
     this.waiting.clear();
     this.dropFailed();

@@ -413,6 +413,10 @@ describe("transcript", () => {
       expect(upgraded.classList.contains("nbc-stand-in")).toBe(false);
       expect(one(upgraded, "strong").textContent).toBe("0");
       expect(all(el, "article.nbc-stand-in")).toHaveLength(200 - RICH_TAIL - 1);
+      // printing renders every one of them
+      window.dispatchEvent(new Event("beforeprint"));
+      expect(all(el, "article.nbc-stand-in")).toHaveLength(0);
+      expect(all(el, "article .katex")).toHaveLength(100);
     } finally {
       vi.unstubAllGlobals();
     }
