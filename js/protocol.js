@@ -160,7 +160,8 @@ export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif"
  * @typedef {{type: typeof TO_VIEW.DELTA, text?: string, thinking?: string}} DeltaMsg
  * @typedef {{type: typeof TO_VIEW.TURN_END, interrupted: boolean, error?: string}} TurnEndMsg
  * @typedef {{type: typeof TO_VIEW.LIVE, index: number, model: string, prefill: string | null,
- *   text: string, thinking: string}} LiveMsg
+ *   text: string, thinking: string, step?: boolean}} LiveMsg
+ *   `step`: the reply is past a tool round (a view opened now shows no empty bubble).
  * @typedef {{type: typeof TO_VIEW.ATTACHED, id: string, ok: boolean, error?: string}} AttachedMsg
  * @typedef {{type: typeof TO_VIEW.DRAFT, text: string}} DraftMsg
  * @typedef {{type: typeof TO_VIEW.STEP}} StepMsg

@@ -354,6 +354,8 @@ export class ChatView {
       case TO_VIEW.LIVE:
         if (!this.transcript.live) this.transcript.startLive(msg);
         else this.transcript.live.replace(msg);
+        // past a tool round with nothing new yet: the tool call above says what goes on
+        if (msg.step && !msg.text && !msg.thinking) this.transcript.live?.reset();
         break;
       case TO_VIEW.STEP:
         this.transcript.live?.reset();

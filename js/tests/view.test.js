@@ -500,6 +500,13 @@ describe("streaming", () => {
     expect(el.querySelector(".nbc-failed, .nbc-live")).toBeNull();
   });
 
+  it("a view opened while a tool call waits shows no empty reply bubble", () => {
+    model.message({ type: TO_VIEW.LIVE, index: 0, model: "m", prefill: null, text: "", thinking: "", step: true });
+    expect($(".nbc-live").hidden).toBe(true);
+    model.message({ type: TO_VIEW.DELTA, text: "It is sunny." });
+    expect($(".nbc-live").hidden).toBe(false);
+  });
+
   it("a view opened mid-reply asks for the live text and shows it", async () => {
     cleanup();
     el.remove();

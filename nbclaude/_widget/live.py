@@ -97,7 +97,8 @@ class DeltaPump:
 class LiveTurn:
     """The turn streaming now: what a widget needs beyond the recorded history.
 
-    ``reply`` is the live reply (``index``, ``model``, ``prefill``, ``text``, ``thinking``),
+    ``reply`` is the live reply (``index``, ``model``, ``prefill``, ``text``, ``thinking``, and
+    ``step`` once a tool round was recorded: a view opened then shows no empty reply),
     ``None`` between turns and in a widget opened mid-turn (it shows what comes next);
     ``results`` are the turn's tool results by ``tool_use_id`` until the history holds them.
     Deltas go to ``post`` through a :class:`DeltaPump`.
@@ -150,7 +151,7 @@ class LiveTurn:
         step into an empty live reply."""
         self._close_pump()
         if self.reply is not None:
-            self.reply.update(text="", thinking="", prefill=None)
+            self.reply.update(text="", thinking="", prefill=None, step=True)
         self._pump = DeltaPump(self._post, self._interval)
 
     def end(self) -> None:

@@ -120,7 +120,8 @@ TURN_START: Final = "turn_start"
 DELTA: Final = "delta"
 #: ``{type, interrupted}``: the reply ended; the transcript holds it now.
 TURN_END: Final = "turn_end"
-#: ``{type, index, model, prefill, text, thinking}``: the whole live reply so far.
+#: ``{type, index, model, prefill, text, thinking, step?}``: the whole live reply so far
+#: (``step``: after a tool round; nothing to show until new text comes).
 LIVE: Final = "live"
 #: ``{type, id, ok, error?}``: the answer to :data:`ATTACH`.
 ATTACHED: Final = "attached"

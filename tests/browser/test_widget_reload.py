@@ -68,6 +68,7 @@ def test_a_pending_approval_shows_again_after_a_page_reload(lab: Lab, browser: A
         assert '"city": "Paris"' in prompt.inner_text()
         assert "Let me look." in widget.locator("article.nbc-msg").nth(1).inner_text()
         assert widget.get_by_role("button", name="Stop").is_visible()  # the turn is still on
+        assert not widget.locator(".nbc-live").is_visible()  # no empty "writing…" bubble
         ARTIFACTS.mkdir(exist_ok=True)
         widget.screenshot(path=str(ARTIFACTS / "chat-widget-approval-after-reload.png"))
         prompt.get_by_role("button", name="Run tool").click()

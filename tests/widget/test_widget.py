@@ -571,6 +571,20 @@ def _metas(fe: FrontEnd) -> dict[int, Any]:
     return dict(session.history.facts(session.messages))
 
 
+def test_a_view_opened_while_a_call_waits_gets_an_empty_step(widgets: list[ChatWidget]) -> None:
+    s, _ = tool_session(ToolUse("add", {"a": 1, "b": 2}, text="Let me add."), Text("3"))
+    fe = open_widget(s, widgets)
+    ask(fe)
+    wait_for(lambda: fe.widget.approval is not None)
+    fe.send({"type": proto.SYNC, "transcript": True})  # the page reloaded
+    live = fe.customs(proto.LIVE)[-1]
+    assert (live["text"], live["step"]) == ("", True)  # the view shows no empty bubble
+    assert fe.widget.approval is not None  # and the question is in the widget's state
+    fe.send({"type": proto.APPROVE, "id": fe.widget.approval["id"], "allow": True})
+    assert _wait_idle(fe.widget)
+    assert CALLS == [(1, 2)]
+
+
 def test_a_tool_round_keeps_the_bytes_linear(widgets: list[ChatWidget]) -> None:
     reply = "tok " * 300
     s, _ = tool_session(
