@@ -18,7 +18,9 @@ is ours.
   between ``\\(…\\)`` / ``\\[…\\]`` in a ``mathjax_process`` span,
   inside a container marked ``mathjax_ignore``: where MathJax runs (JupyterLab, nbconvert) it
   typesets the formulas and never a dollar of the text (``Pay $5 if $x > 1$, else $7.``
-  keeps both prices); elsewhere the TeX reads as itself.
+  keeps both prices); elsewhere the TeX reads as itself. Only the newest :data:`MAX_TYPESET`
+  formulas are marked for MathJax (older ones read as TeX in ``<code>``), so that a long chat
+  costs the page a bounded time each time its copy is rendered.
 * Images are our own thumbnails (``data:image/...`` made by Python), nothing else; user text is
   shown as typed; tool calls and thinking are folded (``<details>``).
 * Styles are a few fixed inline rules of ours (borders and spacing that read in light and dark
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
     from markdown_it.utils import EnvType, OptionsDict
 
-__all__ = ["conversation_html", "markdown_html", "money"]
+__all__ = ["MAX_TYPESET", "conversation_html", "markdown_html", "money"]
 
 _SAFE_LINK = re.compile(r"(?:https?://[^\s\x00-\x1f]+|mailto:[^\s\x00-\x1f]+)", re.IGNORECASE)
 #: TeX that would define commands for every later formula on the page, or set a font/CSS
@@ -51,6 +53,11 @@ _DEFINES = re.compile(
     r"\\(?:(?:[gex]?def|let|futurelet|(?:re)?newcommand|providecommand|(?:re)?newenvironment"
     r"|DeclareMathOperator|require)(?![A-Za-z])|unicode\s*\[)"
 )
+#: How many formulas of one copy are left for MathJax to typeset: the newest ones. JupyterLab
+#: typesets an HTML output each time it is rendered, hidden or not, and the copy is rendered
+#: again after every turn: a chat with a thousand formulas would cost the page seconds each
+#: time. Older formulas read as their TeX.
+MAX_TYPESET = 200
 _IMAGE_SRC = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+")
 
 _BOX = "border:1px solid #8888;border-radius:6px;padding:6px 10px;margin:6px 0;max-width:56rem"
@@ -125,29 +132,42 @@ def _renderer() -> Any:
         def code_block(self, tokens: Sequence[Token], idx: int, *_: Any) -> str:
             return f"<pre><code>{_esc(tokens[idx].content)}</code></pre>\n"
 
-        def _math(self, token: Token, display: bool) -> str:
+        def _math(self, token: Token, display: bool, env: EnvType) -> str:
             safe = safe_tex(token.content, display=display)  # "$…$" or "$$\n…\n$$"
             tex = None if safe is None else safe.strip("$").strip("\n")
             if tex is None or _DEFINES.search(tex):
                 return f"<code>{_esc(token.markup + token.content + token.markup)}</code>"
             open_, close = ("\\[", "\\]") if display else ("\\(", "\\)")
+            budget = env.get("typeset")
+            if isinstance(budget, list):
+                if budget[0] <= 0:  # past the newest MAX_TYPESET formulas: read as TeX
+                    return f'<code class="nbc-math">{_esc(open_ + tex + close)}</code>'
+                budget[0] -= 1
             tag = "div" if token.block else "span"
             return (
                 f'<{tag} class="nbc-math mathjax_process tex2jax_process">'
                 f"{_esc(open_ + tex + close)}</{tag}>"
             )
 
-        def math_inline(self, tokens: Sequence[Token], idx: int, *_: Any) -> str:
-            return self._math(tokens[idx], False)
+        def math_inline(
+            self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+        ) -> str:
+            return self._math(tokens[idx], False, env)
 
-        def math_inline_double(self, tokens: Sequence[Token], idx: int, *_: Any) -> str:
-            return self._math(tokens[idx], True)
+        def math_inline_double(
+            self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+        ) -> str:
+            return self._math(tokens[idx], True, env)
 
-        def math_block(self, tokens: Sequence[Token], idx: int, *_: Any) -> str:
-            return self._math(tokens[idx], True) + "\n"
+        def math_block(
+            self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+        ) -> str:
+            return self._math(tokens[idx], True, env) + "\n"
 
-        def math_block_label(self, tokens: Sequence[Token], idx: int, *_: Any) -> str:
-            return self._math(tokens[idx], True) + "\n"
+        def math_block_label(
+            self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+        ) -> str:
+            return self._math(tokens[idx], True, env) + "\n"
 
     return SafeRenderer()
 
@@ -155,8 +175,10 @@ def _renderer() -> Any:
 _RENDERER: Any = None
 
 
-def markdown_html(text: str) -> str:
-    """Model Markdown as safe HTML (the policy is the module docstring).
+def markdown_html(text: str, typeset: list[int] | None = None) -> str:
+    """Model Markdown as safe HTML (the policy is the module docstring). ``typeset`` counts
+    down the formulas left to mark for MathJax (``None``: all of them); past it they read as
+    TeX in ``<code>``.
 
     Examples
     --------
@@ -168,7 +190,7 @@ tex2jax_process">\\(a\\lt{}b\\)</span></p>
     if _RENDERER is None:
         _RENDERER = _renderer()
     md = markdown_parser("full")
-    env: dict[str, Any] = {}
+    env: dict[str, Any] = {} if typeset is None else {"typeset": typeset}
     tokens = md.parse(str(text), env)
     return str(_RENDERER.render(tokens, md.options, env))
 
@@ -231,18 +253,20 @@ def _meta(entry: Entry) -> str:
     return f' <span style="{_META}">{" · ".join(parts)}</span>' if parts else ""
 
 
-def _entry(entry: Entry) -> str:
+def _entry(entry: Entry, typeset: list[int]) -> str:
     user = entry.get("role") == "user"
     out = [f"<div><strong>{'You' if user else 'Claude'}</strong>{_meta(entry)}</div>"]
     for block in entry.get("blocks") or []:
         kind = block.get("type")
         if kind == "text":
             text = str(block.get("text") or "")
-            out.append(f'<div style="{_PRE}">{_esc(text)}</div>' if user else markdown_html(text))
+            out.append(
+                f'<div style="{_PRE}">{_esc(text)}</div>' if user else markdown_html(text, typeset)
+            )
         elif kind == "thinking":
             out.append(
                 f'<details style="margin:4px 0"><summary>Thinking</summary>'
-                f"{markdown_html(str(block.get('text') or ''))}</details>"
+                f"{markdown_html(str(block.get('text') or ''), typeset)}</details>"
             )
         elif kind == "image":
             out.append(_thumbnail(block))
@@ -275,7 +299,8 @@ def conversation_html(entries: Sequence[Entry], *, saved_id: str, model: str = "
         f'<span style="{_META}">{about} · saved copy of a ChatWidget (the live chat shows '
         "when its kernel runs)</span></div>"
     )
-    body = "".join(_entry(e) for e in entries)
+    typeset = [MAX_TYPESET]  # the newest formulas first
+    body = "".join(reversed([_entry(e, typeset) for e in reversed(entries)]))
     return (
         f'<div class="nbc-saved mathjax_ignore tex2jax_ignore" data-nbc-for="{_esc(saved_id)}" '
         f'style="{_BOX}">{head}{body}</div>'

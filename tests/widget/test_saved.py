@@ -200,6 +200,22 @@ def test_the_xss_corpus_is_only_text_in_the_copy(item: dict[str, str]) -> None:
     assert checker.bad == [], page
 
 
+def test_only_the_newest_formulas_are_left_to_mathjax() -> None:
+    """JupyterLab typesets an HTML output, hidden or not, every time it is rendered (after every
+    turn): a long chat's copy marks only the newest MAX_TYPESET formulas; older ones read as TeX."""
+    from nbclaude._widget.saved_html import MAX_TYPESET
+
+    messages = [
+        {"role": "assistant", "content": f"Step {i}: $x_{{{i}}} = {i}$"} for i in range(300)
+    ]
+    page = conversation_html(transcript(messages), saved_id="0123abcd")
+    assert page.count("mathjax_process") == MAX_TYPESET == 200
+    newest = page[page.index("Step 299") :]
+    assert "mathjax_process" in newest
+    oldest = page[page.index("Step 0:") : page.index("Step 1:")]
+    assert '<code class="nbc-math">\\(x_{0} = 0\\)</code>' in oldest
+
+
 def test_maths_and_code_still_render_and_dollars_stay_dollars() -> None:
     out = markdown_html("Pay $5 if $x > 1$, else $7.\n\n```python\nprint('<b>')\n```")
     assert "Pay $5 if " in out and ", else $7." in out
