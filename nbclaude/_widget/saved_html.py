@@ -57,7 +57,7 @@ _DEFINES = re.compile(
 #: typesets an HTML output each time it is rendered, hidden or not, and the copy is rendered
 #: again after every turn: a chat with a thousand formulas would cost the page seconds each
 #: time. Older formulas read as their TeX.
-MAX_TYPESET = 200
+MAX_TYPESET = 50
 _IMAGE_SRC = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+")
 
 _BOX = "border:1px solid #8888;border-radius:6px;padding:6px 10px;margin:6px 0;max-width:56rem"
