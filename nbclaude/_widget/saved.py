@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from . import protocol as proto
-from .saved_html import conversation_html
+from .saved_html import conversation_html, placeholder_html
 
 __all__ = ["SAVED_VERSION", "SavedCopy", "saved_messages"]
 
@@ -155,14 +155,20 @@ class SavedCopy:
         return data, metadata
 
     def show(self) -> None:
-        """Display a copy (a new output) beside the widget being displayed now."""
+        """Display a copy (a new output) beside the widget being displayed now: a line at
+        once, the conversation a moment later from the saver's thread (so the cell, and the
+        view waiting for it, never wait for a long chat's HTML)."""
         from IPython.display import display
 
-        data, metadata = self.bundle()
+        data = {
+            "text/html": placeholder_html(self.saved_id),
+            "text/plain": "Chat with Claude (the saved copy of a ChatWidget is being written)",
+        }
         with self._cond:
-            self._last = json.dumps([data, metadata], sort_keys=True)
+            self._last = None
             self._shown = True
-        display(data, raw=True, metadata=metadata, display_id=self.display_id)  # type: ignore[no-untyped-call]
+        display(data, raw=True, metadata={}, display_id=self.display_id)  # type: ignore[no-untyped-call]
+        self.changed()
 
     def changed(self) -> None:
         """The conversation changed: write the copies again soon (on the saver's thread)."""

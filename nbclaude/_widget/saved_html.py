@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
     from markdown_it.utils import EnvType, OptionsDict
 
-__all__ = ["MAX_TYPESET", "conversation_html", "markdown_html", "money"]
+__all__ = ["MAX_TYPESET", "conversation_html", "markdown_html", "money", "placeholder_html"]
 
 _SAFE_LINK = re.compile(r"(?:https?://[^\s\x00-\x1f]+|mailto:[^\s\x00-\x1f]+)", re.IGNORECASE)
 #: TeX that would define commands for every later formula on the page, or set a font/CSS
@@ -275,6 +275,21 @@ def _entry(entry: Entry, typeset: list[int]) -> str:
         else:
             out.append(f"<div><em>{_esc(block.get('label') or kind or 'block')}</em></div>")
     return f'<div class="nbc-saved-msg" style="{_USER if user else _MSG}">{"".join(out)}</div>'
+
+
+def placeholder_html(saved_id: str) -> str:
+    """What the copy holds for the moment between the widget's display and its first write.
+
+    Examples
+    --------
+    >>> 'data-nbc-for="ab12"' in placeholder_html("ab12")
+    True
+    """
+    return (
+        f'<div class="nbc-saved" data-nbc-for="{_esc(saved_id)}" style="{_BOX}">'
+        f'<strong>Chat with Claude</strong> <span style="{_META}">the saved copy of a '
+        "ChatWidget is being written</span></div>"
+    )
 
 
 def conversation_html(entries: Sequence[Entry], *, saved_id: str, model: str = "") -> str:

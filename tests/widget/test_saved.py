@@ -61,9 +61,15 @@ def test_displaying_the_widget_also_displays_the_saved_copy(
     ]
     fe = open_widget(s, widgets)
     fe.widget._ipython_display_()
-    widget_out, copy = displays.shown
+    widget_out, placeholder = displays.shown
     assert WIDGET_MIME in widget_out["data"] and widget_out["raw"] is True
-    assert copy["raw"] is True and copy["display_id"]
+    # the cell shows a line at once (it never waits for a long chat's HTML) ...
+    assert placeholder["raw"] is True and placeholder["display_id"]
+    assert f'data-nbc-for="{fe.widget.saved_id}"' in placeholder["data"]["text/html"]
+    # ... and the conversation is written into it a moment later
+    wait_for(lambda: displays.updates)
+    copy = displays.updates[0]
+    assert copy["display_id"] == placeholder["display_id"]
     page = copy["data"]["text/html"]
     assert "What is 2 + 2?" in page and "<strong>4</strong>" in page
     assert f'data-nbc-for="{fe.widget.saved_id}"' in page
@@ -84,7 +90,8 @@ def test_the_copy_follows_the_chat(widgets: list[ChatWidget], displays: Displays
     s, _ = session_with(Text("Paris is the capital.", rate=400), Text("Second."))
     fe = open_widget(s, widgets)
     fe.widget._ipython_display_()
-    assert "0 messages" in displays.shown[-1]["data"]["text/plain"]
+    wait_for(lambda: displays.updates)
+    assert "0 messages" in displays.latest()["data"]["text/plain"]
     fe.send({"type": proto.SEND, "text": "Capital of France?", "attachments": []})
     assert _wait_idle(fe.widget)
     wait_for(lambda: "Paris" in displays.latest()["data"]["text/html"])
@@ -107,13 +114,14 @@ def test_a_copy_is_written_once_per_turn_not_per_step(
     s, _ = session_with(Text("word " * 100, rate=300))
     fe = open_widget(s, widgets)
     fe.widget._ipython_display_()
+    wait_for(lambda: len(displays.updates) == 1)  # the copy, written once displayed
     fe.send({"type": proto.SEND, "text": "go", "attachments": []})
     wait_for(lambda: s.busy)
     assert _wait_idle(fe.widget)
-    wait_for(lambda: len(displays.updates) >= 1)
+    wait_for(lambda: len(displays.updates) >= 2)
     fe.widget.close()  # writes what is pending
-    assert len(displays.updates) == 1
-    assert displays.updates[0]["metadata"]["nbclaude"]["messages"] == s.messages
+    assert len(displays.updates) == 2  # one more for the turn, not one per step
+    assert displays.updates[1]["metadata"]["nbclaude"]["messages"] == s.messages
 
 
 def test_a_widget_never_displayed_writes_no_copy(
@@ -136,7 +144,8 @@ def test_images_are_kept_as_thumbnails(widgets: list[ChatWidget], displays: Disp
     ]
     fe = open_widget(s, widgets)
     fe.widget._ipython_display_()
-    copy = displays.shown[-1]
+    wait_for(lambda: displays.updates)
+    copy = displays.latest()
     kept = copy["metadata"]["nbclaude"]["messages"][0]["content"][0]
     assert kept["type"] == "image" and kept["source"]["type"] == "base64"
     assert len(kept["source"]["data"]) < len(big["source"]["data"]) / 4
