@@ -152,7 +152,9 @@ export class LiveMessage {
     this.stopWaiting();
     const until = performance.now() + Math.max(0, Number(retry.wait) || 0) * 1000;
     const label = /** @type {HTMLElement} */ (this.el.querySelector(".nbc-typing"));
-    const what = `${retry.reason || "Error"}${retry.status ? ` (${retry.status})` : ""}`;
+    const reason = retry.reason || "Error";
+    // the session's reason may already name the status ("Rate limited (429)")
+    const what = retry.status && !reason.includes(`(${retry.status})`) ? `${reason} (${retry.status})` : reason;
     const attempt = retry.attempts ? ` (attempt ${retry.attempt} of ${retry.attempts})` : "";
     const tick = () => {
       const left = Math.ceil((until - performance.now()) / 1000);

@@ -722,6 +722,13 @@ describe("waiting for a retry", () => {
     expect(label.textContent).toBe("writing…");
   });
 
+  it("names the status once when the session's reason already does", () => {
+    vi.useFakeTimers();
+    model.message({ type: TO_VIEW.TURN_START, index: 0, model: "m", prefill: null });
+    model.message({ type: TO_VIEW.RETRY_WAIT, status: 529, reason: "Overloaded (529)", attempt: 2, attempts: 3, wait: 2 });
+    expect($(".nbc-live .nbc-typing").textContent).toBe("Overloaded (529) — retrying in 2 s (attempt 2 of 3)…");
+  });
+
   it("says so for a connection problem too, even before the reply started", () => {
     vi.useFakeTimers();
     model.message({ type: TO_VIEW.RETRY_WAIT, status: null, reason: "Connection problem", attempt: 3, attempts: 3, wait: 1.2 });

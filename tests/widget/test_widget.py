@@ -967,6 +967,9 @@ def test_retry_waits_show_in_the_widget(widgets: list[ChatWidget]) -> None:
     s._events.emit(retry)  # type: ignore[arg-type]  # as the client's retry loop will
     (shown,) = fe.customs(proto.RETRY_WAIT)
     assert shown == {**retry, "type": proto.RETRY_WAIT}
+    # the session's own event (main's events.Retry) also has the line to show; reason as given
+    s._events.emit({**retry, "reason": "Rate limited (429)", "text": "Rate limited (429) — …"})  # type: ignore[arg-type]
+    assert fe.customs(proto.RETRY_WAIT)[-1]["reason"] == "Rate limited (429)"
     s._events.emit({"type": "retry", "status": None, "attempt": 3, "attempts": 3, "wait": 1})  # type: ignore[arg-type, typeddict-item]
     assert fe.customs(proto.RETRY_WAIT)[-1] == {
         "type": proto.RETRY_WAIT,
