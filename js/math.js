@@ -1,8 +1,10 @@
 // A markdown-it plugin for TeX math, rendered with the bundled KaTeX.
 //
 // Delimiters: `$...$` and `\(...\)` inline, `$$...$$` and `\[...\]` display (inline or as a
-// block). Currency stays text: an opening `$` must be followed by a non-space, a closing `$`
-// must follow a non-space and must not be followed by a digit ("It costs $5 and $10").
+// block). Currency stays text, by the rule of nbclaude's Python renderer (Pandoc's): an opening
+// `$` must be followed by a non-space and not follow a digit; the first `$` after it is the only
+// closing candidate, which must follow a non-space and not be followed by a digit ("It costs $5
+// and $10", "Pay $5 if $x > 1$, else $7." keeps both prices and typesets x > 1).
 // KaTeX runs with `trust: false`, so `\href`, `\url`, `\includegraphics` and `\htmlStyle`
 // render as errors, never as links or images; its output is sanitised afterwards like the rest.
 
@@ -49,7 +51,10 @@ function isDigit(code) {
 }
 
 /**
- * Index of the closing `$` of an inline `$...$` opened at `start`, or -1.
+ * Index of the closing `$` of an inline `$...$` opened at `start`, or -1. As in nbclaude's
+ * Python renderer (Pandoc's rule): the first unescaped `$` after the opening one is the only
+ * candidate, and it closes only when it follows a non-space and is not followed by a digit;
+ * otherwise the opening `$` is plain text ("Pay $5 if $x > 1$, else $7." has one formula).
  * @param {string} src
  * @param {number} start index of the opening `$`
  * @param {number} max
@@ -63,10 +68,10 @@ function findInlineClose(src, start, max) {
       continue;
     }
     if (code === DOLLAR) {
+      if (pos === start + 1) return -1; // "$$" is display math, handled elsewhere
       const prev = src.charCodeAt(pos - 1);
       const next = pos + 1 < max ? src.charCodeAt(pos + 1) : -1;
-      if (pos > start + 1 && !isSpace(prev) && !isDigit(next)) return pos;
-      if (pos === start + 1) return -1; // "$$" is display math, handled elsewhere
+      return !isSpace(prev) && !isDigit(next) ? pos : -1;
     }
     pos += 1;
   }
@@ -91,6 +96,7 @@ function mathInline(state, silent) {
       const next = src.charCodeAt(start + 1);
       if (start + 1 >= max || isSpace(next)) return false;
       if (start > 0 && src.charCodeAt(start - 1) === BACKSLASH) return false;
+      if (start > 0 && isDigit(src.charCodeAt(start - 1))) return false; // "5$" is a price
       const end = findInlineClose(src, start, max);
       if (end < 0) return false;
       if (!silent) {
