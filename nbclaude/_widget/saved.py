@@ -18,98 +18,40 @@ never shows the conversation twice.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from nbclaude._session.transcript_format import KEY, Transcript
 
 from . import protocol as proto
 from .saved_html import conversation_html, placeholder_html
 
-__all__ = ["SAVED_VERSION", "SavedCopy", "saved_messages"]
+__all__ = ["SavedCopy"]
 
 log = logging.getLogger("nbclaude.widget")
 
-#: ``metadata["nbclaude"]["version"]`` of the outputs written by this version.
-SAVED_VERSION = 1
 #: How long changes are gathered before the copy is written again (seconds).
 SAVE_DELAY = 0.3
-
-
-def _thumbnail_source(source: Mapping[str, Any], cache: dict[str, Any]) -> Mapping[str, Any]:
-    """A base64 image source as its thumbnail (cached by the data's hash)."""
-    from nbclaude._content.images import thumbnail
-
-    data = str(source.get("data") or "")
-    key = hashlib.sha1(data.encode("ascii", "replace")).hexdigest()
-    if key not in cache:
-        thumb = thumbnail({"type": "image", "source": dict(source)}, max_edge=proto.THUMB_EDGE)
-        cache[key] = (
-            None
-            if thumb is None
-            else {
-                "type": "base64",
-                "media_type": thumb[0],
-                "data": base64.b64encode(thumb[1]).decode("ascii"),
-            }
-        )
-    return cache[key] or source
-
-
-def _block(block: Any, cache: dict[str, Any]) -> Any:
-    if not isinstance(block, Mapping):
-        return block
-    kind = block.get("type")
-    source = block.get("source")
-    if kind == "image" and isinstance(source, Mapping) and source.get("type") == "base64":
-        return {**block, "source": _thumbnail_source(source, cache)}
-    if kind == "document" and isinstance(source, Mapping) and source.get("type") == "base64":
-        title = block.get("title") or source.get("media_type") or "a file"
-        return {"type": "text", "text": f"[document: {title} (not kept in the saved notebook)]"}
-    content = block.get("content")
-    if kind == "tool_result" and isinstance(content, list):
-        return {**block, "content": [_block(b, cache) for b in content]}
-    return block
-
-
-def saved_messages(
-    messages: Sequence[Mapping[str, Any]], cache: dict[str, Any] | None = None
-) -> list[dict[str, Any]]:
-    """``Session.messages`` as the saved notebook keeps them: plain JSON, images as their
-    thumbnails, base64 documents as a line that says they were left out.
-
-    Examples
-    --------
-    >>> saved_messages([{"role": "user", "content": [
-    ...     {"type": "document", "title": "notes.pdf",
-    ...      "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBE"}}]}])
-    [{'role': 'user', 'content': [{'type': 'text', \
-'text': '[document: notes.pdf (not kept in the saved notebook)]'}]}]
-    """
-    cache = {} if cache is None else cache
-    out = []
-    for message in messages:
-        content = message.get("content")
-        if isinstance(content, list):
-            message = {**message, "content": [_block(b, cache) for b in content]}
-        out.append(json.loads(json.dumps(message, default=str)))
-    return out
 
 
 class SavedCopy:
     """The saved-notebook copy of one widget's conversation (all its outputs).
 
-    ``state()`` returns ``(entries, messages, model, session_id)`` as they are now; it is
-    called on the saver's thread. :meth:`show` displays a new copy (beside a view of the
-    widget); :meth:`changed` says the conversation changed, and the copies are written again
-    a moment later; :meth:`close` writes what is pending and stops.
+    ``state()`` returns ``(entries, turns)`` as they are now: the transcript entries and the
+    machine-readable turns (:func:`nbclaude._session.transcript_format.transcript`, the format
+    every output of a saved notebook uses); it is called on the saver's thread. :meth:`show`
+    displays a new copy (beside a view of the widget); :meth:`changed` says the conversation
+    changed, and the copies are written again a moment later; :meth:`close` writes what is
+    pending and stops.
 
     Examples
     --------
-    >>> copy = SavedCopy("ab12", lambda: ([], [], "claude-haiku-4-5", "s1"))
+    >>> from nbclaude._session.transcript_format import transcript
+    >>> copy = SavedCopy("ab12", lambda: ([], transcript("widget", [],
+    ...                                               model="claude-haiku-4-5", session="s1")))
     >>> data, metadata = copy.bundle()
     >>> sorted(data), metadata["nbclaude"]["kind"], metadata["nbclaude"]["session"]
     (['text/html', 'text/plain'], 'widget', 's1')
@@ -119,12 +61,11 @@ class SavedCopy:
     def __init__(
         self,
         saved_id: str,
-        state: Callable[[], tuple[Sequence[proto.Entry], Sequence[Mapping[str, Any]], str, str]],
+        state: Callable[[], tuple[Sequence[proto.Entry], Transcript]],
     ) -> None:
         self.saved_id = saved_id
         self.display_id = f"nbclaude-chat-{saved_id}"
         self._state = state
-        self._cache: dict[str, Any] = {}
         self._cond = threading.Condition()
         self._shown = False
         self._dirty = False
@@ -134,8 +75,9 @@ class SavedCopy:
 
     def bundle(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """The output's data (``text/html``, ``text/plain``) and metadata now."""
-        entries, messages, model, session_id = self._state()
+        entries, turns = self._state()
         count = len(entries)
+        model = turns["model"]
         data = {
             "text/html": conversation_html(entries, saved_id=self.saved_id, model=model),
             "text/plain": (
@@ -143,16 +85,7 @@ class SavedCopy:
                 "(the saved copy of a ChatWidget)"
             ),
         }
-        metadata = {
-            "nbclaude": {
-                "version": SAVED_VERSION,
-                "kind": "widget",
-                "messages": saved_messages(messages, self._cache),
-                "model": model,
-                "session": session_id,
-            }
-        }
-        return data, metadata
+        return data, {KEY: turns}
 
     def show(self) -> None:
         """Display a copy (a new output) beside the widget being displayed now: a line at

@@ -30,13 +30,13 @@ is ours.
 from __future__ import annotations
 
 import html
-import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nbclaude._markdown.parser import markdown_parser
 from nbclaude._markdown.tex import safe_tex
+from nbclaude._session.money import usd
 
 from .protocol import Block, Entry
 
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
     from markdown_it.utils import EnvType, OptionsDict
 
-__all__ = ["MAX_TYPESET", "conversation_html", "markdown_html", "money", "placeholder_html"]
+__all__ = ["MAX_TYPESET", "conversation_html", "markdown_html", "placeholder_html"]
 
 _SAFE_LINK = re.compile(r"(?:https?://[^\s\x00-\x1f]+|mailto:[^\s\x00-\x1f]+)", re.IGNORECASE)
 #: TeX that would define commands for every later formula on the page, or set a font/CSS
@@ -219,24 +219,6 @@ def _tool(block: Block) -> str:
     return f'<details style="margin:4px 0">{"".join(parts)}</details>'
 
 
-def money(usd: float) -> str:
-    """US dollars as plain decimals: cents from one cent up, else two significant digits
-    (the rule of the widget's ``formatCost`` in ``js/dom.js``).
-
-    Examples
-    --------
-    >>> [money(x) for x in (0, 4.6e-05, 0.0046, 0.00999, 1.2449, 12.5, 1234.5)]
-    ['$0.00', '$0.000046', '$0.0046', '$0.01', '$1.24', '$12.50', '$1,234.50']
-    """
-    if not usd or usd != usd:  # zero, or NaN
-        return "$0.00"
-    if abs(usd) >= 0.01:
-        return f"{'-' if usd < 0 else ''}${abs(usd):,.2f}"
-    decimals = -math.floor(math.log10(abs(usd))) + 1
-    text = f"{usd:.{decimals}f}".rstrip("0")
-    return "$" + (text if len(text.split(".")[1]) >= 2 else f"{usd:.2f}")
-
-
 def _meta(entry: Entry) -> str:
     meta = entry.get("meta") or {}
     parts = []
@@ -247,7 +229,7 @@ def _meta(entry: Entry) -> str:
         parts.append(f"{tokens:,} token" + ("" if tokens == 1 else "s"))
     cost = meta.get("cost")
     if isinstance(cost, (int, float)):
-        parts.append(_esc(money(cost)))
+        parts.append(_esc(usd(cost)))
     if meta.get("interrupted"):
         parts.append("stopped")
     return f' <span style="{_META}">{" · ".join(parts)}</span>' if parts else ""

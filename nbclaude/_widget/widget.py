@@ -27,15 +27,18 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
 
+from nbclaude._client.credentials import secrets
 from nbclaude._exceptions import NbClaudeError
+from nbclaude._session.shared import current
 from nbclaude._session.shared import current as shared_session
+from nbclaude._session.transcript_format import Transcript, transcript
 
 from . import protocol as proto
 from . import transcript as tr
@@ -211,10 +214,18 @@ class ChatWidget(anywidget.AnyWidget):
         display(data, raw=True, metadata=metadata)  # type: ignore[no-untyped-call]
         self._saved.show()
 
-    def _saved_state(self) -> tuple[list[proto.Entry], Sequence[Mapping[str, Any]], str, str]:
+    def _saved_state(self) -> tuple[list[proto.Entry], Transcript]:
         s = self._session
-        session_id = getattr(s, "id", None) or f"{id(s):x}"  # Session.id, once it has one
-        return self.transcript, s.history.snapshot(), s.model, str(session_id)
+        turns = transcript(
+            "widget",
+            s.history.snapshot(),
+            model=s.model,
+            session=s.id,
+            shared=s is current(),
+            system=s.system,
+            secrets=secrets(s.client),
+        )
+        return self.transcript, turns
 
     # -- state -> traits ----------------------------------------------------------------------
 

@@ -81,8 +81,9 @@ def test_displaying_the_widget_also_displays_the_saved_copy(
         "kind": "widget",
         "messages": s.messages,
         "model": "claude-haiku-4-5",
-        "session": saved["session"],
-    }
+        "session": s.id,
+        "shared": False,  # this test's session is its own, not nbclaude.get_session()
+    }  # the shape every output of a saved notebook uses (_session/transcript_format.py)
     assert isinstance(saved["session"], str) and saved["session"]
 
 
@@ -150,9 +151,10 @@ def test_images_are_kept_as_thumbnails(widgets: list[ChatWidget], displays: Disp
     assert kept["type"] == "image" and kept["source"]["type"] == "base64"
     assert len(kept["source"]["data"]) < len(big["source"]["data"]) / 4
     from nbclaude._content.images import image_info
+    from nbclaude._session.transcript_format import THUMB_EDGE
 
     info = image_info(kept)
-    assert info is not None and max(info.width or 0, info.height or 0) <= proto.THUMB_EDGE
+    assert info is not None and max(info.width or 0, info.height or 0) <= THUMB_EDGE
     assert s.messages[0]["content"][0] is big  # the live conversation keeps the real image
     srcs = re.findall(r'<img src="([^"]+)"', copy["data"]["text/html"])
     assert len(srcs) == 1 and srcs[0].startswith("data:image/")
