@@ -1,32 +1,17 @@
-"""TeX from model output made safe to typeset: no commands that make links, load things or set
-HTML attributes, nothing a renderer without math (or JupyterLab's math pre-pass) would read as
-Markdown or HTML, and ``None`` for math that cannot be written safely (then shown as text).
+"""TeX from model output made safe to typeset: no styles, URLs or definitions (the commands
+:mod:`~nbclaude._markdown.texpolicy` forbids are shown as text), no huge lengths, nothing a
+renderer without math (or JupyterLab's math pre-pass) would read as Markdown or HTML, and
+``None`` for math that cannot be written safely (then shown as text).
 """
 
 from __future__ import annotations
 
 import re
 
+from .texpolicy import allowed, too_large
+
 __all__ = ["safe_tex"]
 
-_UNSAFE_TEX = frozenset(
-    [
-        "href",
-        "url",
-        "includegraphics",
-        "class",
-        "cssId",
-        "style",
-        "data",
-        "require",
-        "html",
-        "htmlClass",
-        "htmlId",
-        "htmlStyle",
-        "htmlData",
-        "mmlToken",
-    ]
-)
 _SYMBOLS = {"<": "\\lt{}", ">": "\\:"}
 _TABLE_SYMBOLS = {**_SYMBOLS, "|": "\\Vert{}"}
 _WWW_TEX = re.compile(r"(www)\.", re.IGNORECASE)
@@ -59,7 +44,7 @@ def safe_tex(src: str, *, display: bool, in_table: bool = False) -> str | None:
                 j += 1
             if j > i + 1:
                 name = src[i + 1 : j]
-                out.append(f"\\backslash\\mathrm{{{name}}}" if name in _UNSAFE_TEX else src[i:j])
+                out.append(src[i:j] if allowed(name, src, j) else f"\\backslash\\mathrm{{{name}}}")
                 if name == "end" and src[j : j + 1] == "{":
                     out.append(" ")  # JupyterLab's pre-pass must not end a span in our math
                 i = j
@@ -95,6 +80,8 @@ def safe_tex(src: str, *, display: bool, in_table: bool = False) -> str | None:
             out.append(c)
         i += 1
     if depth:
+        return None
+    if too_large(src):
         return None
     tex = _WWW_TEX.sub(r"\1{}.", "".join(out).replace("://", ":{}//"))  # no autolinks
     if display:
