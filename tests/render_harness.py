@@ -57,6 +57,7 @@ __all__ = [
     "lab_remove_math",
     "lab_replace_math",
     "mathjax_find",
+    "public_corpus",
     "render_lab",
     "renders",
     "start_marked",
@@ -68,6 +69,20 @@ CORPUS: list[dict[str, Any]] = json.loads(
 )
 ATTACKS = [v for v in CORPUS if not v.get("benign")]
 BENIGN = [v for v in CORPUS if v.get("benign")]
+
+
+def public_corpus() -> dict[str, dict[str, Any]]:
+    """The public payload lists (tests/corpus/README.md), by file name: the vendored copies in
+    tests/corpus/public/, else the directory that ``NBCLAUDE_PUBLIC_CORPUS`` names; ``{}`` when
+    neither exists. Each is ``{"source", "commit", "license", ..., "payloads": [...]}`` with
+    payloads shaped like :data:`CORPUS` entries."""
+    import os
+
+    here = Path(__file__).parent / "corpus" / "public"
+    folder = here if here.is_dir() else Path(os.environ.get("NBCLAUDE_PUBLIC_CORPUS") or here)
+    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    return {f.stem: json.loads(f.read_text(encoding="utf-8")) for f in files}
+
 
 #: ``marked`` as ``npm ci`` installs it from the project's package-lock.json.
 MARKED_MODULE = (
