@@ -312,6 +312,9 @@ _TEX_LENGTH = re.compile(r"(?<![0-9.])(\d+(?:\.\d*)?|\.\d+)" + _SP
 _EM = {"em": 1, "ex": 0.5, "mu": 1 / 18, "pt": 0.1, "bp": 0.1004, "px": 0.1, "pc": 1.2,
        "dd": 0.107, "cc": 1.284, "nd": 0.107, "nc": 1.28, "mm": 0.2845, "cm": 2.845,
        "in": 7.227, "sp": 0.1 / 65536}  # fmt: skip
+_PER_EM = {"skew": 18, "uproot": 15, "leftroot": 15, "MoveEqLeft": 1, "xmathstrut": 1}
+_TEX_SCALED = re.compile(_CS + r"(skew|uproot|leftroot|MoveEqLeft|xmathstrut)(?![A-Za-z])"
+                         + r"((?:" + _SP + r"[\[{][^\]}]*[\]}])*)")  # fmt: skip
 #: The largest TeX length allowed in model math (KaTeX's ``maxSize`` in the widget).
 TEX_MAX_EM = 20
 
@@ -333,6 +336,9 @@ def unsafe_tex(tex: str) -> list[str]:
                 break
             pos = arg.end()
     found += [m[0] for m in _TEX_LENGTH.finditer(tex) if float(m[1]) * _EM[m[2]] > TEX_MAX_EM]
+    for m in _TEX_SCALED.finditer(tex):  # numbers MathJax turns into lengths
+        if any(abs(float(n)) / _PER_EM[m[1]] > TEX_MAX_EM for n in re.findall(r"\d*\.?\d+", m[2])):
+            found.append(m[0])
     return found
 
 

@@ -29,8 +29,9 @@ colour names, ``#hex`` and numeric values, not CSS (``url()``, ``;``); ``\\enclo
 notation but not its attributes. Allowed on purpose: ``\\operatorname`` (local), ``\\mathchoice``,
 ``\\toggle`` (its content is checked like any TeX), ``\\verb``, ``\\char`` (draws a character), and
 spacing, rules, ``\\smash``, ``\\llap`` and friends: JupyterLab's output area clips what they push
-outside it. No length may exceed :data:`MAX_EM` (KaTeX's ``maxSize`` in the widget); such math is
-shown as text.
+outside it. No length may exceed :data:`MAX_EM` (KaTeX's ``maxSize`` in the widget), nor the
+numbers that ``\\skew``, ``\\uproot``, ``\\leftroot``, ``\\MoveEqLeft`` and ``\\xmathstrut`` turn
+into lengths; such math is shown as text.
 """
 
 from __future__ import annotations
@@ -91,6 +92,14 @@ _COLOR_ARGS = {
 _LENGTH = re.compile(
     r"(?<![0-9.])(\d+(?:\.\d*)?|\.\d+)" + _SP + r"(em|ex|mu|pt|bp|px|pc|dd|cc|nd|nc|mm|cm|in|sp)"
 )
+# numbers MathJax turns into lengths (\\skew in mu, \\uproot and \\leftroot in fifteenths of
+# an em, mathtools' \\MoveEqLeft in em, \\xmathstrut in heights of "("): how many make an em
+_PER_EM = {"skew": 18.0, "uproot": 15.0, "leftroot": 15.0, "MoveEqLeft": 1.0, "xmathstrut": 1.0}
+_SCALED = re.compile(
+    r"\\(skew|uproot|leftroot|MoveEqLeft|xmathstrut)(?![A-Za-z])"
+    r"((?:" + _SP + r"(?:\[[^\[\]{}]*\]|\{[^{}]*\}))*)(" + _SP + r"[\[{])?"
+)
+_NUMBER = re.compile(r"\d*\.?\d+")
 # each unit in em, rounded up over MathJax's and KaTeX's definitions
 _EM = {
     "em": 1.0, "ex": 0.5, "mu": 1 / 18, "pt": 0.1, "bp": 0.1004, "px": 0.1, "pc": 1.2,
@@ -170,11 +179,20 @@ def allowed(name: str, src: str, end: int) -> bool:
 
 
 def too_large(tex: str) -> bool:
-    """Whether ``tex`` holds a length above :data:`MAX_EM` (then it is shown as text).
+    """Whether ``tex`` holds a length above :data:`MAX_EM` (then it is shown as text): a TeX
+    length, or a number MathJax turns into one (``\\skew``, ``\\uproot``, ``\\leftroot``,
+    ``\\MoveEqLeft``, ``\\xmathstrut``).
 
     Examples
     --------
     >>> too_large("\\\\rule{1em}{2pt}"), too_large("\\\\kern-500em"), too_large("\\\\hskip 3in")
     (False, True, True)
     """
-    return any(float(m[1]) * _EM[m[2]] > MAX_EM for m in _LENGTH.finditer(tex))
+    if any(float(m[1]) * _EM[m[2]] > MAX_EM for m in _LENGTH.finditer(tex)):
+        return True
+    for m in _SCALED.finditer(tex):
+        if m[3]:  # an argument with braces inside: not checked, so not allowed
+            return True
+        if any(float(n) / _PER_EM[m[1]] > MAX_EM for n in _NUMBER.findall(m[2])):
+            return True
+    return False

@@ -137,6 +137,8 @@ KEPT = [
     "\\toggle{a}{b}\\endtoggle \\char65 \\verb|x| \\# \\% \\& \\{ \\} \\_",
     "\\not= \\neq \\leq \\ge \\approx \\equiv \\sim \\simeq \\propto \\ldots \\cdots \\vdots",
     "20em \\kern 20em x \\rule{20em}{1pt}",  # the cap itself is allowed
+    "\\skew{3}{\\hat}{A} \\sqrt[\\leftroot{-2}\\uproot{2}3]{x} \\xmathstrut{0.5} \\uproot3",
+    "\\begin{aligned} \\MoveEqLeft[4] a &= b \\\\ &= c \\end{aligned}",
 ]
 
 
@@ -206,6 +208,14 @@ def test_style_options_are_shown_as_text(tex: str, bad: str) -> None:
         "\\rule{1em}{10cm}",
         "\\Space{1em}{0.5 in}{25 em}",
         "\\kern 1000000000sp \\kern 30pc",
+        # numbers MathJax turns into lengths: mu, fifteenths of an em, em, heights of "("
+        "\\skew{100000}{\\hat}{x}",
+        "\\sqrt[\\leftroot{-10000}3]{x}",
+        "\\sqrt[\\uproot{400}3]{x}",
+        "\\MoveEqLeft[1000] x",
+        "\\xmathstrut{1000}",
+        "\\xmathstrut[900]{1}",
+        "\\xmathstrut{{1000}}",
     ],
 )
 def test_lengths_above_the_cap_make_the_math_text(tex: str) -> None:
