@@ -24,8 +24,9 @@ MathJax over the rendered page), VS Code (markdown-it + KaTeX) and plain CommonM
   any other source, or an image inside a link, becomes the text ``[image: alt]``.
 * Math (``$…$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]``) is written with dollar delimiters, which
   JupyterLab and VS Code render. Inside it ``<``/``>`` become ``\\lt{}``/``\\gt{}``, ``](``
-  and ``]:`` get a space, and lines that a renderer without math would read as a fence, list or
-  quote get a leading ``{}``.
+  and ``]:`` get a space, an ``&`` that would start a character reference (``&#92;``,
+  ``&bsol;`` are backslashes to a renderer that decodes them) is written ``\\&``, and lines that
+  a renderer without math would read as a fence, list or quote get a leading ``{}``.
 * TeX is code too, and JupyterLab's MathJax keeps one parser for the whole page: model TeX may
   not carry styles, URLs or definitions (:mod:`~nbclaude._markdown.texpolicy` decides each
   command). Shown as text (``\\backslash\\mathrm{name}``), in math and in its text mode alike:

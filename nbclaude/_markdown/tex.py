@@ -15,6 +15,7 @@ __all__ = ["safe_tex"]
 _SYMBOLS = {"<": "\\lt{}", ">": "\\:"}
 _TABLE_SYMBOLS = {**_SYMBOLS, "|": "\\Vert{}"}
 _WWW_TEX = re.compile(r"(www)\.", re.IGNORECASE)
+_NAMED_REFERENCE = re.compile(r"[A-Za-z][A-Za-z0-9]*;")  # (after "&": "&bsol;" is a backslash)
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _RISKY_MATH_LINE = re.compile(
     r"[ \t]*(?:[-+*](?:[ \t]|$)|>|#{1,6}(?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|~{3}"
@@ -76,6 +77,13 @@ def safe_tex(src: str, *, display: bool, in_table: bool = False) -> str | None:
             out.append("] ")
         elif c == "|" and in_table:
             out.append("\\vert{}")  # a pipe would end the table cell
+        elif c == "&" and src[i + 1 : i + 2] == "#":
+            # (a renderer that decodes character references in maths must get no backslash
+            # back from "&#92;": written as the characters it shows)
+            out.append("\\&\\#")
+            i += 1
+        elif c == "&" and _NAMED_REFERENCE.match(src, i + 1):
+            out.append("\\&{}")
         else:
             out.append(c)
         i += 1

@@ -229,3 +229,22 @@ def test_neutralised_math_is_stable() -> None:
     for src in ["$\\unicode[x]{x41} \\def\\a{b}$", "$$\n\\bbox[left:0]{x}\n\\label{a}\n$$"]:
         out = safe_markdown(src)
         assert safe_markdown(out) == out
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "$&#92;href{https://attacker.example}{y}$",
+        "$&#x5C;unicode[x;position:fixed]{x41}$",
+        "$$\n&bsol;def&bsol;x{1}\n$$",
+        "$a &amp; b &lt; c$",
+    ],
+)
+def test_character_references_in_maths_stay_text(src: str) -> None:
+    """A renderer that decodes character references in maths must not get a backslash (or any
+    other character) back from one: ``&`` before ``#`` or a letter is written ``\\&``."""
+    out = safe_markdown(src)
+    (math,) = math_of(out)
+    assert not re.search(r"&(?:#|[A-Za-z][A-Za-z0-9]*;)", math), math
+    assert "\\&" in math
+    assert safe_markdown(out) == out
