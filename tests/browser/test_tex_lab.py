@@ -220,6 +220,24 @@ def tex_lab(lab: Lab, browser: Any) -> Iterator[tuple[Page, Notebook]]:
         yield page, nb
     finally:
         page.context.close()
+        _shut_down_kernels(lab, "tex.ipynb")
+        (lab.root / "tex-payloads.json").unlink(missing_ok=True)
+
+
+def _shut_down_kernels(lab: Lab, path: str) -> None:
+    """End this module's kernel (it holds every payload), so later tests get the machine back."""
+    import urllib.request
+
+    def call(url: str, method: str = "GET") -> Any:
+        req = urllib.request.Request(
+            lab.url + url, method=method, headers={"Authorization": f"token {lab.token}"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read() or b"null")
+
+    for session in call("/api/sessions"):
+        if session.get("path") == path:
+            call(f"/api/sessions/{session['id']}", method="DELETE")
 
 
 def probe_html(nb: Notebook, index: int) -> list[str]:
@@ -322,7 +340,7 @@ def test_payloads_in_the_chat_widget(tex_lab: tuple[Page, Notebook]) -> None:
     assert [s["bad"] for s in live if s["bad"]] == []
 
     nb.run(
-        "session.reset()\n"
+        "w1.close(); session.reset()\n"
         f"for k in range(0, len(PAYLOADS), {WIDGET_BATCH}):\n"
         "    session.messages += [{'role': 'user', 'content': f'batch {k}'},\n"
         f"        {{'role': 'assistant', 'content': '\\n\\n'.join(PAYLOADS[k:k + {WIDGET_BATCH}])}}]"
