@@ -22,6 +22,9 @@ adds packages. Each command that can do more than draw maths was decided from th
 * **Input rewriting**: MathJax 4's ``\\U{5C}`` puts a character back into the input, so a
   backslash could rebuild any command above.
 
+Nothing to decide for ``configmacros`` (it reads the page's configuration, it has no command)
+or MathJax 4's ``texhtml`` (HTML after ``<``): every ``<`` in model maths is written ``\\lt{}``.
+
 These are shown as text (``\\backslash\\mathrm{name}``) wherever they appear, text mode included.
 Commands with options are checked: ``\\bbox`` keeps colours and paddings but not style parts;
 colour commands (``\\color``, ``\\textcolor``, ``\\colorbox``, ``\\fcolorbox``, colortbl's) keep
