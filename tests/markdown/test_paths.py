@@ -85,12 +85,6 @@ def test_tool_input_and_result(marked: Marked) -> None:
     assert_safe(reply._repr_mimebundle_()["text/markdown"], marked)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tool_details() puts the tool name into <summary> with html.escape only, and MathJax "
-    "typesets $...$ there; the fix belongs in nbclaude/_session/reply.py (see the TeX branch's "
-    "report)",
-)
 def test_tool_name(marked: Marked) -> None:
     name = "$\\unicode[x;position:fixed;inset:0]{x41}$"
     call = {"type": "tool_use", "id": "t1", "name": name, "input": {}}
