@@ -71,6 +71,39 @@ ATTACKS = [v for v in CORPUS if not v.get("benign")]
 BENIGN = [v for v in CORPUS if v.get("benign")]
 
 
+#: Markdown contexts an attack is tried in (``{}`` is the payload): a vector that is harmless
+#: in a paragraph can still escape from a list, a table cell, a link's text or a quote.
+CONTEXTS: dict[str, str] = {
+    "emphasis": "*{}*",
+    "strong": "**{}** after",
+    "link-text": "[{}](https://ok.example/)",
+    "list": "- {}\n- after",
+    "ordered": "1. {}\n2. after",
+    "quote": "> {}",
+    "nested": "> - {}",
+    "table": "| a | b |\n|---|---|\n| {} | x |",
+    "heading": "## {}",
+    "code-around": "`code` {} `more code`",
+    "math-around": "$x^2$ {} $y_1$",
+    "dollars": "It costs $5 and {} and $10.",
+    "after-fence": "```python\nprint(1)\n```\n{}",
+}
+
+
+def in_contexts(vectors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every vector in every one of :data:`CONTEXTS`, as corpus entries (``id``: the vector's
+    id and the context's)."""
+    return [
+        {"id": f"{v['id']}@{name}", "markdown": wrap.replace("{}", v["markdown"])}
+        for v in vectors
+        for name, wrap in CONTEXTS.items()
+    ]
+
+
+#: The attacks in every context: thousands of cases made from the curated corpus.
+CONTEXTUAL = in_contexts(ATTACKS)
+
+
 def public_corpus() -> dict[str, dict[str, Any]]:
     """The public payload lists (tests/corpus/README.md), by file name: the vendored copies in
     tests/corpus/public/, else the directory that ``NBCLAUDE_PUBLIC_CORPUS`` names; ``{}`` when

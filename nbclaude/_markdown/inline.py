@@ -161,7 +161,10 @@ class Inline:
             elif kind in ("math_inline", "math_inline_double"):
                 self._math(t, tokens, k)
             elif kind == "link_open":
-                url = safe_url(str(t.attrs.get("href", "")))
+                # a link inside a link (markdown-it reads an autolink in a link's text so) is
+                # its text: written back as a link in a link, the next parse would differ
+                inside = any(u is not None for u in self.links)
+                url = None if inside else safe_url(str(t.attrs.get("href", "")))
                 self.links.append(url)
                 if url is not None:
                     self._markup("[")

@@ -232,5 +232,9 @@ def test_maths_and_code_still_render_and_dollars_stay_dollars() -> None:
     assert "Pay $5 if " in out and ", else $7." in out
     assert '<span class="nbc-math mathjax_process tex2jax_process">\\(x \\gt{} 1\\)</span>' in out
     assert "<pre" in out and "print(&#x27;&lt;b&gt;&#x27;)" in out
-    # TeX that could set styles or load things is shown as text, never typeset
-    assert "mathjax_process" not in markdown_html("$\\unicode[some;css]{x}\\href{https://a.b}{y}$")
+    # TeX that could set styles or load things is shown as text, never run as a command: the
+    # TeX policy (_markdown/texpolicy.py) writes each such command as \backslash\mathrm{name}
+    risky = markdown_html("$\\unicode[some;css]{x}\\href{https://a.b}{y}$")
+    assert "\\backslash\\mathrm{unicode}[some;css]" in risky
+    assert "\\backslash\\mathrm{href}" in risky
+    assert not re.search(r"\\(unicode|href)\b", risky)
