@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from render_harness import CORPUS, public_corpus
+from render_harness import CONTEXTUAL, CORPUS, public_corpus
 
 from .conftest import Lab, Notebook
 
@@ -33,6 +33,9 @@ pytestmark = pytest.mark.browser
 PAYLOADS = [v["markdown"] for v in CORPUS] + [
     p["markdown"] for doc in public_corpus().values() for p in doc["payloads"]
 ]
+#: What the cells show: the payloads, then every attack in every Markdown context
+#: (render_harness.CONTEXTS: a link's text, a list, a table cell, next to maths...).
+CELL_PAYLOADS = PAYLOADS + [v["markdown"] for v in CONTEXTUAL]
 TEX_ATTACKS = [v["markdown"] for v in CORPUS if v["id"].startswith("tex-")]
 CELL_BATCH = 250  # payloads per cell
 WIDGET_BATCH = 25  # payloads per assistant message
@@ -58,8 +61,9 @@ session.client = nbclaude.Client(transport=fake)
 session.model = "claude-haiku-4-5"
 session.max_tokens = 32000
 PAYLOADS = json.load(open("tex-payloads.json"))
+CELL_PAYLOADS = PAYLOADS + json.load(open("tex-contextual.json"))
 def show(start, stop):
-    display(Markdown("\\n\\n".join(safe_markdown(m) for m in PAYLOADS[start:stop])))
+    display(Markdown("\\n\\n".join(safe_markdown(m) for m in CELL_PAYLOADS[start:stop])))
 %load_ext nbclaude
 print("ready")
 """
@@ -204,6 +208,8 @@ def tex_lab(lab: Lab, browser: Any) -> Iterator[tuple[Page, Notebook]]:
     import nbformat
 
     (lab.root / "tex-payloads.json").write_text(json.dumps(PAYLOADS), encoding="utf-8")
+    contextual = [v["markdown"] for v in CONTEXTUAL]
+    (lab.root / "tex-contextual.json").write_text(json.dumps(contextual), encoding="utf-8")
     book = nbformat.v4.new_notebook()
     book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     nbformat.write(book, str(lab.root / "tex.ipynb"))
@@ -294,14 +300,16 @@ def test_payloads_in_jupyterlab_cells(tex_lab: tuple[Page, Notebook]) -> None:
     page.settle(".jp-OutputArea-output")
     first = probe_html(nb, before)
     assert len(first) == PROBE_MATHS, first
-    cells = [nb.add(f"show({k}, {k + CELL_BATCH})") for k in range(0, len(PAYLOADS), CELL_BATCH)]
+    cells = [
+        nb.add(f"show({k}, {k + CELL_BATCH})") for k in range(0, len(CELL_PAYLOADS), CELL_BATCH)
+    ]
     nb.wait_done(cells[-1], timeout=240)
     after = nb.add(f"display(Markdown(safe_markdown({PROBE!r})))")
     nb.wait_done(after)
     page.settle(".jp-OutputArea-output", timeout=240)
     found = page.page.evaluate(SCAN, CELLS)
     seconds = time.monotonic() - t0
-    print(f"\n{len(PAYLOADS)} payloads in {len(cells)} cells: {found['maths']} formulas, "
+    print(f"\n{len(CELL_PAYLOADS)} payloads in {len(cells)} cells: {found['maths']} formulas, "
           f"{seconds:.0f} s; tallest formula part {found['tallest']:.0f} px")  # fmt: skip
     assert found["bad"] == [], found
     assert page.scripts_ran() == []
