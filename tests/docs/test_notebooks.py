@@ -27,6 +27,8 @@ from conftest import KEY
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbclient")
 
+from nbclaude._api.models import MODELS as MODEL_TABLE  # noqa: E402
+from nbclaude._api.models import retiring_soon  # noqa: E402
 from nbclaude.testing import MARKER, FakeAnthropic, FakeServer  # noqa: E402
 from nbclaude.testing.notebook import check_outputs, execute  # noqa: E402
 
@@ -256,6 +258,27 @@ def test_quickstart(run: Callable[[str, str], Run], mode: str) -> None:
     assert shown(nb, "short.stop_reason") == "'max_tokens'"
     assert "photosynthesis" in shown(nb, "%%claude --once\nExplain {topic}")
     assert "tokens · cost $" in shown(nb, "%claude usage")
+    # the guide's model is retired: the API (and the fake) answers 404, and nothing is recorded
+    retired = shown(nb, "import nbclaude\n\ntry:")
+    assert retired.startswith("404 not_found_error: model: claude-sonnet-4-5"), retired
+    assert "Traceback" not in retired
+    (table,) = (o for o in cell(nb, "%claude models").outputs if "data" in o)
+    models = table["data"]["text/markdown"]
+    assert "`claude-sonnet-5-5` ◀" in models  # the default, marked as the session's model
+    assert "`claude-sonnet-4-5" not in models  # a retired model is not listed
+    assert "| yes |" in models.split("`claude-haiku-4-5")[1].split("\n")[0]  # Haiku 4.5: prefill
+    # ⚠ marks exactly the models that retire within 90 days (today's date decides which)
+    soon = {
+        spec.id: day
+        for spec in MODEL_TABLE.values()
+        if (day := retiring_soon(spec.id)) is not None and f"`{spec.id}" in models
+    }
+    for model, day in soon.items():
+        row = next(line for line in models.splitlines() if line.startswith(f"| `{model}"))
+        assert f"⚠ retires {day}" in row, row
+    assert models.count("⚠ retires") == len(soon), models
+    if soon:  # and a note under the table names them
+        assert "⚠ Retiring within 90 days: " in models
 
 
 @pytest.mark.kernel
