@@ -128,6 +128,19 @@ class Run:
 _RUNS: dict[tuple[str, str], Run] = {}
 
 
+def kernel_env(
+    monkeypatch: pytest.MonkeyPatch, mode: str, server: FakeServer, workdirs: dict[str, Path]
+) -> None:
+    """The environment a kernel started now gets: offline, or the loopback fake with the key.
+    (The autouse fixture in conftest.py has removed every ANTHROPIC_* / NBCLAUDE_* variable.)"""
+    monkeypatch.setenv("IPYTHONDIR", str(workdirs["ipython"]))  # no personal profile
+    if mode == "offline":
+        monkeypatch.setenv("NBCLAUDE_OFFLINE", "1")
+    else:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+
+
 @pytest.fixture
 def run(
     monkeypatch: pytest.MonkeyPatch,
@@ -140,13 +153,7 @@ def run(
         if (name, mode) in _RUNS:
             return _RUNS[(name, mode)]
         fake, server = fake_server
-        # The autouse fixture in conftest.py has removed every ANTHROPIC_* / NBCLAUDE_* variable.
-        monkeypatch.setenv("IPYTHONDIR", str(workdirs["ipython"]))  # no personal profile
-        if mode == "offline":
-            monkeypatch.setenv("NBCLAUDE_OFFLINE", "1")
-        else:
-            monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-            monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        kernel_env(monkeypatch, mode, server, workdirs)
         before = len(fake.requests)
         start = time.perf_counter()
         nb = execute(workdirs[mode] / f"{name}.ipynb", timeout=120)
@@ -281,16 +288,70 @@ def test_quickstart(run: Callable[[str, str], Run], mode: str) -> None:
         assert "⚠ Retiring within 90 days: " in models
 
 
+AUTOSAVE = Path(".nbclaude") / "02-multi-turn.json"  # the setup cell of 02 chooses it
+
+
 @pytest.mark.kernel
 @pytest.mark.parametrize("mode", MODES)
-def test_multi_turn(run: Callable[[str, str], Run], mode: str) -> None:
+def test_multi_turn(run: Callable[[str, str], Run], workdirs: dict[str, Path], mode: str) -> None:
     nb = run("02-multi-turn", mode).nb
+    assert f"**autosave** `{AUTOSAVE}`" in shown(nb, "%claude")
     assert "It received 3 messages" in shown(nb, "%%claude\nCan you describe LLMs")
     assert shown(nb, "len(chat.messages)") == "(4, ['user', 'assistant', 'user', 'assistant'])"
     assert "Removed 2 message(s)." in shown(nb, "%claude undo")
     assert "Loaded 1 turn(s) from my-conversation.json." in shown(nb, "%claude reset\n%claude load")
     assert "**Claude:** Hello!" in shown(nb, "print(chat.to_markdown()")
     assert "stop_reason: end_turn" in shown(nb, "with chat.stream(")
+    # undo() right after reset() brings the conversation back
+    assert shown(nb, "chat.reset()") == "after reset: 0 messages\nafter undo:  2 messages\n"
+    # resume without a restart: the conversation in memory is the saved one
+    assert shown(nb, "%claude resume") == (
+        f"Nothing to resume: the conversation is already the one in {AUTOSAVE}.\n"
+    )
+    # the question after the resume was sent with every earlier message
+    assert "It received 5 messages" in shown(nb, "%%claude\nWhat is my name")
+    # the autosave holds the whole conversation, the last question included
+    saved = json.loads((workdirs[mode] / AUTOSAVE).read_text(encoding="utf-8"))
+    assert [m["role"] for m in saved["messages"]] == ["user", "assistant"] * 3
+    assert saved["messages"][4]["content"] == "What is my name, and what do I teach?"
+    assert KEY not in json.dumps(saved)
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("mode", MODES)
+def test_multi_turn_resume_after_a_restart(
+    run: Callable[[str, str], Run],
+    monkeypatch: pytest.MonkeyPatch,
+    fake_server: tuple[FakeAnthropic, FakeServer],
+    workdirs: dict[str, Path],
+    mode: str,
+) -> None:
+    """What notebook 02 tells a student to do: restart the kernel, run the setup cell and the
+    next one. A new kernel in the same folder brings the autosaved conversation back."""
+    nb = run("02-multi-turn", mode).nb
+    restart = next(
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "markdown" and "Restart the kernel" in c.source
+    )
+    assert "run the setup cell and the next one" in nb.cells[restart].source
+    resume, history = [c for c in nb.cells[restart:] if c.cell_type == "code"][:2]
+    assert (resume.source, history.source) == ("%claude resume", "%claude history")
+    again = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(c.source) for c in (cell(nb, "# Setup:"), resume, history)]
+    )
+    path = workdirs[mode] / "02-after-a-restart.ipynb"
+    nbformat.write(again, str(path))
+    kernel_env(monkeypatch, mode, fake_server[1], workdirs)
+    after = execute(path, timeout=120)
+    assert check_outputs(after, secrets=(KEY,)) == []
+    setup, resumed, history = ("\n".join(output_text(o) for o in c.outputs) for c in after.cells)
+    assert "this notebook's conversation (saved " in setup
+    assert f"is in {AUTOSAVE}: %claude resume brings it back." in setup
+    assert resumed.startswith(f"Resumed 3 turn(s) from {AUTOSAVE}."), resumed
+    assert "Earlier conversations kept beside it: " in resumed  # the reset in section 5 kept one
+    assert "**You:** My name is Ada" in history
+    assert "**You:** What is my name, and what do I teach?" in history
 
 
 @pytest.mark.kernel
