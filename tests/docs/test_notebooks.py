@@ -358,7 +358,9 @@ def test_multi_turn_resume_after_a_restart(
 @pytest.mark.parametrize("mode", MODES)
 def test_prefill(run: Callable[[str, str], Run], mode: str) -> None:
     nb = run("03-prefill", mode).nb
-    magic = cell(nb, "%%claude -m claude-haiku-4-5 --max-tokens 1 --prefill")
+    magic = cell(
+        nb, '%%claude -m claude-haiku-4-5 --max-tokens 1 --prefill "The answer is (" --once -o'
+    )
     assert "The answer is (C" in magic.outputs[-1]["data"]["text/markdown"]
     assert shown(nb, "# `-o answer`") == "('C', 'max_tokens', 1)"
     assert "'content': 'The answer is (C'" in shown(nb, "import nbclaude\n\nquestion")
@@ -367,6 +369,16 @@ def test_prefill(run: Callable[[str, str], Run], mode: str) -> None:
     assert "claude-sonnet-5-5 does not accept prefill" in refusal
     assert "claude-haiku-4-5" in refusal  # ... and names a model that does
     assert "'offline': True" in shown(nb, "product.data")
+    # a question the fake cannot check: "?", visibly not an answer (never a confident letter)
+    hamlet = cell(
+        nb, '%%claude -m claude-haiku-4-5 --max-tokens 1 --prefill "The answer is (" --once\nWho'
+    )
+    final = hamlet.outputs[-1]["data"]["text/markdown"]
+    assert final.startswith("The answer is (?\n") and "1 out tokens" in final, final
+    # the system-prompt way, offline: the first words of the fake's reply, cut at five tokens
+    letter = shown(nb, "%%claude --once --max-tokens 5")
+    assert letter.startswith("offline fake") and "5 out tokens" in letter, letter
+    assert "max\\_tokens" in letter
 
 
 @pytest.mark.kernel
