@@ -391,11 +391,33 @@ def test_vision(run: Callable[[str, str], Run], mode: str) -> None:
     assert "Camponotus" in by_url and "(not fetched)" in by_url
     thumbnail = cell(nb, "shapes = nbclaude.image(").outputs[0]["data"]
     assert "image/png" in thumbnail and "400×200" in thumbnail["text/plain"]  # noqa: RUF001
+    # the one-line caption under the thumbnail: type, pixels, base64 size, tokens
+    assert re.search(
+        r'<img src="data:image/png;base64,[^"]+" alt="[^"]+"><figcaption>'
+        r"image/png 400×200, [\d.]+ KB base64, ~\d+ tokens</figcaption>",  # noqa: RUF001
+        thumbnail["text/html"],
+    )
     assert "300×200 px" in shown(nb, "%%claude\nWhich country's flag")  # noqa: RUF001
     assert "256×256 px" in shown(nb, "%%claude\nHow many squares")  # noqa: RUF001
     assert "Image 6: image/png" in shown(nb, "%%claude\nDescribe the trend")
     assert "sent as 1238 x 928 pixels, about 1530 tokens" in shown(nb, "height, width = ")
     assert "sent as 512 x 384 pixels" in shown(nb, "small = nbclaude.image(")
+
+
+def test_vision_chart_has_one_tick_per_year() -> None:
+    """The chart of notebook 04 labels whole years only (matplotlib alone adds 2020.5, ...)."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    source = cell(read("04-vision"), "import matplotlib.pyplot as plt").source
+    scope: dict[str, Any] = {}
+    try:
+        exec(source.replace("plt.show()", ""), scope)  # the notebook's own code
+        ticks = list(scope["ax"].get_xticks())
+    finally:
+        plt.close("all")
+    assert ticks == scope["years"] == [2020, 2021, 2022, 2023, 2024]
 
 
 @pytest.mark.kernel
