@@ -63,6 +63,8 @@ export class Composer {
     this.host = host;
     /** @type {{id: string, name: string, url: string, state: string, el: HTMLElement}[]} */
     this.pending = [];
+    /** @type {string | null} the text last given back by a failed turn */
+    this.restored = null;
     this.textarea = /** @type {HTMLTextAreaElement} */ (
       h("textarea", {
         class: "nbc-input",
@@ -185,6 +187,7 @@ export class Composer {
     }
     this.host.send({ type: FROM_VIEW.SEND, text, attachments: ready.map((p) => p.id) });
     this.textarea.value = "";
+    this.restored = null;
     for (const p of this.pending) URL.revokeObjectURL?.(p.url);
     this.pending = [];
     this.renderTray();
@@ -267,9 +270,21 @@ export class Composer {
     this.tray.hidden = this.pending.length === 0;
   }
 
-  /** @param {string} text */
+  /**
+   * Put the text of a turn that did not make it back into the box (unless something new was
+   * typed there meanwhile).
+   * @param {string} text
+   */
   restoreDraft(text) {
-    if (!this.textarea.value) this.textarea.value = text;
+    if (this.textarea.value) return;
+    this.textarea.value = text;
+    this.restored = text;
+  }
+
+  /** Retry sends the restored text again: take it out of the box if it is still as it was. */
+  dropRestored() {
+    if (this.restored !== null && this.textarea.value === this.restored) this.textarea.value = "";
+    this.restored = null;
   }
 
   destroy() {

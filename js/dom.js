@@ -38,7 +38,9 @@ export function thumbnail(block) {
   if (typeof block.src !== "string" || !block.src.startsWith("data:image/")) {
     return h("span", { class: "nbc-other", text: alt });
   }
-  const img = /** @type {HTMLImageElement} */ (h("img", { class: "nbc-thumb", alt, title: alt }));
+  const img = /** @type {HTMLImageElement} */ (
+    h("img", { class: "nbc-thumb", alt, title: alt, loading: "lazy", decoding: "async" })
+  );
   img.src = block.src;
   return img;
 }
@@ -115,12 +117,23 @@ export function countOf(n, one, many = `${one}s`) {
 }
 
 /**
- * Format a cost in USD (null = unknown price).
+ * Format a cost in USD as plain decimals (never scientific notation), the rule of nbclaude's
+ * Python formatter: cents from one cent up, else two significant digits.
+ * `0` -> "$0.00", `4.6e-5` -> "$0.000046", `0.0046` -> "$0.0046", `1.2449` -> "$1.24",
+ * `1234.5` -> "$1,234.50";
+ * `null` (unknown price) -> "cost unknown".
  * @param {number | null | undefined} cost
  */
 export function formatCost(cost) {
   if (cost === null || cost === undefined || Number.isNaN(cost)) return "cost unknown";
-  if (cost === 0) return "$0";
-  if (cost < 0.01) return `$${cost.toFixed(4)}`;
-  return `$${cost.toFixed(2)}`;
+  if (cost === 0) return "$0.00";
+  const size = Math.abs(cost);
+  if (size >= 0.01) {
+    const cents = size.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    return `${cost < 0 ? "-" : ""}$${cents}`;
+  }
+  const decimals = Math.min(20, -Math.floor(Math.log10(size)) + 1);
+  let text = size.toFixed(decimals).replace(/0+$/, "");
+  if (text.split(".")[1].length < 2) text = size.toFixed(2);
+  return `${cost < 0 ? "-" : ""}$${text}`;
 }

@@ -98,8 +98,12 @@ function createMarkdown() {
     const lang = (token.info || "").trim().split(/\s+/)[0].replace(/[^\w+#.-]/g, "");
     const body = highlight(token.content, lang) || escape(token.content);
     const cls = lang ? ` class="hljs language-${escape(lang)}"` : ' class="hljs"';
-    const label = lang ? `<span class="nbc-code-lang">${escape(lang)}</span>` : "";
-    return `<div class="nbc-code">${label}<pre><code${cls}>${body}</code></pre></div>\n`;
+    // the label (and the Copy button fillMarkdown adds) sit on a row of their own above the code
+    const label = `<span class="nbc-code-lang">${lang ? escape(lang) : ""}</span>`;
+    return (
+      `<div class="nbc-code"><div class="nbc-code-head">${label}</div>` +
+      `<pre><code${cls}>${body}</code></pre></div>\n`
+    );
   };
   return md;
 }

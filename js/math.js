@@ -1,24 +1,54 @@
 // A markdown-it plugin for TeX math, rendered with the bundled KaTeX.
 //
 // Delimiters: `$...$` and `\(...\)` inline, `$$...$$` and `\[...\]` display (inline or as a
-// block). Currency stays text: an opening `$` must be followed by a non-space, a closing `$`
-// must follow a non-space and must not be followed by a digit ("It costs $5 and $10").
+// block). Currency stays text, by the rule of nbclaude's Python renderer (Pandoc's): an opening
+// `$` must be followed by a non-space and not follow a digit; the first `$` after it is the only
+// closing candidate, which must follow a non-space and not be followed by a digit ("It costs $5
+// and $10", "Pay $5 if $x > 1$, else $7." keeps both prices and typesets x > 1).
 // KaTeX runs with `trust: false`, so `\href`, `\url`, `\includegraphics` and `\htmlStyle`
 // render as errors, never as links or images; its output is sanitised afterwards like the rest.
+// Definitions (`\def`, `\newcommand`, ...) last one formula (no shared `macros`). KaTeX's
+// `maxSize` caps rules and positive kerns but not row gaps (`\\[300em]`) or negative lengths,
+// so TeX with a length above MAX_EM em is shown as its source, as the Python policy does
+// (nbclaude/_markdown/texpolicy.py).
 
 import katex from "katex";
 
 /** @typedef {import("markdown-it").MarkdownIt} MarkdownIt */
+
+/** The largest length (in em) model TeX may use. */
+export const MAX_EM = 20;
 
 /** @type {import("katex").KatexOptions} */
 const KATEX_OPTIONS = {
   throwOnError: false,
   trust: false,
   strict: "ignore",
-  maxSize: 20,
+  maxSize: MAX_EM,
   maxExpand: 500,
   output: "htmlAndMathml",
 };
+
+// A TeX length (KaTeX's and MathJax's units); each unit in em, rounded up.
+const LENGTH =
+  /(?<![0-9.])(\d+(?:\.\d*)?|\.\d+)[\s\ufeff]*(em|ex|mu|pt|bp|px|pc|dd|cc|nd|nc|mm|cm|in|sp)/g;
+/** @type {Record<string, number>} */
+const EM = {
+  em: 1, ex: 0.5, mu: 1 / 18, pt: 0.1, bp: 0.1004, px: 0.1, pc: 1.2, dd: 0.107, cc: 1.284,
+  nd: 0.107, nc: 1.28, mm: 0.2845, cm: 2.845, in: 7.227, sp: 0.1 / 65536,
+};
+
+/**
+ * Does this TeX hold a length above MAX_EM (whatever its sign)?
+ * @param {string} tex
+ * @returns {boolean}
+ */
+export function tooLarge(tex) {
+  for (const m of tex.matchAll(LENGTH)) {
+    if (Number.parseFloat(m[1]) * EM[m[2]] > MAX_EM) return true;
+  }
+  return false;
+}
 
 /**
  * Render TeX to HTML (KaTeX); on any failure, the escaped source.
@@ -28,6 +58,7 @@ const KATEX_OPTIONS = {
  * @returns {string}
  */
 export function renderTex(tex, display, escape) {
+  if (tooLarge(tex)) return `<code class="nbc-math-error">${escape(tex)}</code>`;
   try {
     return katex.renderToString(tex, { ...KATEX_OPTIONS, displayMode: display });
   } catch {
@@ -49,7 +80,10 @@ function isDigit(code) {
 }
 
 /**
- * Index of the closing `$` of an inline `$...$` opened at `start`, or -1.
+ * Index of the closing `$` of an inline `$...$` opened at `start`, or -1. As in nbclaude's
+ * Python renderer (Pandoc's rule): the first unescaped `$` after the opening one is the only
+ * candidate, and it closes only when it follows a non-space and is not followed by a digit;
+ * otherwise the opening `$` is plain text ("Pay $5 if $x > 1$, else $7." has one formula).
  * @param {string} src
  * @param {number} start index of the opening `$`
  * @param {number} max
@@ -63,10 +97,10 @@ function findInlineClose(src, start, max) {
       continue;
     }
     if (code === DOLLAR) {
+      if (pos === start + 1) return -1; // "$$" is display math, handled elsewhere
       const prev = src.charCodeAt(pos - 1);
       const next = pos + 1 < max ? src.charCodeAt(pos + 1) : -1;
-      if (pos > start + 1 && !isSpace(prev) && !isDigit(next)) return pos;
-      if (pos === start + 1) return -1; // "$$" is display math, handled elsewhere
+      return !isSpace(prev) && !isDigit(next) ? pos : -1;
     }
     pos += 1;
   }
@@ -91,6 +125,7 @@ function mathInline(state, silent) {
       const next = src.charCodeAt(start + 1);
       if (start + 1 >= max || isSpace(next)) return false;
       if (start > 0 && src.charCodeAt(start - 1) === BACKSLASH) return false;
+      if (start > 0 && isDigit(src.charCodeAt(start - 1))) return false; // "5$" is a price
       const end = findInlineClose(src, start, max);
       if (end < 0) return false;
       if (!silent) {

@@ -2,18 +2,25 @@
 // names, the same values. Change both together (tests/widget/test_protocol.py compares them).
 //
 // Durable state lives in traits (Python owns them; the front end only writes the settings):
-//   transcript  Entry[]        every message of the session, ready to show
 //   busy        boolean        a turn is streaming (from the widget, %%claude or Session.send)
 //   usage       Usage          token totals over the session
 //   cost        number | null  USD, null when the model's price is unknown
+//   budget      number | null  the session's budget in USD, null when it has none
 //   models      ModelChoice[]  for the settings panel (GET /v1/models, or a built-in fallback)
 //   model, system, max_tokens  the session's settings (written by the settings panel)
 //   error       Banner | null  the error banner
 //   tool_names  string[]       the names of session.tools
 //   use_tools   boolean        widget turns may use the tools (written by the settings switch)
 //   approval    Approval|null  the tool call waiting for "Run tool" / "Deny tool"
+//   shared      boolean        the session is the shared one (%%claude cells use it too)
+//   saved_id    string         names the saved copy of the conversation (an HTML output beside the
+//                              widget, for the notebook file): views hide it while they show
 //
 // Everything that happens (deltas, commands, images) travels as custom messages, below.
+//
+// The transcript (every message of the session, Entry[]) is no trait: a trait goes whole at every
+// change. A view asks for it once (SYNC with `transcript`) and gets it as one ENTRIES message;
+// each change after that is an ENTRIES message with only the entries from the first changed one.
 
 /** Front end -> Python. */
 export const FROM_VIEW = Object.freeze({
@@ -33,7 +40,10 @@ export const FROM_VIEW = Object.freeze({
   ATTACH: "attach",
   /** `{type, id}`: forget a pending attachment. */
   DETACH: "detach",
-  /** `{type}`: a new view (or opened settings) asks for fresh state: LIVE and tool names. */
+  /**
+   * `{type, transcript?}`: a new view (or opened settings) asks for fresh state: LIVE and tool
+   * names; with `transcript` (a new view) also the whole transcript (ENTRIES from 0).
+   */
   SYNC: "sync",
   /** `{type, id, allow, always?}`: the answer to the `approval` trait (Run tool / Deny tool). */
   APPROVE: "approve",
@@ -45,7 +55,10 @@ export const TO_VIEW = Object.freeze({
   TURN_START: "turn_start",
   /** `{type, text?, thinking?}`: new text since the last delta, coalesced (~every 100 ms). */
   DELTA: "delta",
-  /** `{type, interrupted}`: the reply ended; the transcript trait now holds it. */
+  /**
+   * `{type, interrupted, error?}`: the reply ended; the transcript now holds it. With `error`
+   * it failed (the turn is rolled back): what streamed stays on screen, marked with the error.
+   */
   TURN_END: "turn_end",
   /** `{type, index, model, prefill, text, thinking}`: the whole live reply so far (after SYNC). */
   LIVE: "live",
@@ -55,6 +68,16 @@ export const TO_VIEW = Object.freeze({
   DRAFT: "draft",
   /** `{type}`: the live reply so far is in the transcript now (a tool round); start afresh. */
   STEP: "step",
+  /**
+   * `{type, seq, start, entries}`: from entry `start` on, the transcript is `entries` (0: all of
+   * it); `seq` counts the changes, so a view that sees a gap asks again.
+   */
+  ENTRIES: "entries",
+  /**
+   * `{type, status, reason, attempt, attempts, wait}`: the request failed and is tried again in
+   * `wait` seconds (attempt `attempt` of `attempts`); the view counts down.
+   */
+  RETRY_WAIT: "retry_wait",
 });
 
 /** Largest file the composer sends to Python (bytes); Python refuses larger ones too. */
@@ -80,7 +103,9 @@ export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif"
  * @typedef {{id: string, name: string, input: string}} Approval
  * @typedef {{role: "user" | "assistant", blocks: Block[], meta?: Meta}} Entry
  * @typedef {{model?: string, stop_reason?: string | null, interrupted?: boolean,
- *   output_tokens?: number, cost?: number | null}} Meta
+ *   output_tokens?: number, estimated?: boolean, cost?: number | null}} Meta
+ *   `estimated`: the reply was stopped before the API counted its tokens; `output_tokens` is an
+ *   estimate.
  * @typedef {{input_tokens: number, output_tokens: number,
  *   cache_creation_input_tokens?: number, cache_read_input_tokens?: number}} Usage
  * @typedef {{id: string, display_name?: string}} ModelChoice
@@ -91,10 +116,10 @@ export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif"
 /**
  * Every trait of the widget model, by name (the table at the top of this file).
  * @typedef {object} Traits
- * @property {Entry[]} transcript
  * @property {boolean} busy
  * @property {Partial<Usage>} usage  may be `{}` (the trait's default in Python)
  * @property {number | null} cost
+ * @property {number | null} budget  USD; null when the session has no budget
  * @property {ModelChoice[]} models
  * @property {string} model
  * @property {string} system
@@ -103,6 +128,8 @@ export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif"
  * @property {string[]} tool_names
  * @property {boolean} use_tools
  * @property {Approval | null} approval
+ * @property {boolean} shared
+ * @property {string} saved_id
  */
 
 // -- the custom messages ----------------------------------------------------------------------
@@ -119,7 +146,7 @@ export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif"
  *   size: number}} AttachMsg
  *   Sent with the image's bytes as the one buffer.
  * @typedef {{type: typeof FROM_VIEW.DETACH, id: string}} DetachMsg
- * @typedef {{type: typeof FROM_VIEW.SYNC}} SyncMsg
+ * @typedef {{type: typeof FROM_VIEW.SYNC, transcript?: boolean}} SyncMsg
  * @typedef {{type: typeof FROM_VIEW.APPROVE, id: string, allow: boolean, always?: boolean}} ApproveMsg
  * @typedef {SendMsg | StopMsg | RetryMsg | DismissMsg | ClearMsg | UndoMsg | AttachMsg | DetachMsg
  *   | SyncMsg | ApproveMsg} FromViewMsg
@@ -131,11 +158,16 @@ export const IMAGE_TYPES = Object.freeze(["image/jpeg", "image/png", "image/gif"
  *   prefill: string | null}} TurnStartMsg
  *   `index` is the position of the reply's user message in the transcript.
  * @typedef {{type: typeof TO_VIEW.DELTA, text?: string, thinking?: string}} DeltaMsg
- * @typedef {{type: typeof TO_VIEW.TURN_END, interrupted: boolean}} TurnEndMsg
+ * @typedef {{type: typeof TO_VIEW.TURN_END, interrupted: boolean, error?: string}} TurnEndMsg
  * @typedef {{type: typeof TO_VIEW.LIVE, index: number, model: string, prefill: string | null,
- *   text: string, thinking: string}} LiveMsg
+ *   text: string, thinking: string, step?: boolean}} LiveMsg
+ *   `step`: the reply is past a tool round (a view opened now shows no empty bubble).
  * @typedef {{type: typeof TO_VIEW.ATTACHED, id: string, ok: boolean, error?: string}} AttachedMsg
  * @typedef {{type: typeof TO_VIEW.DRAFT, text: string}} DraftMsg
  * @typedef {{type: typeof TO_VIEW.STEP}} StepMsg
- * @typedef {TurnStartMsg | DeltaMsg | TurnEndMsg | LiveMsg | AttachedMsg | DraftMsg | StepMsg} ToViewMsg
+ * @typedef {{type: typeof TO_VIEW.ENTRIES, seq: number, start: number, entries: Entry[]}} EntriesMsg
+ * @typedef {{type: typeof TO_VIEW.RETRY_WAIT, status: number | null, reason: string,
+ *   attempt: number, attempts: number, wait: number}} RetryWaitMsg
+ * @typedef {TurnStartMsg | DeltaMsg | TurnEndMsg | LiveMsg | AttachedMsg | DraftMsg | StepMsg
+ *   | EntriesMsg | RetryWaitMsg} ToViewMsg
  */

@@ -4,6 +4,7 @@
 import { Composer } from "./composer.js";
 import { countOf, formatCost, formatCount, h } from "./dom.js";
 import { FROM_VIEW, TO_VIEW } from "./protocol.js";
+import { hideSavedCopies } from "./saved.js";
 import { ApprovalPrompt, markWaiting } from "./tools.js";
 import { Transcript } from "./transcript.js";
 
@@ -34,18 +35,40 @@ import { Transcript } from "./transcript.js";
  * @property {(content: FromViewMsg, callbacks?: undefined, buffers?: ArrayBuffer[]) => void} send
  */
 
+/** Keys that the message box and the settings fields use themselves with Ctrl or Cmd. */
+const EDITING_KEYS = new Set([
+  "a", "c", "v", "x", "z", "y", "backspace", "delete", "arrowleft", "arrowright", "arrowup",
+  "arrowdown", "home", "end", "enter", " ", "tab", "insert",
+]);
+
+/**
+ * Is this a host shortcut the widget has no use for (Ctrl/Cmd+S saves the notebook, and so on)?
+ * The widget is marked `data-lm-suppress-shortcuts` so that typing never runs notebook commands
+ * ("a", "d d", Shift+Enter); these keys are handed to the notebook instead.
+ * @param {KeyboardEvent} e
+ */
+export function isHostShortcut(e) {
+  if (!(e.ctrlKey || e.metaKey) || e.altKey || e.isComposing) return false;
+  const key = String(e.key || "").toLowerCase();
+  if (!key || ["control", "meta", "shift", "alt", "os"].includes(key)) return false;
+  return !EDITING_KEYS.has(key);
+}
+
 export class ChatView {
   /**
    * @param {Model} model
    * @param {HTMLElement} el
    */
   constructor(model, el) {
+    this.opened = performance.now();
     this.model = model;
     this.el = el;
     /** @type {[ModelEvent, Handler][]} */
     this.listeners = [];
 
     this.transcript = new Transcript();
+    /** @type {number | null} the ENTRIES `seq` this view holds (null: waiting for all of it) */
+    this.seq = null;
     this.composer = new Composer({
       send: (content, buffers) => this.send(content, buffers),
       isBusy: () => Boolean(this.model.get("busy")),
@@ -85,6 +108,19 @@ export class ChatView {
       this.undoButton,
       this.clearButton,
       this.settingsButton,
+    );
+
+    // "Clear" asks first: an inline question, the focus on the safe answer, Escape keeps
+    this.confirmText = h("span", { class: "nbc-confirm-text" });
+    this.keepButton = h("button", { type: "button", class: "nbc-button nbc-primary", text: "Keep the conversation" });
+    this.clearConfirmButton = h("button", { type: "button", class: "nbc-button nbc-danger", text: "Clear it" });
+    const confirmId = `nbc-confirm-${Math.random().toString(36).slice(2, 10)}`;
+    this.confirmText.id = confirmId;
+    this.confirm = h(
+      "div",
+      { class: "nbc-confirm", role: "alertdialog", "aria-labelledby": confirmId, hidden: true },
+      this.confirmText,
+      h("span", { class: "nbc-confirm-buttons" }, this.keepButton, this.clearConfirmButton),
     );
 
     // settings
@@ -143,6 +179,7 @@ export class ChatView {
       // run the cell, "d d" would delete it): Lumino skips elements inside this attribute.
       { class: "nbc-root", "data-lm-suppress-shortcuts": "true" },
       toolbar,
+      this.confirm,
       this.settings,
       this.banner,
       this.transcript.el,
@@ -151,10 +188,14 @@ export class ChatView {
     );
     el.append(this.root);
 
+    // the saved copy of this chat (an output beside the widget, for the notebook file) is hidden
+    // while the live chat shows
+    this.showSaved = hideSavedCopies(String(this.model.get("saved_id") || ""));
+
     this.wireControls();
     this.wireModel();
     this.renderAll();
-    if (this.model.get("busy")) this.send({ type: FROM_VIEW.SYNC });
+    this.send({ type: FROM_VIEW.SYNC, transcript: true });
   }
 
   /**
@@ -165,7 +206,30 @@ export class ChatView {
     this.model.send(content, undefined, buffers);
   }
 
+  /**
+   * Hand a host shortcut (Ctrl/Cmd+S, …) to the notebook: the same key, dispatched on the
+   * widget's output element, outside the part where notebook shortcuts are suppressed. When the
+   * host acts on it, the browser's own action (its "Save page") is prevented.
+   * @param {KeyboardEvent} e
+   */
+  passShortcut(e) {
+    if (e.defaultPrevented || !isHostShortcut(e)) return;
+    const copy = new KeyboardEvent("keydown", {
+      key: e.key,
+      code: e.code,
+      keyCode: e.keyCode,
+      ctrlKey: e.ctrlKey,
+      metaKey: e.metaKey,
+      shiftKey: e.shiftKey,
+      altKey: e.altKey,
+      bubbles: true,
+      cancelable: true,
+    });
+    if (!this.el.dispatchEvent(copy)) e.preventDefault();
+  }
+
   wireControls() {
+    this.root.addEventListener("keydown", (e) => this.passShortcut(e));
     this.settingsButton.addEventListener("click", () => {
       const open = this.settings.hidden;
       this.settings.hidden = !open;
@@ -177,8 +241,23 @@ export class ChatView {
     });
     this.toolsSwitch.addEventListener("change", () => this.setTrait("use_tools", this.toolsSwitch.checked));
     this.undoButton.addEventListener("click", () => this.send({ type: FROM_VIEW.UNDO }));
-    this.clearButton.addEventListener("click", () => this.send({ type: FROM_VIEW.CLEAR }));
-    this.retryButton.addEventListener("click", () => this.send({ type: FROM_VIEW.RETRY }));
+    this.clearButton.addEventListener("click", () => this.askClear());
+    this.keepButton.addEventListener("click", () => this.closeClear());
+    this.clearConfirmButton.addEventListener("click", () => {
+      this.closeClear();
+      this.send({ type: FROM_VIEW.CLEAR });
+    });
+    this.confirm.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        e.preventDefault();
+        e.stopPropagation();
+        this.closeClear();
+      }
+    });
+    this.retryButton.addEventListener("click", () => {
+      this.composer.dropRestored(); // Retry sends it: the box should not hold it twice
+      this.send({ type: FROM_VIEW.RETRY });
+    });
     this.dismissButton.addEventListener("click", () => {
       this.banner.hidden = true;
       this.send({ type: FROM_VIEW.DISMISS });
@@ -208,6 +287,23 @@ export class ChatView {
     });
   }
 
+  /** Clear was pressed: ask first (focus on "Keep the conversation"). */
+  askClear() {
+    const shared = Boolean(this.model.get("shared"));
+    this.confirmText.textContent = shared
+      ? "Clear the whole conversation? %%claude cells share it: they forget it too."
+      : "Clear the whole conversation?";
+    this.confirm.hidden = false;
+    this.keepButton.focus();
+  }
+
+  /** The question goes; the focus goes back to Clear. */
+  closeClear() {
+    const had = this.confirm.contains(document.activeElement);
+    this.confirm.hidden = true;
+    if (had) this.clearButton.focus();
+  }
+
   /**
    * Write a setting trait and send it to Python.
    * @template {keyof Traits} K
@@ -226,10 +322,10 @@ export class ChatView {
   }
 
   wireModel() {
-    this.listen("change:transcript", () => this.renderTranscript());
     this.listen("change:busy", () => this.renderBusy());
     this.listen("change:usage", () => this.renderUsage());
     this.listen("change:cost", () => this.renderUsage());
+    this.listen("change:budget", () => this.renderUsage());
     this.listen("change:error", () => this.renderError());
     this.listen("change:models", () => this.renderSettings());
     this.listen("change:model", () => this.renderSettings());
@@ -238,6 +334,7 @@ export class ChatView {
     this.listen("change:tool_names", () => this.renderTools());
     this.listen("change:use_tools", () => this.renderTools());
     this.listen("change:approval", () => this.renderApproval());
+    this.listen("change:shared", () => this.renderHint());
     this.listen("msg:custom", (msg) => this.onMessage(msg));
   }
 
@@ -247,6 +344,7 @@ export class ChatView {
     const msg = /** @type {ToViewMsg} */ (content);
     switch (msg.type) {
       case TO_VIEW.TURN_START:
+        this.transcript.dropFailed();
         this.transcript.startLive({ model: msg.model, prefill: msg.prefill });
         break;
       case TO_VIEW.DELTA:
@@ -256,12 +354,15 @@ export class ChatView {
       case TO_VIEW.LIVE:
         if (!this.transcript.live) this.transcript.startLive(msg);
         else this.transcript.live.replace(msg);
+        // past a tool round with nothing new yet: the tool call above says what goes on
+        if (msg.step && !msg.text && !msg.thinking) this.transcript.live?.reset();
         break;
       case TO_VIEW.STEP:
         this.transcript.live?.reset();
         break;
       case TO_VIEW.TURN_END:
-        this.transcript.endLive();
+        if (msg.error) this.transcript.failLive(String(msg.error));
+        else this.transcript.endLive();
         break;
       case TO_VIEW.ATTACHED:
         this.composer.attached(msg);
@@ -269,24 +370,65 @@ export class ChatView {
       case TO_VIEW.DRAFT:
         this.composer.restoreDraft(String(msg.text || ""));
         break;
+      case TO_VIEW.ENTRIES:
+        this.applyEntries(msg);
+        break;
+      case TO_VIEW.RETRY_WAIT:
+        if (!this.transcript.live) this.transcript.startLive({});
+        this.transcript.live?.waiting(msg);
+        break;
       default:
         break;
     }
   }
 
+  /**
+   * Apply an ENTRIES message: all of the transcript (start 0), or the change after the one this
+   * view holds. A view that missed one asks for all of it again.
+   * @param {import("./protocol.js").EntriesMsg} msg
+   */
+  applyEntries(msg) {
+    const entries = Array.isArray(msg.entries) ? msg.entries : [];
+    if (msg.start === 0 && msg.seq === this.seq) return; // another view's copy of what we hold
+    if (msg.start === 0) {
+      const t0 = performance.now();
+      const first = this.seq === null;
+      this.seq = msg.seq;
+      this.transcript.splice(0, entries);
+      // how long showing the whole transcript took (the browser tests read it)
+      const detail = { entries: entries.length, ms: performance.now() - t0, first, sinceOpen: performance.now() - this.opened };
+      this.root.dispatchEvent(new CustomEvent("nbc-transcript", { bubbles: true, detail }));
+    } else if (this.seq !== null && msg.seq === this.seq + 1) {
+      this.seq = msg.seq;
+      this.transcript.splice(msg.start, entries);
+    } else if (this.seq !== null) {
+      this.seq = null;
+      this.send({ type: FROM_VIEW.SYNC, transcript: true });
+      return;
+    } else {
+      return; // waiting for all of it, which holds this change too
+    }
+    this.renderHint();
+    markWaiting(this.transcript.el, this.model.get("approval")?.id);
+  }
+
+  /** What the empty log says (once the transcript came): only what is true of this session. */
+  renderHint() {
+    if (this.seq === null) return; // still "Loading the conversation…"
+    this.transcript.setEmptyText(
+      this.model.get("shared")
+        ? "No messages yet. Type below, or run a %%claude cell: it shows up here too."
+        : "No messages yet. Type below to start. (This chat has a session of its own: %%claude cells do not show up here.)",
+    );
+  }
+
   renderAll() {
-    this.renderTranscript();
     this.renderBusy();
     this.renderUsage();
     this.renderError();
     this.renderSettings();
     this.renderTools();
     this.renderApproval();
-  }
-
-  renderTranscript() {
-    this.transcript.setEntries(this.model.get("transcript"));
-    markWaiting(this.transcript.el, this.model.get("approval")?.id);
   }
 
   renderApproval() {
@@ -331,9 +473,11 @@ export class ChatView {
       (usage.input_tokens || 0) +
       (usage.cache_creation_input_tokens || 0) +
       (usage.cache_read_input_tokens || 0);
+    const budget = this.model.get("budget");
+    const spent = formatCost(this.model.get("cost"));
     this.usageLabel.textContent =
       `${formatCount(input)} in · ${formatCount(usage.output_tokens)} out · ` +
-      formatCost(this.model.get("cost"));
+      (typeof budget === "number" && budget > 0 ? `${spent} of ${formatCost(budget)} budget` : spent);
   }
 
   renderError() {
@@ -376,9 +520,10 @@ export class ChatView {
   }
 
   destroy() {
+    this.showSaved();
     for (const [event, cb] of this.listeners) this.model.off(event, cb);
     this.listeners = [];
-    this.transcript.endLive();
+    this.transcript.destroy();
     this.composer.destroy();
     this.root.remove();
   }

@@ -14,7 +14,10 @@ Renderers (:func:`renders`):
 
 The HTML is parsed with ``html.parser`` (:func:`inspect`) and, for :func:`assert_safe`, must
 hold no dangerous element, no event handler, no URL attribute outside http/https/mailto, and no
-``\\href``-like command in any math a renderer would typeset.
+math a renderer would typeset that breaks the TeX policy (:func:`unsafe_tex`: no command that
+makes a link, sets an attribute or a style, opens a pop-up, loads something or defines something;
+no ``\\unicode``, ``\\bbox``, colour or ``\\enclose`` options that carry CSS; no length above
+20 em). These rules are written here independently of nbclaude's own lists.
 
 ``marked`` is the project's pinned devDependency (package.json), installed into node_modules by
 ``npm ci``; tests get it from the session fixture ``marked`` in conftest.py, which skips when
@@ -54,9 +57,11 @@ __all__ = [
     "lab_remove_math",
     "lab_replace_math",
     "mathjax_find",
+    "public_corpus",
     "render_lab",
     "renders",
     "start_marked",
+    "unsafe_tex",
 ]
 
 CORPUS: list[dict[str, Any]] = json.loads(
@@ -64,6 +69,20 @@ CORPUS: list[dict[str, Any]] = json.loads(
 )
 ATTACKS = [v for v in CORPUS if not v.get("benign")]
 BENIGN = [v for v in CORPUS if v.get("benign")]
+
+
+def public_corpus() -> dict[str, dict[str, Any]]:
+    """The public payload lists (tests/corpus/README.md), by file name: the vendored copies in
+    tests/corpus/public/, else the directory that ``NBCLAUDE_PUBLIC_CORPUS`` names; ``{}`` when
+    neither exists. Each is ``{"source", "commit", "license", ..., "payloads": [...]}`` with
+    payloads shaped like :data:`CORPUS` entries."""
+    import os
+
+    here = Path(__file__).parent / "corpus" / "public"
+    folder = here if here.is_dir() else Path(os.environ.get("NBCLAUDE_PUBLIC_CORPUS") or here)
+    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    return {f.stem: json.loads(f.read_text(encoding="utf-8")) for f in files}
+
 
 #: ``marked`` as ``npm ci`` installs it from the project's package-lock.json.
 MARKED_MODULE = (
@@ -267,11 +286,60 @@ URL_ATTRS = frozenset([
 _MATHJAX_SKIP = frozenset(
     ["script", "noscript", "style", "textarea", "pre", "code", "annotation", "annotation-xml"]
 )
-# a control word: a backslash not itself escaped (``\\\\href`` is a line break, then letters)
-_UNSAFE_TEX = re.compile(
-    r"(?<!\\)(?:\\\\)*\\(?:href|url|includegraphics|class|cssId|style|data|require|html\w*"
-    r"|mmlToken)(?![A-Za-z])"
+# --- TeX that may not be typeset (checked here independently of nbclaude's own lists) ---------
+# A control word: a backslash not itself escaped (``\\\\href`` is a line break, then letters).
+_CS = r"(?<!\\)(?:\\\\)*\\"
+#: Commands that make links or labels, set attributes or styles, open pop-ups, load or read
+#: things, or define things that outlive the formula (MathJax keeps them for the whole page).
+TEX_FORBIDDEN = re.compile(_CS + r"(?:href|url|includegraphics|class|cssId|style|data|require"
+    r"|html\w*|mmlToken|label|ref|eqref|refeq|mathtip|texttip|def|gdef|edef|xdef|let|futurelet"
+    r"|global|newcommand|renewcommand|providecommand|newenvironment|renewenvironment"
+    r"|DeclareMathOperator|DeclarePairedDelimiter\w*|Newextarrow|newcolumntype|newtagform"
+    r"|renewtagform|usetagform|mathtoolsset|MakeAboxedCommand|definecolor|colorlet|setOptions"
+    r"|begingroup\w*|endgroup|U|csname|expandafter|catcode|input|include|immediate|write"
+    r"|openin|openout|usepackage|lstinputlisting|verbatiminput)(?![A-Za-z])")  # fmt: skip
+_SP = r"[\s\ufeff]*"  # JavaScript's \s (MathJax skips it before an optional argument)
+_TEX_UNICODE = re.compile(
+    _CS + r"unicode(?![A-Za-z])(?!" + _SP + r"\{\s*(?:[0-9]+|0?x[0-9A-Fa-f]+)\s*\})"
 )
+_TEX_BBOX = re.compile(_CS + r"bbox" + _SP + r"\[([^\]]*)")
+_TEX_COLOR = re.compile(_CS + r"(f?colorbox|color|textcolor|cellcolor|rowcolor|columncolor)"
+    r"(?![A-Za-z])")  # fmt: skip
+_COLOR_ARG = re.compile(_SP + r"(?:\[[A-Za-z]*\])?" + _SP + r"\{[A-Za-z0-9#.,!\s+-]*\}")
+_TEX_ENCLOSE = re.compile(_CS + r"enclose" + _SP + r"\{(?:[^{}]|\{[^{}]*\})*\}" + _SP + r"\[")
+_TEX_LENGTH = re.compile(r"(?<![0-9.])(\d+(?:\.\d*)?|\.\d+)" + _SP
+                         + r"(em|ex|mu|pt|bp|px|pc|dd|cc|nd|nc|mm|cm|in|sp)")  # fmt: skip
+_EM = {"em": 1, "ex": 0.5, "mu": 1 / 18, "pt": 0.1, "bp": 0.1004, "px": 0.1, "pc": 1.2,
+       "dd": 0.107, "cc": 1.284, "nd": 0.107, "nc": 1.28, "mm": 0.2845, "cm": 2.845,
+       "in": 7.227, "sp": 0.1 / 65536}  # fmt: skip
+_PER_EM = {"skew": 18, "uproot": 15, "leftroot": 15, "MoveEqLeft": 1, "xmathstrut": 1}
+_TEX_SCALED = re.compile(_CS + r"(skew|uproot|leftroot|MoveEqLeft|xmathstrut)(?![A-Za-z])"
+                         + r"((?:" + _SP + r"[\[{][^\]}]*[\]}])*)")  # fmt: skip
+#: The largest TeX length allowed in model math (KaTeX's ``maxSize`` in the widget).
+TEX_MAX_EM = 20
+
+
+def unsafe_tex(tex: str) -> list[str]:
+    """What in TeX (as a renderer would typeset it) breaks the policy: forbidden commands,
+    ``\\unicode`` with options, ``\\bbox`` styles, colour values that are not colours,
+    ``\\enclose`` attributes, and lengths above :data:`TEX_MAX_EM`."""
+    found = [m[0] for m in TEX_FORBIDDEN.finditer(tex)]
+    found += [m[0] + "[...]" for m in _TEX_UNICODE.finditer(tex)]
+    found += [m[0] for m in _TEX_BBOX.finditer(tex) if re.search(r"[^A-Za-z0-9#.,\s]", m[1])]
+    found += [m[0] for m in _TEX_ENCLOSE.finditer(tex)]
+    for m in _TEX_COLOR.finditer(tex):
+        pos = m.end()
+        for _ in range(2 if m[1] == "fcolorbox" else 1):
+            arg = _COLOR_ARG.match(tex, pos)
+            if arg is None:
+                found.append(m[0] + tex[pos : pos + 40])
+                break
+            pos = arg.end()
+    found += [m[0] for m in _TEX_LENGTH.finditer(tex) if float(m[1]) * _EM[m[2]] > TEX_MAX_EM]
+    for m in _TEX_SCALED.finditer(tex):  # numbers MathJax turns into lengths
+        if any(abs(float(n)) / _PER_EM[m[1]] > TEX_MAX_EM for n in re.findall(r"\d*\.?\d+", m[2])):
+            found.append(m[0])
+    return found
 
 
 def url_scheme_ok(value: str) -> bool:
@@ -407,8 +475,9 @@ def inspect(rendered: str, *, mathjax: bool) -> Inspector:
             shown.append(s)
     ins.shown = "".join(shown)
     for math in [*ins.math_spans, *ins.found_math]:
-        if _UNSAFE_TEX.search(math):
-            ins.problems.append(f"unsafe TeX in math {math!r}")
+        bad = unsafe_tex(math)
+        if bad:
+            ins.problems.append(f"unsafe TeX {bad} in math {math[:300]!r}")
     return ins
 
 

@@ -18,10 +18,10 @@ export class FakeModel {
   constructor(state = {}) {
     /** @type {Traits} */
     this.state = {
-      transcript: [],
       busy: false,
       usage: { input_tokens: 0, output_tokens: 0 },
       cost: null,
+      budget: null,
       models: [{ id: "claude-haiku-4-5", display_name: "Claude Haiku 4.5" }],
       model: "claude-haiku-4-5",
       system: "",
@@ -30,6 +30,8 @@ export class FakeModel {
       tool_names: [],
       use_tools: true,
       approval: null,
+      saved_id: "",
+      shared: true,
       ...state,
     };
     /** @type {Map<ModelEvent, Set<Handler>>} */
@@ -37,6 +39,7 @@ export class FakeModel {
     /** @type {Sent[]} */
     this.sent = [];
     this.saved = 0;
+    this.seq = 0;
   }
 
   /**
@@ -119,6 +122,16 @@ export class FakeModel {
    */
   message(content, buffers = []) {
     this.emit("msg:custom", content, buffers);
+  }
+
+  /**
+   * Python -> view: the transcript from entry `start` on (an ENTRIES message, numbered in order).
+   * @param {import("../protocol.js").Entry[]} entries
+   * @param {number} [start]
+   */
+  entries(entries, start = 0) {
+    this.seq += 1;
+    this.message({ type: "entries", seq: this.seq, start, entries });
   }
 
   listenerCount() {

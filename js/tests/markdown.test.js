@@ -161,6 +161,24 @@ describe("Markdown features", () => {
     expect(render("a $ b $ c").querySelector(".katex")).toBeNull();
   });
 
+  it("follows the Python renderer's currency rule: the first $ after an opening one closes it", () => {
+    const div = render("Pay $5 if $x > 1$, else $7.");
+    const maths = all(div, ".katex");
+    expect(maths).toHaveLength(1);
+    expect(one(div, ".nbc-math").getAttribute("data-tex")).toBe("x > 1");
+    expect(div.querySelector(".nbc-math-error, .katex-error")).toBeNull();
+    expect(div.textContent).toContain("Pay $5 if ");
+    expect(div.textContent).toContain(", else $7.");
+    // the same cases as nbclaude/_markdown/parser.py: a digit before an opening $ or after a
+    // closing one, and a space inside either delimiter, make no maths
+    expect(render("It costs 5$ and $x$").querySelectorAll(".katex")).toHaveLength(1);
+    expect(render("From $20 to $30 per day").querySelector(".katex")).toBeNull();
+    expect(render("$x$5 and $y$").querySelectorAll(".katex")).toHaveLength(1);
+    expect(render("$a $b$").querySelectorAll(".katex")).toHaveLength(1);
+    expect(one(render("$a $b$"), ".nbc-math").getAttribute("data-tex")).toBe("b");
+    expect(render("Both $x$ and $y$.").querySelectorAll(".katex")).toHaveLength(2);
+  });
+
   it("does not trust TeX links", () => {
     const div = render("$\\href{https://ok.example}{x}$");
     expect(div.querySelector("a")).toBeNull();

@@ -72,3 +72,20 @@ export function button(root, name) {
   if (!found) throw new Error(`no button named ${name}`);
   return found;
 }
+
+/**
+ * Wait until the live reply has painted what just arrived (its adaptive timer can take longer
+ * than usual on a busy machine), or two seconds.
+ * @returns {Promise<void>}
+ */
+export function painted() {
+  return new Promise((resolve) => {
+    const done = () => {
+      document.removeEventListener("nbc-painted", done);
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(done, 2000);
+    document.addEventListener("nbc-painted", done);
+  });
+}

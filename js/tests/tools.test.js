@@ -3,7 +3,7 @@ import corpus from "../../tests/xss_corpus.json";
 import { FROM_VIEW, TO_VIEW } from "../protocol.js";
 import widget from "../widget.js";
 import { FakeModel } from "./fake-model.js";
-import { all, button as findButton, one } from "./query.js";
+import { all, button as findButton, one, painted } from "./query.js";
 
 /** @typedef {import("../protocol.js").Entry} Entry */
 /** @typedef {import("../protocol.js").ToolStatus} ToolStatus */
@@ -60,7 +60,7 @@ afterEach(() => {
 
 describe("tool calls in the transcript", () => {
   it("are collapsed, keyboard reachable, with name, status, input and result", () => {
-    model.update("transcript", reply({}));
+    model.entries(reply({}));
     const articles = el.querySelectorAll("article");
     expect(articles).toHaveLength(2);
     const tool = one(articles[1], "details.nbc-tool", HTMLDetailsElement);
@@ -80,7 +80,7 @@ describe("tool calls in the transcript", () => {
     /** @type {ToolStatus[]} */
     const statuses = ["running", "failed", "declined", "not run"];
     for (const status of statuses) {
-      model.update("transcript", reply({ status, result: status === "running" ? undefined : "ValueError: x" }));
+      model.entries(reply({ status, result: status === "running" ? undefined : "ValueError: x" }));
       const label = one(el, ".nbc-tool-status");
       expect(label.textContent).toBe(status);
       expect(label.className).toContain(`nbc-status-${status.replace(" ", "-")}`);
@@ -89,8 +89,7 @@ describe("tool calls in the transcript", () => {
   });
 
   it("shows our own thumbnails from tool results, never remote images", () => {
-    model.update(
-      "transcript",
+    model.entries(
       reply({
         result: "see picture",
         images: [
@@ -107,13 +106,13 @@ describe("tool calls in the transcript", () => {
 
 describe("thinking", () => {
   it("is collapsed in history and while it streams", async () => {
-    model.update("transcript", [{ role: "assistant", blocks: [{ type: "thinking", text: "Hmm *maybe*" }, { type: "text", text: "Yes." }] }]);
+    model.entries([{ role: "assistant", blocks: [{ type: "thinking", text: "Hmm *maybe*" }, { type: "text", text: "Yes." }] }]);
     const box = one(el, "article details.nbc-thinking", HTMLDetailsElement);
     expect(box.open).toBe(false);
     expect(one(box, "summary").textContent).toBe("Thinking");
     model.message({ type: TO_VIEW.TURN_START, index: 2, model: "m", prefill: null });
     model.message({ type: TO_VIEW.DELTA, thinking: "Let me see" });
-    await tick(80);
+    await painted();
     const live = one(el, ".nbc-live details.nbc-thinking", HTMLDetailsElement);
     expect(live.hidden).toBe(false);
     expect(live.open).toBe(false);
@@ -126,16 +125,16 @@ describe("tool rounds while a reply streams", () => {
     model.update("busy", true);
     model.message({ type: TO_VIEW.TURN_START, index: 0, model: "m", prefill: null });
     model.message({ type: TO_VIEW.DELTA, text: "Let me add.", thinking: "plan" });
-    await tick(80);
-    model.update("transcript", reply({ status: "running", result: undefined }).slice(0, 2));
+    await painted();
+    model.entries(reply({ status: "running", result: undefined }).slice(0, 2));
     model.message({ type: TO_VIEW.STEP });
-    await tick(80);
+    await painted();
     const live = one(el, ".nbc-live");
     expect(one(live, ".nbc-msg-body > .nbc-md").textContent).toBe("");
     expect(one(live, ".nbc-thinking").hidden).toBe(true);
     expect(live.hidden).toBe(true); // no empty "writing…" bubble while a tool runs
     model.message({ type: TO_VIEW.DELTA, text: "It is 3." });
-    await tick(80);
+    await painted();
     expect(live.hidden).toBe(false);
     expect(live.textContent).toContain("It is 3.");
     expect(live.textContent).not.toContain("Let me add.");
@@ -148,7 +147,7 @@ describe("approval prompt", () => {
   it("asks with Run tool / Deny tool and answers once", () => {
     expect(prompt().hidden).toBe(true);
     model.update("busy", true);
-    model.update("transcript", reply({ status: "running", result: undefined }).slice(0, 2));
+    model.entries(reply({ status: "running", result: undefined }).slice(0, 2));
     model.update("approval", approval);
     expect(prompt().hidden).toBe(false);
     expect(prompt().getAttribute("role")).toBe("group");
@@ -224,7 +223,8 @@ describe("tools switch", () => {
 
   it("lists the tools and writes use_tools", () => {
     button("Settings").click();
-    expect(sent(FROM_VIEW.SYNC)).toHaveLength(1); // opening settings re-reads session.tools
+    // the view asked for everything when it opened; opening settings re-reads session.tools only
+    expect(sent(FROM_VIEW.SYNC)).toEqual([{ type: "sync", transcript: true }, { type: "sync" }]);
     model.update("tool_names", ["add", "get_weather"]);
     model.update("use_tools", true);
     expect(toggle().disabled).toBe(false);
@@ -266,7 +266,7 @@ describe("XSS corpus through tool calls and the approval prompt", () => {
 
   it.each(vectors.map((c) => [c.id, c]))("%s stays text", (_id, c) => {
     const text = c.markdown;
-    model.update("transcript", [
+    model.entries([
       {
         role: "assistant",
         blocks: [{ type: "tool", id: text, name: text, input: text, status: "failed", result: text }],

@@ -6,14 +6,16 @@ canonical Markdown in which nothing but the structure we chose can be syntax, so
 Notebook 7 (marked with raw HTML allowed and no sanitizer, then MathJax), VS Code and plain
 CommonMark all show it harmlessly. Raw HTML is shown as text; text is escaped; links keep only
 ``http:``, ``https:`` and ``mailto:`` targets; images never load (they become links or text);
-math is written with dollar delimiters, with the TeX commands that make links, load things or set
-HTML attributes shown as text; dollars that are not math are not math anywhere; code is kept byte
-for byte; the document's structure (headings, lists, quotes, tables, emphasis) is kept.
+math is written with dollar delimiters, and model TeX may not carry styles, URLs or definitions
+(the commands that would are shown as text, huge lengths make the math text); dollars that are
+not math are not math anywhere; code is kept byte for byte; the document's structure (headings,
+lists, quotes, tables, emphasis) is kept.
 
 One module per concept, lowest first (each imports only those above it in this list):
 
 * ``escape``: plain text and link targets written so that they show exactly themselves
   (:func:`escape_text`);
+* ``texpolicy``: which TeX commands model output may use (no styles, URLs or definitions);
 * ``tex``: TeX from model output made safe to typeset;
 * ``parser``: the markdown-it parser (CommonMark, GFM tables and strikethrough, math);
 * ``inline``: one paragraph's inline tokens written back as safe Markdown;

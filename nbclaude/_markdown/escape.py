@@ -79,7 +79,7 @@ def escape_text(text: str) -> str:
     active = is_active(text, text.count("$"))
     if active:
         text = MATHJAX_ESCAPE.sub(r"\1", text)
-    lines = [line.strip(" \t") for line in text.strip().split("\n")]
+    lines = [line.strip(" \t") for line in re.split(r"\r\n?|\n", text.strip())]
     return "\\\n".join(escape(line, active=active, at_line_start=True) for line in lines)
 
 

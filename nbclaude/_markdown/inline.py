@@ -32,6 +32,7 @@ def _plain(tokens: list[Token] | None) -> str:
 # JupyterLab's math pre-pass hides "$" inside code from itself, but not these (see render._Blocks)
 LAB_TOKENS = re.compile(r"\\(?:begin|end)\{[a-z]*\*?\}|\\[{}]|[{}]|\\\\[()\[\]]", re.IGNORECASE)
 LAB_START = re.compile(r"\$|\\begin\{|\\\\[(\[]")
+_LINE_BREAK = re.compile(r"\r\n?")
 
 
 def _open_lab_span(code: str) -> str | None:
@@ -101,9 +102,16 @@ class Inline:
     def _text(self, text: str) -> None:
         if not text:
             return
+        # (character references such as &#13; or &NewLine; decode to line breaks in a text token)
+        text = _LINE_BREAK.sub("\n", text)
         if self.in_heading or self.in_table:  # (math shown as text may span lines)
             text = text.replace("\n", " ")
-        self.pieces.append(("t", text, self.run, text.count("$"), -1))
+        lines = text.split("\n")
+        for k, line in enumerate(lines):
+            if k:  # a line break: never a block start, never a blank line
+                self.pieces.append(("b", "\n", self.run, 0, -1))
+            if line:
+                self.pieces.append(("t", line, self.run, line.count("$"), -1))
 
     def _markup(self, text: str, *, kind: str = "m", dollars: int = 0, pair: int = -1) -> None:
         if kind != "math":
@@ -240,6 +248,10 @@ class Inline:
                 segments[-1][1] = segments[-1][1].rstrip(" \t")  # (two spaces: a hard break)
                 if not segments[-1][1]:
                     segments.pop()
+            if kind == "b" and segments and segments[-1][0] == "b":  # (no blank line)
+                if text != "\n":
+                    segments[-1][1] = text
+                text = ""
             if text:
                 segments.append([kind, text, pair])
                 at_line_start = kind == "b"

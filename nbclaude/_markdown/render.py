@@ -24,11 +24,24 @@ MathJax over the rendered page), VS Code (markdown-it + KaTeX) and plain CommonM
   any other source, or an image inside a link, becomes the text ``[image: alt]``.
 * Math (``$…$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]``) is written with dollar delimiters, which
   JupyterLab and VS Code render. Inside it ``<``/``>`` become ``\\lt{}``/``\\gt{}``, ``](``
-  and ``]:`` get a space, lines that a renderer without math would read as a fence, list or quote
-  get a leading ``{}``, and commands that make links, load things or set HTML attributes
-  (``\\href``, ``\\url``, ``\\includegraphics``, ``\\class``, ``\\style``, ``\\cssId``,
-  ``\\data``, ``\\html…``, ``\\require``, ``\\mmlToken``) are shown as text. Math that cannot be
-  written safely (a backtick, unbalanced braces, a bare ``$``) is shown as escaped text.
+  and ``]:`` get a space, an ``&`` that would start a character reference (``&#92;``,
+  ``&bsol;`` are backslashes to a renderer that decodes them) is written ``\\&``, and lines that
+  a renderer without math would read as a fence, list or quote get a leading ``{}``.
+* TeX is code too, and JupyterLab's MathJax keeps one parser for the whole page: model TeX may
+  not carry styles, URLs or definitions (:mod:`~nbclaude._markdown.texpolicy` decides each
+  command). Shown as text (``\\backslash\\mathrm{name}``), in math and in its text mode alike:
+  links and labels (``\\href``, ``\\url``, ``\\ref``, ``\\eqref``, ``\\label``), attributes and
+  styles (``\\class``, ``\\cssId``, ``\\style``, ``\\data``, ``\\mmlToken``, ``\\html…``, and
+  ``\\unicode`` with an option: ``\\unicode{65}`` stays), tooltips (``\\mathtip``, ``\\texttip``),
+  loads (``\\require``, ``\\includegraphics``, LaTeX's file commands), definitions (``\\def``,
+  ``\\gdef``, ``\\edef``, ``\\xdef``, ``\\let``, ``\\futurelet``, ``\\newcommand``,
+  ``\\renewcommand``, ``\\providecommand``, ``\\newenvironment``, ``\\renewenvironment``,
+  ``\\DeclareMathOperator``, ``\\definecolor``, ``\\Newextarrow``, mathtools' and MathJax 4's
+  definitions, ``\\csname``, …) and MathJax 4's ``\\U``, which writes a character (a backslash)
+  back into the input. ``\\bbox``, the colour commands and ``\\enclose`` keep colours and
+  paddings but no CSS. Math with a length above 20 em (a rule, a kern, a row gap) is text.
+* Math that cannot be written safely (a backtick, unbalanced braces, a bare ``$``, a huge length)
+  is shown as escaped text.
 * Dollars that are not math (``costs $5 and $10``) are not math anywhere. MathJax in JupyterLab
   scans the rendered page, where ``\\$`` has already become ``$``, and pairs ``$5 and $``; so a
   run of text that holds several dollars (or a backslash MathJax would act on) is written so that

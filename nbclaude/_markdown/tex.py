@@ -1,35 +1,21 @@
-"""TeX from model output made safe to typeset: no commands that make links, load things or set
-HTML attributes, nothing a renderer without math (or JupyterLab's math pre-pass) would read as
-Markdown or HTML, and ``None`` for math that cannot be written safely (then shown as text).
+"""TeX from model output made safe to typeset: no styles, URLs or definitions (the commands
+:mod:`~nbclaude._markdown.texpolicy` forbids are shown as text), no huge lengths, nothing a
+renderer without math (or JupyterLab's math pre-pass) would read as Markdown or HTML, and
+``None`` for math that cannot be written safely (then shown as text).
 """
 
 from __future__ import annotations
 
 import re
 
+from .texpolicy import allowed, too_large
+
 __all__ = ["safe_tex"]
 
-_UNSAFE_TEX = frozenset(
-    [
-        "href",
-        "url",
-        "includegraphics",
-        "class",
-        "cssId",
-        "style",
-        "data",
-        "require",
-        "html",
-        "htmlClass",
-        "htmlId",
-        "htmlStyle",
-        "htmlData",
-        "mmlToken",
-    ]
-)
 _SYMBOLS = {"<": "\\lt{}", ">": "\\:"}
 _TABLE_SYMBOLS = {**_SYMBOLS, "|": "\\Vert{}"}
 _WWW_TEX = re.compile(r"(www)\.", re.IGNORECASE)
+_NAMED_REFERENCE = re.compile(r"[A-Za-z][A-Za-z0-9]*;")  # (after "&": "&bsol;" is a backslash)
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _RISKY_MATH_LINE = re.compile(
     r"[ \t]*(?:[-+*](?:[ \t]|$)|>|#{1,6}(?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|~{3}"
@@ -59,7 +45,7 @@ def safe_tex(src: str, *, display: bool, in_table: bool = False) -> str | None:
                 j += 1
             if j > i + 1:
                 name = src[i + 1 : j]
-                out.append(f"\\backslash\\mathrm{{{name}}}" if name in _UNSAFE_TEX else src[i:j])
+                out.append(src[i:j] if allowed(name, src, j) else f"\\backslash\\mathrm{{{name}}}")
                 if name == "end" and src[j : j + 1] == "{":
                     out.append(" ")  # JupyterLab's pre-pass must not end a span in our math
                 i = j
@@ -91,10 +77,19 @@ def safe_tex(src: str, *, display: bool, in_table: bool = False) -> str | None:
             out.append("] ")
         elif c == "|" and in_table:
             out.append("\\vert{}")  # a pipe would end the table cell
+        elif c == "&" and src[i + 1 : i + 2] == "#":
+            # (a renderer that decodes character references in maths must get no backslash
+            # back from "&#92;": written as the characters it shows)
+            out.append("\\&\\#")
+            i += 1
+        elif c == "&" and _NAMED_REFERENCE.match(src, i + 1):
+            out.append("\\&{}")
         else:
             out.append(c)
         i += 1
     if depth:
+        return None
+    if too_large(src):
         return None
     tex = _WWW_TEX.sub(r"\1{}.", "".join(out).replace("://", ":{}//"))  # no autolinks
     if display:

@@ -18,6 +18,9 @@ rest of its keys.
 ``tool_call``             Claude asked for a tool call, before it is approved and run:
                           ``id``, ``name``, ``input``
 ``tool_result``           a tool call was answered: ``result`` (the ``tool_result`` block)
+``approval``              a tool call waits for the user's answer (``waiting``), or got it
+                          (``waiting`` false): ``id``, ``name``, ``input``, ``where`` (who
+                          asks: ``"the chat widget"``, ``"this cell"``)
 ``turn_end``              the turn ended (finished or stopped): ``reply``, ``recorded``
 ``error``                 the turn failed and was rolled back: ``error``
 ``stop``                  someone called ``Session.stop()``
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
     from .reply import Reply
 
 __all__ = [
+    "APPROVAL",
     "CHANGE",
     "DELTA",
     "ERROR",
@@ -53,6 +57,7 @@ __all__ = [
     "TURN_END",
     "TURN_START",
     "UNDO",
+    "ApprovalWait",
     "Callback",
     "Change",
     "Delta",
@@ -76,6 +81,7 @@ DELTA: Final = "delta"
 RETRY: Final = "retry"
 TOOL_CALL: Final = "tool_call"
 TOOL_RESULT: Final = "tool_result"
+APPROVAL: Final = "approval"
 TURN_END: Final = "turn_end"
 ERROR: Final = "error"
 STOP: Final = "stop"
@@ -137,6 +143,22 @@ class ToolResultEvent(TypedDict):
     result: dict[str, Any]
 
 
+class ApprovalWait(TypedDict):
+    """A tool call waits for the user's answer (``waiting`` true), or just got it (false).
+
+    ``where`` says who asks, for whoever else wants to tell the user (a ``%%claude`` cell
+    started meanwhile: "waiting for your answer in the chat widget: get_weather"): the
+    approver's ``where`` attribute (``"the chat widget"``), else ``"this cell"``.
+    """
+
+    type: Literal["approval"]
+    id: str
+    name: str
+    input: dict[str, Any]
+    where: str
+    waiting: bool
+
+
 class TurnEnd(TypedDict):
     """The turn ended, finished or stopped; ``recorded`` says whether it is in the history."""
 
@@ -182,6 +204,7 @@ Event = Union[  # noqa: UP007 (a runtime alias: Python 3.10 cannot "|" two Typed
     Retry,
     ToolCall,
     ToolResultEvent,
+    ApprovalWait,
     TurnEnd,
     TurnError,
     Stop,

@@ -9,7 +9,8 @@ sending or streaming, which ``Session.stop()`` stops and ``Session.busy`` report
 from __future__ import annotations
 
 import threading
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from nbclaude._exceptions import InvalidRequestError
 
@@ -42,6 +43,9 @@ class TurnGate:
         self._owner: int | None = None
         #: The turn sending or streaming now (``None`` between turns).
         self.active: Stoppable | None = None
+        #: The tool call of the running turn that waits for the user's answer, if any: an
+        #: ``approval`` event (name, input, where it is asked).
+        self.waiting: Mapping[str, Any] | None = None
 
     def enter(self) -> None:
         """Wait until no other turn runs, then hold the gate (this thread's turn)."""

@@ -33,9 +33,11 @@ class _ReplyFactsBase(TypedDict):
 
 
 class ReplyFacts(_ReplyFactsBase, total=False):
-    """What is known about a recorded reply beyond its content."""
+    """What is known about a recorded reply beyond its content (``estimated``: the output
+    count is an estimate, the reply having been stopped before the API reported it)."""
 
     cost: float
+    estimated: bool
 
 
 def facts_of(reply: Any) -> ReplyFacts:
@@ -49,12 +51,17 @@ def facts_of(reply: Any) -> ReplyFacts:
     {'model': 'm', 'stop_reason': 'end_turn', 'interrupted': False, 'output_tokens': 5}
     """
     usage = getattr(reply, "usage", None) or {}
+    counted = getattr(reply, "output_tokens", None)  # a stopped Reply estimates its own
     facts: ReplyFacts = {
         "model": str(getattr(reply, "model", "") or ""),
         "stop_reason": getattr(reply, "stop_reason", None),
         "interrupted": bool(getattr(reply, "interrupted", False)),
-        "output_tokens": int(usage.get("output_tokens") or 0),
+        "output_tokens": int(
+            counted if isinstance(counted, int) else usage.get("output_tokens") or 0
+        ),
     }
+    if getattr(reply, "output_estimated", False) is True:
+        facts["estimated"] = True
     cost = getattr(reply, "cost", None)
     if isinstance(cost, (int, float)):
         facts["cost"] = float(cost)

@@ -353,4 +353,9 @@ def tool_details(call: Mapping[str, Any], result: Mapping[str, Any] | None) -> s
             ]
             content = "\n".join(pieces)
         body.append(f"Result:\n\n{fenced(str(content or ''))}")
-    return details(f"🔧 {name} — {state}", "\n\n".join(body))
+    return details(f"🔧 {_inert(name)} — {state}", "\n\n".join(body))
+
+
+def _inert(text: str) -> str:
+    """Text MathJax (which scans the page, ``<summary>`` included) shows as it is."""
+    return text.replace("\\", "\\\\").replace("$", "\\$")

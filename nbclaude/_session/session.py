@@ -165,6 +165,19 @@ class Session(BaseSession):
         return self._usage.left
 
     @property
+    def waiting_for(self) -> dict[str, Any] | None:
+        """The tool call the running turn waits to have approved, if any: ``name``,
+        ``input`` and ``where`` it is asked (``"the chat widget"``, ``"this cell"``).
+
+        Examples
+        --------
+        >>> Session().waiting_for is None
+        True
+        """
+        waiting = self._gate.waiting
+        return dict(waiting) if waiting is not None else None
+
+    @property
     def policy(self) -> Policy | None:
         """The course policy this session obeys (``$NBCLAUDE_POLICY`` when it was made)."""
         return self._policy

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .events import TOOL_CALL, TOOL_RESULT, Event
+from .events import APPROVAL, TOOL_CALL, TOOL_RESULT, ApprovalWait, Event
 
 if TYPE_CHECKING:
     from nbclaude._tools import ToolBox, ToolResult
@@ -54,10 +54,10 @@ def answer_calls(
     try:
         for call in calls:
             name, input_ = str(call.get("name") or ""), call.get("input") or {}
-            emit(
-                {"type": TOOL_CALL, "id": str(call.get("id") or ""), "name": name, "input": input_}
-            )
-            result = run_tool_call(call, toolbox, approve=approve)
+            call_id = str(call.get("id") or "")
+            emit({"type": TOOL_CALL, "id": call_id, "name": name, "input": input_})
+            asking = _announced(approve, call_id, emit) if approve is not None else None
+            result = run_tool_call(call, toolbox, approve=asking)
             results.append(result)
             emit({"type": TOOL_RESULT, "result": result})
     except BaseException as exc:
@@ -67,6 +67,23 @@ def answer_calls(
         ]
         return results, exc
     return results, None
+
+
+def _announced(approve: Approver, call_id: str, emit: Callable[[Event], None]) -> Approver:
+    """``approve``, telling everyone while it waits for the user's answer (an ``approval``
+    event with ``waiting`` true, then false), and where it asks (its ``where`` attribute)."""
+    where = str(getattr(approve, "where", "this cell"))
+
+    def ask(name: str, arguments: dict[str, Any]) -> bool:
+        wait: ApprovalWait = {"type": APPROVAL, "id": call_id, "name": name,
+                              "input": arguments, "where": where, "waiting": True}  # fmt: skip
+        emit(wait)
+        try:
+            return approve(name, arguments)
+        finally:
+            emit({**wait, "waiting": False})
+
+    return ask
 
 
 def ask_before_running(name: str, arguments: dict[str, Any]) -> bool:

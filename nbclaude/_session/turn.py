@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from nbclaude._exceptions import BudgetExceededError, NbClaudeError, PolicyError, StreamError
 from nbclaude._types import Message, MessageParam
 
-from .events import DELTA, ERROR, RETRY, TURN_END, TURN_START
+from .events import APPROVAL, DELTA, ERROR, RETRY, TURN_END, TURN_START, Event
 from .history import facts_of
 from .options import TurnContext, TurnOptions
 from .reply import Reply
@@ -298,9 +298,8 @@ class SessionStream:
             why = f"Not run: this turn reached its limit of {limit} tool steps."
             results, interrupted = [unanswered(why, call) for call in calls], None
         else:
-            emit = self._ctx.events.emit
             results, interrupted = answer_calls(
-                calls, toolbox=box, approve=self._approver(), emit=emit
+                calls, toolbox=box, approve=self._approver(), emit=self._emit_round
             )
         self._results += results
         self._record({"role": "user", "content": list(results)})
@@ -336,11 +335,18 @@ class SessionStream:
 
     # -- endings ------------------------------------------------------------------------------
 
+    def _emit_round(self, event: Event) -> None:
+        """A tool round's events; the gate keeps the call that waits for an answer."""
+        if event["type"] == APPROVAL:
+            self._ctx.gate.waiting = event if event["waiting"] else None
+        self._ctx.events.emit(event)
+
     def _release(self) -> None:
         gate = self._ctx.gate
         with self._ctx.history.lock:
             if gate.active is self:
                 gate.active = None
+                gate.waiting = None
         self._state = State.DONE
         gate.leave()
         self._ended.set()

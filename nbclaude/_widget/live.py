@@ -1,5 +1,6 @@
 """The turn streaming now, as a ChatWidget follows it: the reply so far (for views opened
-mid-reply), its text on the way to the front end, and tool results not recorded yet.
+mid-reply), its text on the way to the front end, tool results not recorded yet, and the
+waits before a request is tried again.
 
 Deltas go out coalesced, about every 100 ms, each message carrying only the text that is new,
 so the bytes sent grow linearly with the reply however fast the tokens arrive.
@@ -9,11 +10,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from . import protocol as proto
 
-__all__ = ["DELTA_INTERVAL", "DeltaPump", "LiveTurn"]
+__all__ = ["DELTA_INTERVAL", "DeltaPump", "LiveTurn", "retry_wait"]
 
 #: How often deltas are sent to the front end while a reply streams (seconds).
 DELTA_INTERVAL = 0.1
@@ -96,7 +97,8 @@ class DeltaPump:
 class LiveTurn:
     """The turn streaming now: what a widget needs beyond the recorded history.
 
-    ``reply`` is the live reply (``index``, ``model``, ``prefill``, ``text``, ``thinking``),
+    ``reply`` is the live reply (``index``, ``model``, ``prefill``, ``text``, ``thinking``, and
+    ``step`` once a tool round was recorded: a view opened then shows no empty reply),
     ``None`` between turns and in a widget opened mid-turn (it shows what comes next);
     ``results`` are the turn's tool results by ``tool_use_id`` until the history holds them.
     Deltas go to ``post`` through a :class:`DeltaPump`.
@@ -149,7 +151,7 @@ class LiveTurn:
         step into an empty live reply."""
         self._close_pump()
         if self.reply is not None:
-            self.reply.update(text="", thinking="", prefill=None)
+            self.reply.update(text="", thinking="", prefill=None, step=True)
         self._pump = DeltaPump(self._post, self._interval)
 
     def end(self) -> None:
@@ -167,3 +169,46 @@ class LiveTurn:
         pump, self._pump = self._pump, None
         if pump is not None:
             pump.close()
+
+
+#: What a retry says when the event names no reason, by HTTP status.
+_RETRY_REASONS: Final[Mapping[int, str]] = {
+    408: "Timed out",
+    409: "Conflict",
+    429: "Rate limited",
+    529: "Overloaded",
+}
+
+
+def retry_wait(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``retry_wait`` message for a session's ``retry`` event (the request failed and is
+    tried again after ``wait`` seconds): the view counts down in the live reply.
+
+    Examples
+    --------
+    >>> msg = retry_wait({"type": "retry", "status": 529, "attempt": 2, "attempts": 3, "wait": 4})
+    >>> msg["reason"], msg["attempt"], msg["attempts"], msg["wait"]
+    ('Overloaded', 2, 3, 4.0)
+    """
+    status = event.get("status")
+    status = status if isinstance(status, int) else None
+    reason = event.get("reason")
+    if not isinstance(reason, str) or not reason:
+        if status is None:
+            reason = "Connection problem"
+        else:
+            reason = _RETRY_REASONS.get(status, "Server error" if status >= 500 else "Error")
+
+    def number(key: str) -> int:
+        value = event.get(key)
+        return int(value) if isinstance(value, (int, float)) else 0
+
+    wait = event.get("wait")
+    return {
+        "type": proto.RETRY_WAIT,
+        "status": status,
+        "reason": reason,
+        "attempt": number("attempt"),
+        "attempts": number("attempts"),
+        "wait": float(wait) if isinstance(wait, (int, float)) else 0.0,
+    }

@@ -5,7 +5,6 @@ Durable state lives in traits, owned by Python (the front end writes only the se
 ============  ==========================  ==================================================
 trait         type                        what
 ============  ==========================  ==================================================
-transcript    list of :class:`Entry`      every message of the session, ready to show
 busy          bool                        a turn is streaming (widget, ``%%claude`` or code)
 usage         dict                        token totals over the session
 cost          float or None               USD so far; ``None`` when a price is unknown
@@ -17,6 +16,11 @@ error         :class:`Banner` or None     the error banner
 tool_names    list of str                 the names of ``session.tools``
 use_tools     bool                        widget turns may use the tools (two-way)
 approval      :class:`Approval` or None   the tool call waiting for "Run tool" / "Deny tool"
+budget        float or None               the session's budget in USD (``None``: none set)
+shared        bool                        the session is the shared one (``%%claude`` uses it)
+saved_id      str                         names the saved copy of the conversation (an output
+                                          beside the widget, :mod:`nbclaude._widget.saved`),
+                                          which the views hide while they show the widget
 ============  ==========================  ==================================================
 
 Everything that happens travels as custom messages: the front end sends the ``FROM_VIEW``
@@ -24,7 +28,13 @@ kinds (images as binary buffers, never base64 in JSON), Python sends the ``TO_VI
 Deltas carry only the text that is new since the previous delta, so the bytes sent grow
 linearly with the reply.
 
-How ``Session.messages`` become the ``transcript`` trait (tool calls paired with their
+The transcript (every message of the session, as a list of :class:`Entry`) is not a synced
+trait: a trait goes whole at every change, and a turn on a long chat would re-send all of it.
+A view asks for it once (``sync`` with ``transcript``) and gets it as one :data:`ENTRIES`
+message; every change after that is an :data:`ENTRIES` message holding only the entries from
+the first one that changed (:mod:`nbclaude._widget.feed`).
+
+How ``Session.messages`` become transcript entries (tool calls paired with their
 results, thumbnails) is :mod:`nbclaude._widget.transcript`.
 """
 
@@ -46,12 +56,14 @@ __all__ = [
     "DETACH",
     "DISMISS",
     "DRAFT",
+    "ENTRIES",
     "FROM_VIEW",
     "IMAGE_TYPES",
     "LIVE",
     "MAX_TOOL_TEXT",
     "MAX_UPLOAD_BYTES",
     "RETRY",
+    "RETRY_WAIT",
     "SEND",
     "STEP",
     "STOP",
@@ -93,8 +105,9 @@ UNDO: Final = "undo"
 ATTACH: Final = "attach"
 #: ``{type, id}``: forget a pending attachment.
 DETACH: Final = "detach"
-#: ``{type}``: a new view (or an opened settings panel) asks for fresh state: the reply
-#: streaming now (answered with :data:`LIVE`) and the names of ``session.tools``.
+#: ``{type, transcript?}``: a new view (or an opened settings panel) asks for fresh state: the
+#: reply streaming now (answered with :data:`LIVE`) and the names of ``session.tools``; with
+#: ``transcript`` (a new view) also the whole transcript (one :data:`ENTRIES` from 0).
 SYNC: Final = "sync"
 #: ``{type, id, allow, always?}``: the answer to the ``approval`` trait: run the tool call
 #: ``id`` (``allow``) or not; ``always`` runs this tool without asking for the rest of the chat.
@@ -105,9 +118,10 @@ APPROVE: Final = "approve"
 TURN_START: Final = "turn_start"
 #: ``{type, text?, thinking?}``: the text that is new since the last delta (coalesced).
 DELTA: Final = "delta"
-#: ``{type, interrupted}``: the reply ended; the transcript trait holds it now.
+#: ``{type, interrupted}``: the reply ended; the transcript holds it now.
 TURN_END: Final = "turn_end"
-#: ``{type, index, model, prefill, text, thinking}``: the whole live reply so far.
+#: ``{type, index, model, prefill, text, thinking, step?}``: the whole live reply so far
+#: (``step``: after a tool round; nothing to show until new text comes).
 LIVE: Final = "live"
 #: ``{type, id, ok, error?}``: the answer to :data:`ATTACH`.
 ATTACHED: Final = "attached"
@@ -116,6 +130,13 @@ DRAFT: Final = "draft"
 #: ``{type}``: the live reply so far is in the transcript now (a tool round was recorded);
 #: the next step of the reply streams into an empty live reply.
 STEP: Final = "step"
+#: ``{type, seq, start, entries}``: from entry ``start`` on, the transcript is ``entries``
+#: (``start`` 0: all of it). ``seq`` counts the changes: a view that sees a gap asks again.
+ENTRIES: Final = "entries"
+#: ``{type, status, reason, attempt, attempts, wait}``: the request failed and is tried again in
+#: ``wait`` seconds (attempt ``attempt`` of ``attempts``); the view counts down. From the
+#: session's ``retry`` event.
+RETRY_WAIT: Final = "retry_wait"
 
 #: The same tables as ``FROM_VIEW`` / ``TO_VIEW`` in ``js/protocol.js``.
 FROM_VIEW: Final[Mapping[str, str]] = {
@@ -138,6 +159,8 @@ TO_VIEW: Final[Mapping[str, str]] = {
     "ATTACHED": ATTACHED,
     "DRAFT": DRAFT,
     "STEP": STEP,
+    "ENTRIES": ENTRIES,
+    "RETRY_WAIT": RETRY_WAIT,
 }
 
 #: Largest upload accepted from the browser, in bytes (the front end checks it too).
@@ -179,12 +202,15 @@ class Block(TypedDict, total=False):
 
 
 class Meta(TypedDict, total=False):
-    """What is known about an assistant reply beyond its content."""
+    """What is known about an assistant reply beyond its content. ``estimated``: the reply
+    was stopped before the API said how many tokens it had, so ``output_tokens`` is an
+    estimate (about four characters a token)."""
 
     model: str
     stop_reason: str | None
     interrupted: bool
     output_tokens: int
+    estimated: bool
     cost: float | None
 
 
@@ -194,7 +220,7 @@ class _EntryBase(TypedDict):
 
 
 class Entry(_EntryBase, total=False):
-    """One message of the transcript trait."""
+    """One message of the transcript."""
 
     meta: Meta
 

@@ -17,7 +17,11 @@ from typing import Any
 
 from . import protocol as proto
 
-__all__ = ["Approvals", "StoppedWhileAskingError", "tool_names"]
+__all__ = ["WHERE", "Approvals", "StoppedWhileAskingError", "tool_names"]
+
+#: Who asks, as the session's ``approval`` events say it (``where``), for a ``%%claude`` cell
+#: started while a call waits here: "waiting for your answer in the chat widget: get_weather".
+WHERE = "the chat widget"
 
 log = logging.getLogger("nbclaude.widget")
 
@@ -64,6 +68,19 @@ class _Pending:
     stopped: bool = False
 
 
+class _Approver:
+    """``approve(name, input) -> bool`` with a ``where`` (for the session's ``approval``
+    events)."""
+
+    where = WHERE
+
+    def __init__(self, ask: Callable[[str, dict[str, Any]], bool]) -> None:
+        self._ask = ask
+
+    def __call__(self, name: str, arguments: dict[str, Any]) -> bool:
+        return self._ask(name, arguments)
+
+
 class Approvals:
     """The tool calls one widget asks about: the one waiting now, and the tools the user
     allowed for the rest of the chat ("Always allow").
@@ -93,6 +110,12 @@ class Approvals:
         self._lock = threading.Lock()
         self._allowed: set[str] = set()
         self._stopping = False
+
+    @property
+    def approver(self) -> Callable[[str, dict[str, Any]], bool]:
+        """The approver the widget's turns pass to ``Session.send``: :meth:`ask`, saying where
+        it asks (its ``where`` attribute, :data:`WHERE`)."""
+        return _Approver(self.ask)
 
     def start_turn(self) -> None:
         """A turn of this widget starts: a Stop before it no longer counts."""

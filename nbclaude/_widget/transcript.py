@@ -165,6 +165,17 @@ def _block(block: Any) -> Block | None:
     return {"type": "other", "label": str(kind or "block")}
 
 
+def _estimate_tokens(e: Entry) -> None:
+    """A reply stopped before the API counted its tokens (no ``stop_reason``: the usage still
+    says what the stream started with) gets an estimate, about four characters a token."""
+    meta = e.get("meta")
+    if not meta or not meta.get("interrupted") or meta.get("stop_reason"):
+        return
+    chars = sum(len(b.get("text") or "") for b in e["blocks"] if b["type"] in ("text", "thinking"))
+    meta["output_tokens"] = max(1, -(-chars // 4))
+    meta["estimated"] = True
+
+
 def entry(message: Mapping[str, Any], meta: Meta | None = None) -> Entry:
     """A message of ``Session.messages`` as the transcript shows it (on its own: tool calls
     are paired with their results by :func:`transcript`).
@@ -239,6 +250,8 @@ def transcript(
                 e["meta"] = meta
             out.append(e)
         merge = False
+    for e in out:
+        _estimate_tokens(e)
     for call in calls.values():
         if "status" not in call:
             found = results.get(call["id"])

@@ -1,26 +1,32 @@
 """``ChatWidget``: the chat UI (anywidget) on a shared :class:`~nbclaude.Session`.
 
 How it works (the protocol is in :mod:`nbclaude._widget.protocol` and ``js/protocol.js``; the parts
-are in ``_widget_transcript``, ``_widget_live``, ``_widget_tools`` and ``_widget_images``):
+are the modules beside this one: ``transcript``, ``feed``, ``live``, ``turns``, ``tools``,
+``images``, ``saved``):
 
 * The widget subscribes to its session, so turns from anywhere (this widget, another widget,
   ``%%claude``, ``Session.send``) show up live in every widget on that session.
 * Turns started here run in a worker thread, never in the comm handler, so "Stop" is handled
   at once (it closes the HTTP stream; the partial reply is kept, marked as stopped).
 * Deltas go to the front end as custom messages, coalesced every ~100 ms and carrying only new
-  text; the transcript, rebuilt from ``session.messages``, lives in the ``transcript`` trait.
+  text; the transcript, rebuilt from ``session.messages``, goes whole once per view and then
+  only what changed (``feed``).
 * Images come from the browser as binary buffers and go through ``nbclaude.image``'s pipeline.
 * Tools: the "Let Claude use tools" switch (``use_tools``) decides whether this widget's turns
   may call ``session.tools``; each call of a turn started here waits for "Run tool" / "Deny
   tool" in this widget. Tool calls of other turns (``%%claude`` asks in its cell) are shown.
 * Every failure shows in the widget's error banner (with Retry when it makes sense) and in the
-  kernel log: exceptions in comm handlers would otherwise vanish.
+  kernel log: exceptions in comm handlers would otherwise vanish. A failed turn gives its text
+  back to the message box; what streamed before a failure stays on screen, marked.
+* Displayed, the widget also displays a copy of its conversation for the saved notebook
+  (``saved``): readable without a kernel, hidden while the widget lives.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,15 +34,22 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
-from nbclaude._api.models import FALLBACK_MODELS
+from nbclaude._client.credentials import secrets
 from nbclaude._exceptions import NbClaudeError
+from nbclaude._session.shared import current
+from nbclaude._session.shared import current as shared_session
+from nbclaude._session.transcript_format import Transcript, transcript
 
 from . import protocol as proto
 from . import transcript as tr
+from .feed import TranscriptFeed
 from .images import Attachments
-from .live import LiveTurn
-from .tools import Approvals, StoppedWhileAskingError
+from .live import LiveTurn, retry_wait
+from .saved import SavedCopy
+from .settings import apply_setting, budget_of, model_list
+from .tools import Approvals
 from .tools import tool_names as names_of_tools
+from .turns import Turns, parts_of
 
 if TYPE_CHECKING:
     from nbclaude._session.session import Session
@@ -98,10 +111,10 @@ class ChatWidget(anywidget.AnyWidget):
         _esm = _STATIC / "widget.js"
         _css = _STATIC / "widget.css"
 
-    transcript = traitlets.List(traitlets.Dict()).tag(sync=True)
     busy = traitlets.Bool(False).tag(sync=True)
     usage = traitlets.Dict().tag(sync=True)
     cost = traitlets.Float(None, allow_none=True).tag(sync=True)
+    budget = traitlets.Float(None, allow_none=True).tag(sync=True)
     models = traitlets.List(traitlets.Dict()).tag(sync=True)
     model = traitlets.Unicode("").tag(sync=True)
     system = traitlets.Unicode("").tag(sync=True)
@@ -110,6 +123,8 @@ class ChatWidget(anywidget.AnyWidget):
     tool_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     use_tools = traitlets.Bool(True).tag(sync=True)
     approval = traitlets.Instance(dict, allow_none=True).tag(sync=True)
+    saved_id = traitlets.Unicode("").tag(sync=True)
+    shared = traitlets.Bool(False).tag(sync=True)
 
     def __init__(self, session: Session | None = None, **kwargs: Any) -> None:
         from nbclaude._session.session import Session, get_session
@@ -123,17 +138,29 @@ class ChatWidget(anywidget.AnyWidget):
         self._session = session
         self._out_lock = threading.RLock()  # one sender at a time: turn thread vs comm handler
         self._syncing = False
-        self._retry_parts: list[Any] | None = None
         self._workers: list[threading.Thread] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._attachments = Attachments(self._post, self._start_worker)
         self._approvals = Approvals(self._show_approval)
         self._turn = LiveTurn(self._post)
+        self._feed = TranscriptFeed(self._post, self._out_lock)
+        self._turns = Turns(
+            session,
+            attachments=self._attachments,
+            approvals=self._approvals,
+            post=self._post,
+            show_error=self._show_error,
+            clear_error=lambda: self._set(error=None),
+            start_worker=self._start_worker,
+            use_tools=lambda: bool(self.use_tools),
+        )
+        saved_id = uuid.uuid4().hex
+        self._saved = SavedCopy(saved_id, self._saved_state)
         self._shown = 0  # len(session.messages) when the transcript trait was last made
         self._names_key: tuple[int, ...] | None = None
         _bundle("widget.js")
         _bundle("widget.css")
-        super().__init__(**kwargs)
+        super().__init__(saved_id=saved_id, **kwargs)
         self._refresh()
         self._unsubscribe = session.subscribe(self._on_event)
         self.on_msg(self._on_view_message)
@@ -146,6 +173,12 @@ class ChatWidget(anywidget.AnyWidget):
     def session(self) -> Session:
         """The session this widget shows and continues."""
         return self._session
+
+    @property
+    def transcript(self) -> list[proto.Entry]:
+        """The conversation as the widget shows it (one entry per message; a reply with its
+        tool rounds is one entry)."""
+        return self._feed.entries
 
     def close(self) -> None:
         """Close the widget: stop listening to the session, drop pending images."""
@@ -163,10 +196,36 @@ class ChatWidget(anywidget.AnyWidget):
         approvals = getattr(self, "_approvals", None)
         if approvals is not None:
             approvals.stop()  # a turn waiting for this widget's answer ends (stopped)
+        saved = getattr(self, "_saved", None)
+        if saved is not None:
+            saved.close()  # the saved copy keeps the conversation as it is now
         super().close()
 
     def __repr__(self) -> str:
         return f"ChatWidget(session={self._session!r})"
+
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        """Display the widget, and beside it the copy of its conversation that the saved
+        notebook keeps (``saved``: readable without a kernel; hidden while the widget lives)."""
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_(**kwargs)
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, raw=True, metadata=metadata)  # type: ignore[no-untyped-call]
+        self._saved.show()
+
+    def _saved_state(self) -> tuple[list[proto.Entry], Transcript]:
+        s = self._session
+        turns = transcript(
+            "widget",
+            s.history.snapshot(),
+            model=s.model,
+            session=s.id,
+            shared=s is current(),
+            system=s.system,
+            secrets=secrets(s.client),
+        )
+        return self.transcript, turns
 
     # -- state -> traits ----------------------------------------------------------------------
 
@@ -183,13 +242,17 @@ class ChatWidget(anywidget.AnyWidget):
         with self._out_lock, self.hold_sync():
             self._syncing = True
             try:
-                self.transcript = [dict(e) for e in entries]
+                self._feed.update(entries)
+                if not busy:  # once a turn ended (not at each of its steps)
+                    self._saved.changed()
                 self.busy = busy
                 self.usage = s.usage
                 self.cost = s.cost
+                self.budget = budget_of(s)
                 self.model = s.model
                 self.system = proto.system_text(s.system)
                 self.max_tokens = s.max_tokens
+                self.shared = s is shared_session()
                 self._refresh_tool_names(tools)
             finally:
                 self._syncing = False
@@ -235,13 +298,7 @@ class ChatWidget(anywidget.AnyWidget):
         return thread
 
     def _load_models(self) -> None:
-        try:
-            choices = proto.model_choices(self._session.models())
-        except Exception:  # no key yet, offline, network: the built-in list will do
-            choices = []
-        if not choices:
-            choices = proto.model_choices(FALLBACK_MODELS)
-        self._set(models=choices)
+        self._set(models=model_list(self._session))
 
     # -- session events (called in the thread that runs the turn) -----------------------------
 
@@ -269,7 +326,7 @@ class ChatWidget(anywidget.AnyWidget):
                 turn.results[str(result["tool_use_id"])] = result
                 self._refresh()
         elif kind == "turn_start":
-            self._retry_parts = _parts_of(event.get("message") or {})
+            self._turns.retry_parts = parts_of(event.get("message") or {})
             turn.start(event)
             self._refresh()
             self._set(busy=True, error=None)
@@ -278,13 +335,20 @@ class ChatWidget(anywidget.AnyWidget):
         elif kind in ("turn_end", "error"):
             turn.end()
             reply = event.get("reply")
-            self._refresh()
-            interrupted = kind == "error" or bool(getattr(reply, "interrupted", False))
-            self._post({"type": proto.TURN_END, "interrupted": interrupted})
             error = event.get("error")
+            end: dict[str, Any] = {
+                "type": proto.TURN_END,
+                "interrupted": kind == "error" or bool(getattr(reply, "interrupted", False)),
+            }
+            if isinstance(error, BaseException):  # before the rolled-back transcript: the view
+                end["error"] = proto.banner(error, retry=False)["message"]  # keeps what came
+            self._post(end)
+            self._refresh()
             if isinstance(error, BaseException):
-                self._show_error(error, retry=self._retry_parts is not None)
+                self._show_error(error, retry=self._turns.retry_parts is not None)
             self._set(busy=self._session.busy)
+        elif kind == "retry":  # the request failed and is tried again after a wait
+            self._post(retry_wait(event))
         elif kind == "stop":  # Stop in any widget on the session, or session.stop() in a cell
             self._approvals.stop()
         elif kind in ("undo", "reset", "change"):
@@ -304,21 +368,18 @@ class ChatWidget(anywidget.AnyWidget):
         kind = msg.get("type")
         if kind == proto.SEND:
             ids = [str(i) for i in msg.get("attachments") or []]
-            self._send_turn(str(msg.get("text") or ""), ids)
+            self._turns.send(str(msg.get("text") or ""), ids)
         elif kind == proto.STOP:
             self._session.stop()  # its "stop" event ends the wait of whichever widget asks
         elif kind == proto.APPROVE:
             self._approvals.answer(msg)
         elif kind == proto.RETRY:
-            parts = self._retry_parts
-            if parts:
-                self._set(error=None)
-                self._start_worker(lambda: self._run_turn(parts), "nbclaude-widget-turn")
+            self._turns.retry()
         elif kind == proto.DISMISS:
             self._set(error=None)
         elif kind == proto.CLEAR:
             self._session.reset()
-            self._retry_parts = None
+            self._turns.retry_parts = None
             self._set(error=None)
         elif kind == proto.UNDO:
             self._session.undo()
@@ -327,6 +388,8 @@ class ChatWidget(anywidget.AnyWidget):
         elif kind == proto.DETACH:
             self._attachments.remove(str(msg.get("id")))
         elif kind == proto.SYNC:
+            if msg.get("transcript"):
+                self._feed.send_snapshot()
             live = self._turn.snapshot()
             if live is not None:
                 self._post(live)
@@ -334,79 +397,13 @@ class ChatWidget(anywidget.AnyWidget):
             with self._out_lock, self.hold_sync():
                 self._refresh_tool_names(tools)
 
-    def _send_turn(self, text: str, ids: list[str]) -> None:
-        futures = self._attachments.take(ids)
-
-        def run() -> None:
-            blocks: list[Any] = []
-            for future in futures:
-                try:
-                    blocks.append(future.result(timeout=60))
-                except Exception as exc:
-                    self._post({"type": proto.DRAFT, "text": text})
-                    self._show_error(exc, retry=False)
-                    return
-            parts = [*blocks, text] if text.strip() else blocks
-            if not parts:
-                return
-            self._run_turn(parts, draft=text)
-
-        self._set(error=None)
-        self._start_worker(run, "nbclaude-widget-turn")
-
-    def _run_turn(self, parts: list[Any], *, draft: str = "") -> None:
-        """Run one turn (worker thread). Events update the view; errors before the turn
-        started (nothing was sent) put the text back into the composer."""
-        started: list[bool] = []
-
-        def seen(event: Mapping[str, Any]) -> None:
-            if event.get("type") == "turn_start":
-                started.append(True)
-
-        unsubscribe = self._session.subscribe(seen)
-        self._approvals.start_turn()
-        try:
-            self._session.send(*parts, **self._tool_options())
-        except StoppedWhileAskingError:
-            pass  # Stop during an approval: the session kept the turn, marked stopped
-        except Exception as exc:
-            if not started and draft:  # refused before sending: the text goes back
-                self._post({"type": proto.DRAFT, "text": draft})
-            if not (started and isinstance(exc, NbClaudeError)):  # else its error event showed it
-                self._show_error(exc, retry=False)
-        finally:
-            unsubscribe()
-
-    # -- tools --------------------------------------------------------------------------------
-
-    def _tool_options(self) -> dict[str, Any]:
-        """What this widget's turns pass to ``Session.send`` about tools."""
-        if not self.use_tools:
-            return {"use_tools": False}
-        return {"approve": self._approvals.ask} if self._session.tools else {}
-
     # -- settings from the front end ----------------------------------------------------------
 
     def _on_setting(self, change: Mapping[str, Any]) -> None:
         if self._syncing:
             return
-        name, value = change["name"], change["new"]
-        s = self._session
         try:
-            if name == "model" and value and value != s.model:
-                s.model = str(value)
-            elif name == "system" and value != proto.system_text(s.system):
-                s.system = str(value) or None
-            elif name == "max_tokens" and value != s.max_tokens:
-                s.max_tokens = int(value)
+            apply_setting(self._session, change["name"], change["new"])
         except (ValueError, TypeError, NbClaudeError) as exc:
             self._show_error(exc, retry=False)
             self._refresh()
-
-
-def _parts_of(message: Mapping[str, Any]) -> list[Any]:
-    """The parts that recreate a user message (for Retry)."""
-    content = message.get("content")
-    if isinstance(content, str):
-        return [content]
-    return [dict(b) for b in content or [] if isinstance(b, Mapping)]

@@ -61,12 +61,24 @@ def check_outputs(nb: Any, *, secrets: tuple[str, ...] = ()) -> list[str]:
             if output.get("output_type") == "error" and not expected_error:
                 evalue = _ANSI.sub("", output.get("evalue", ""))
                 problems.append(f"cell {index}: {output.get('ename')}: {evalue}")
-            elif "Traceback (most recent call last)" in shown and not expected_error:
+            elif (
+                "Traceback (most recent call last)" in shown
+                and not expected_error
+                and not _is_conversation_copy(output)
+            ):
                 problems.append(f"cell {index}: a traceback in the output")
             for secret in secrets:
                 if secret and secret in text:
                     problems.append(f"cell {index}: the API key appears in an output")
     return problems
+
+
+def _is_conversation_copy(output: Any) -> bool:
+    """A ChatWidget's saved copy of its conversation: it may quote a traceback a turn sent
+    (``%claude fix``), as the chat showed it."""
+    meta = output.get("metadata") or {}
+    turns = meta.get("nbclaude") if isinstance(meta, dict) else None
+    return isinstance(turns, dict) and turns.get("kind") == "widget"
 
 
 def _text_of(output: Any) -> str:

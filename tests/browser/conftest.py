@@ -95,6 +95,8 @@ class Lab:
                 "--LabApp.news_url=None",
                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
                 "--LabApp.expose_app_in_browser=True",
+                # Notebook 7 (the notebook package) is served by the same server at /notebooks/
+                "--JupyterNotebookApp.expose_app_in_browser=True",
             ],
             env=env,
             stdout=self.log,

@@ -35,3 +35,19 @@ def test_the_key_is_still_found_in_metadata() -> None:
     assert check_outputs(_nb(out), secrets=("sk-ant-secret-123456",)) == [
         "cell 0: the API key appears in an output"
     ]
+
+
+def test_a_widgets_saved_copy_may_show_a_quoted_traceback() -> None:
+    """The ChatWidget's saved copy shows its whole conversation, a %claude fix turn and the
+    traceback it quoted included: that is the chat, not an error of the cell. A cell's own
+    output showing one still counts, and the key still counts everywhere."""
+    turns = {"nbclaude": {"version": 1, "kind": "widget", "messages": []}}
+    copy = new_output("display_data", data={"text/html": f"<pre>{TRACE}</pre>"}, metadata=turns)
+    assert check_outputs(_nb(copy)) == []
+    cell_turn = {"nbclaude": {"version": 1, "kind": "cell", "messages": []}}
+    shown = new_output("display_data", data={"text/plain": TRACE}, metadata=cell_turn)
+    assert check_outputs(_nb(shown)) == ["cell 0: a traceback in the output"]
+    leaked = new_output("display_data", data={"text/html": "sk-ant-secret-123456"}, metadata=turns)
+    assert check_outputs(_nb(leaked), secrets=("sk-ant-secret-123456",)) == [
+        "cell 0: the API key appears in an output"
+    ]

@@ -263,9 +263,22 @@ def test_text_that_looks_like_syntax_stays_text() -> None:
     assert "<a" not in VSCODE.render(safe_markdown("see https://example.org/x"))  # no autolink
 
 
+def test_decoded_line_breaks_do_not_start_blocks() -> None:
+    """``&#13;`` and ``&NewLine;`` decode to line breaks inside a text token: each is a new line
+    of the same paragraph, never the start of a list, rule, heading or code block."""
+    src = "x&#13;1. one&#13;&#13;---&#13;# no heading&#13;&#13;    no code&#10;===&NewLine;"
+    out = safe_markdown(src)
+    assert "\r" not in out
+    page = inspect(CM.render(out), mathjax=False)
+    assert page.tags == ["p"]
+    assert "1. one" in page.shown and "# no heading" in page.shown and "---" in page.shown
+    assert safe_markdown(out) == out
+
+
 def test_escape_text() -> None:
     assert escape_text("*a* <b> & $5") == "\\*a\\* &lt;b&gt; &amp; \\$5"
     assert escape_text("a\n") == "a"  # no trailing hard break (it would show a backslash)
+    assert escape_text("a\r- b\r\n# c") == "a\\\n\\- b\\\n\\# c"  # (a CR ends a line too)
     assert escape_text("cost $1 (total $2)") == "cost &#92;\\$1 (total &#92;\\$2)"
     assert CM.render(escape_text("x\ny")) == "<p>x<br />\ny</p>\n"
     raw = "<script>alert(1)</script> [x](javascript:y) $1 and $2 \\(z\\)"

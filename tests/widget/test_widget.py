@@ -7,11 +7,9 @@ through the comm. No kernel, no browser (those are in tests/browser/).
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -31,121 +29,15 @@ from nbclaude.testing import (
     ToolUse,
 )
 
-comm = pytest.importorskip("comm")
-from comm.base_comm import BaseComm  # noqa: E402
-
-
-class RecordingComm(BaseComm):  # type: ignore[misc]
-    """A comm that keeps what the kernel would publish to the front end."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.published: list[tuple[str, dict[str, Any], list[Any]]] = []
-        self.lock = threading.Lock()
-        super().__init__(*args, **kwargs)
-
-    def publish_msg(
-        self,
-        msg_type: str,
-        data: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
-        buffers: list[Any] | None = None,
-        **keys: Any,
-    ) -> None:
-        with self.lock:
-            self.published.append((msg_type, data or {}, list(buffers or [])))
-
-
-class FrontEnd:
-    """What js/view.js does, seen from the kernel."""
-
-    def __init__(self, widget: ChatWidget) -> None:
-        self.widget = widget
-        self.comm: RecordingComm = widget.comm
-
-    def send(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
-        msg = {
-            "content": {"data": {"method": "custom", "content": content}},
-            "buffers": buffers or [],
-        }
-        self.widget._handle_msg(msg)
-
-    def set(self, **state: Any) -> None:
-        msg = {"content": {"data": {"method": "update", "state": state, "buffer_paths": []}}}
-        self.widget._handle_msg({**msg, "buffers": []})
-
-    def customs(self, kind: str | None = None) -> list[dict[str, Any]]:
-        with self.comm.lock:
-            out = [d["content"] for t, d, _ in self.comm.published if d.get("method") == "custom"]
-        return [m for m in out if kind is None or m.get("type") == kind]
-
-    def updates(self, name: str) -> list[Any]:
-        with self.comm.lock:
-            return [
-                d["state"][name]
-                for t, d, _ in self.comm.published
-                if d.get("method") == "update" and name in d.get("state", {})
-            ]
-
-    def wire_bytes(self) -> int:
-        with self.comm.lock:
-            return sum(len(json.dumps(d)) for t, d, _ in self.comm.published if t == "comm_msg")
-
-
-@pytest.fixture(autouse=True)
-def recording_comm(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(comm, "create_comm", lambda *a, **k: RecordingComm(*a, **k))
-
-
-def session_with(*script: Any, **kwargs: Any) -> tuple[nbclaude.Session, FakeAnthropic]:
-    fake = FakeAnthropic(list(script))
-    client = nbclaude.Client(api_key=KEY, transport=fake, max_retries=0)
-    kwargs.setdefault("model", "claude-haiku-4-5")
-    return nbclaude.Session(client=client, **kwargs), fake
-
-
-@pytest.fixture
-def widgets() -> Iterator[list[ChatWidget]]:
-    made: list[ChatWidget] = []
-    yield made
-    for w in made:
-        w.close()
-
-
-def open_widget(session: nbclaude.Session, made: list[ChatWidget]) -> FrontEnd:
-    widget = ChatWidget(session=session)
-    made.append(widget)
-    _wait_idle(widget)  # the model list loads in the background
-    return FrontEnd(widget)
-
-
-def _wait_idle(widget: ChatWidget, timeout: float = 10.0) -> bool:
-    """Wait until the widget's worker threads (turns, image conversion, model list) are done."""
-    deadline = time.monotonic() + timeout
-    for thread in list(widget._workers):
-        thread.join(max(0.0, deadline - time.monotonic()))
-    return all(not t.is_alive() for t in widget._workers)
-
-
-def posts(fake: FakeAnthropic) -> list[dict[str, Any]]:
-    """The bodies of the POST /v1/messages requests the fake received."""
-    return [r.json for r in fake.requests if r.method == "POST" and r.path == "/v1/messages"]
-
-
-def wait_for(predicate: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.005)
-
-
-def png_bytes(width: int, height: int) -> bytes:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 30, 30)).save(out, "PNG")
-    return out.getvalue()
-
+from .frontend import (
+    FrontEnd,
+    _wait_idle,
+    open_widget,
+    png_bytes,
+    posts,
+    session_with,
+    wait_for,
+)
 
 # -- state --------------------------------------------------------------------------------------
 
@@ -173,6 +65,12 @@ def test_default_session_is_the_shared_one(widgets: list[ChatWidget]) -> None:
     w = ChatWidget()
     widgets.append(w)
     assert w.session is nbclaude.get_session()
+    assert w.shared is True  # the view says %%claude turns show up here too
+
+
+def test_a_widget_on_its_own_session_says_so(widgets: list[ChatWidget]) -> None:
+    fe = open_widget(nbclaude.Session(), widgets)
+    assert fe.widget.shared is False
 
 
 def test_rejects_a_non_session() -> None:
@@ -673,6 +571,20 @@ def _metas(fe: FrontEnd) -> dict[int, Any]:
     return dict(session.history.facts(session.messages))
 
 
+def test_a_view_opened_while_a_call_waits_gets_an_empty_step(widgets: list[ChatWidget]) -> None:
+    s, _ = tool_session(ToolUse("add", {"a": 1, "b": 2}, text="Let me add."), Text("3"))
+    fe = open_widget(s, widgets)
+    ask(fe)
+    wait_for(lambda: fe.widget.approval is not None)
+    fe.send({"type": proto.SYNC, "transcript": True})  # the page reloaded
+    live = fe.customs(proto.LIVE)[-1]
+    assert (live["text"], live["step"]) == ("", True)  # the view shows no empty bubble
+    assert fe.widget.approval is not None  # and the question is in the widget's state
+    fe.send({"type": proto.APPROVE, "id": fe.widget.approval["id"], "allow": True})
+    assert _wait_idle(fe.widget)
+    assert CALLS == [(1, 2)]
+
+
 def test_a_tool_round_keeps_the_bytes_linear(widgets: list[ChatWidget]) -> None:
     reply = "tok " * 300
     s, _ = tool_session(
@@ -680,15 +592,35 @@ def test_a_tool_round_keeps_the_bytes_linear(widgets: list[ChatWidget]) -> None:
         Text(reply, rate=1000, chunk_size=4),
     )
     fe = open_widget(s, widgets)
+    fe.send({"type": proto.SYNC, "transcript": True})  # a view is open
     before = fe.wire_bytes()
     ask(fe)
     wait_for(lambda: fe.widget.approval is not None)
     fe.send({"type": proto.APPROVE, "id": fe.widget.approval["id"], "allow": True})
     assert _wait_idle(fe.widget)
     text = len("Adding. " * 50) + len(reply)
-    # each delta carries only new text; the transcript is sent once per tool event, not per delta
+    # each delta carries only new text; the transcript changes once per tool event, not per delta
     assert fe.wire_bytes() - before < 6 * text + 6000
-    assert len(fe.updates("transcript")) <= 4  # turn start, the step, the result, turn end
+    changes = fe.customs(proto.ENTRIES)[1:]
+    assert len(changes) <= 4  # turn start, the step, the result, turn end
+
+
+def test_the_widget_says_where_its_approvals_wait(widgets: list[ChatWidget]) -> None:
+    """The session's ``approval`` events (#14 item 2) take ``where`` from the approver, so a
+    %%claude cell can say "waiting for your answer in the chat widget: get_weather"."""
+    s, _ = tool_session(ToolUse("add", {"a": 1, "b": 2}), Text("3"))
+    fe = open_widget(s, widgets)
+    approver = fe.widget._turns.tool_options()["approve"]
+    assert approver.where == "the chat widget"
+    ask(fe)
+    wait_for(lambda: fe.widget.approval is not None)
+    s._events.emit(  # as the session will, around the approver; the widget takes it in its stride
+        {"type": "approval", "id": fe.widget.approval["id"], "name": "add",
+         "input": {"a": 1, "b": 2}, "where": approver.where, "waiting": True}
+    )  # fmt: skip
+    fe.send({"type": proto.APPROVE, "id": fe.widget.approval["id"], "allow": True})
+    assert _wait_idle(fe.widget)
+    assert CALLS == [(1, 2)] and fe.widget.error is None
 
 
 def test_deny_tool(widgets: list[ChatWidget]) -> None:
@@ -942,3 +874,108 @@ def test_a_new_widget_rebuilds_tool_calls_and_thinking(widgets: list[ChatWidget]
     assert [e["blocks"] for e in other.widget.transcript] == [
         e["blocks"] for e in fe.widget.transcript
     ]
+
+
+# -- nothing the user made is lost (issue #12 item 4) ----------------------------------------------
+
+
+def test_a_failed_turn_puts_the_text_back(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(HTTPError(529), HTTPError(529), Text("Back."))
+    fe = open_widget(s, widgets)
+    fe.send({"type": proto.SEND, "text": "Are you there?", "attachments": []})
+    assert _wait_idle(fe.widget)
+    assert fe.widget.error is not None and "overloaded" in fe.widget.error["message"]
+    assert s.messages == []
+    assert fe.customs(proto.DRAFT) == [{"type": proto.DRAFT, "text": "Are you there?"}]
+    fe.send({"type": proto.DISMISS})
+    assert fe.widget.error is None
+    assert len(fe.customs(proto.DRAFT)) == 1  # Dismiss takes nothing away
+    # a Retry that fails again gives the text back again
+    fe.send({"type": proto.RETRY})
+    assert _wait_idle(fe.widget)
+    assert fe.customs(proto.DRAFT)[-1] == {"type": proto.DRAFT, "text": "Are you there?"}
+
+
+def test_a_mid_stream_error_keeps_what_streamed_marked_with_the_error(
+    widgets: list[ChatWidget],
+) -> None:
+    s, _ = session_with(StreamErrorEvent(after=6, reply=Text("one two three four five six seven")))
+    fe = open_widget(s, widgets)
+    fe.send({"type": proto.SYNC, "transcript": True})
+    fe.send({"type": proto.SEND, "text": "Count", "attachments": []})
+    assert _wait_idle(fe.widget)
+    streamed = "".join(d.get("text", "") for d in fe.customs(proto.DELTA))
+    assert streamed.startswith("one two")
+    kinds = [m["type"] for m in fe.customs() if m["type"] != proto.DELTA]
+    # the view hears that the reply failed (and why) before the rolled-back transcript comes
+    end = kinds.index(proto.TURN_END)
+    assert proto.ENTRIES in kinds[end + 1 :]
+    (ended,) = fe.customs(proto.TURN_END)
+    assert ended["interrupted"] is True
+    assert ended["error"] == fe.widget.error["message"]
+    assert fe.customs(proto.DRAFT) == [{"type": proto.DRAFT, "text": "Count"}]
+    assert s.messages == []  # the history rule: a failed turn is rolled back
+
+
+# -- money and waiting (issue #14 items 1 and 3) ---------------------------------------------------
+
+
+def test_a_stopped_reply_estimates_its_tokens(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(Text("slow words " * 200, rate=50))
+    fe = open_widget(s, widgets)
+    fe.send({"type": proto.SEND, "text": "go", "attachments": []})
+    wait_for(lambda: len("".join(d.get("text", "") for d in fe.customs(proto.DELTA))) > 40)
+    fe.send({"type": proto.STOP})
+    assert _wait_idle(fe.widget)
+    meta = fe.widget.transcript[1]["meta"]
+    kept = s.messages[1]["content"]
+    # the API never said how many tokens a stopped reply had (its usage still says 1)
+    assert meta["interrupted"] is True and meta["estimated"] is True
+    assert meta["output_tokens"] == -(-len(kept) // 4) > 1
+
+
+def test_a_finished_reply_has_its_real_token_count(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with(Text("Four words, no more."))
+    fe = open_widget(s, widgets)
+    s.send("hi")
+    meta = fe.widget.transcript[1]["meta"]
+    assert "estimated" not in meta
+    assert meta["output_tokens"] == s.history.facts(s.messages)[id(s.messages[1])]["output_tokens"]
+
+
+def test_the_budget_shows_when_the_session_has_one(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with()
+    fe = open_widget(s, widgets)
+    assert fe.widget.budget is None
+    s.budget = 2.0  # type: ignore[attr-defined]  # Session(budget=...) comes with #14 item 1
+    s.model = "claude-haiku-4-5"  # any change refreshes the widget
+    fe.send({"type": proto.SYNC})
+    assert fe.widget.budget == 2.0
+
+
+def test_retry_waits_show_in_the_widget(widgets: list[ChatWidget]) -> None:
+    s, _ = session_with()
+    fe = open_widget(s, widgets)
+    retry = {
+        "type": "retry",
+        "status": 429,
+        "reason": "Rate limited",
+        "attempt": 2,
+        "attempts": 3,
+        "wait": 4.0,
+    }
+    s._events.emit(retry)  # type: ignore[arg-type]  # as the client's retry loop will
+    (shown,) = fe.customs(proto.RETRY_WAIT)
+    assert shown == {**retry, "type": proto.RETRY_WAIT}
+    # the session's own event (main's events.Retry) also has the line to show; reason as given
+    s._events.emit({**retry, "reason": "Rate limited (429)", "text": "Rate limited (429) — …"})  # type: ignore[arg-type]
+    assert fe.customs(proto.RETRY_WAIT)[-1]["reason"] == "Rate limited (429)"
+    s._events.emit({"type": "retry", "status": None, "attempt": 3, "attempts": 3, "wait": 1})  # type: ignore[arg-type, typeddict-item]
+    assert fe.customs(proto.RETRY_WAIT)[-1] == {
+        "type": proto.RETRY_WAIT,
+        "status": None,
+        "reason": "Connection problem",
+        "attempt": 3,
+        "attempts": 3,
+        "wait": 1.0,
+    }
