@@ -441,7 +441,7 @@ def test_tools_and_json(run: Callable[[str, str], Run], mode: str) -> None:
     assert "not valid JSON" in shown(nb, "%%claude -f json -o planets")
     assert '"moons": 1' in shown(nb, "%%claude --schema Planet")
     assert shown(nb, "planet.data") == "Planet(name='offline fake', moons=1)"
-    auto = shown(nb, "%%claude --tools get_weather --auto-approve")
+    auto = shown(nb, "%%claude --tools get_weather --auto-approve\nWhat is the weather")
     assert "get_weather — done" in auto and "returned: “18 °C and sunny”" in auto
     asked = shown(nb, "import nbclaude\n\nsession = ")
     assert "Claude asks to run get_weather({'city': 'offline fake'})" in asked
@@ -451,6 +451,43 @@ def test_tools_and_json(run: Callable[[str, str], Run], mode: str) -> None:
     assert "Claude asks for get_weather with {'city': 'offline fake'}" in by_hand
     assert "18 °C and sunny" in by_hand
     assert "user: tool_result" in shown(nb, "for message in messages:")
+    # a tool offered but not needed: Claude (here the fake) answers in text and calls nothing
+    sky = shown(nb, "%%claude --tools get_weather --auto-approve --once\nWhat color is the sky?")
+    assert "`get_weather` (none called: the message does not seem to need them)" in sky
+    assert "get_weather — done" not in sky and "end\\_turn" in sky
+    # citations as numbered footnotes, and where they point
+    cited = shown(nb, "%%claude --once -o cited")
+    assert "Ants have six legs.&#91;1&#93;" in cited
+    assert "**Sources**\n\n1. “Ants have six legs.” — Biology notes" in cited
+    where = shown(nb, '[block["citations"] for block')
+    assert "'type': 'char_location'" in where and "'document_title': 'Biology notes'" in where
+    assert "'start_char_index': 0" in where and "'end_char_index': 20" in where
+    # caching: the first turn writes, the second reads and costs less; none without cache=True,
+    # none on a model whose minimum the prompt does not reach
+    assert int(shown(nb, "tutor = nbclaude.Session(")) > 512  # over Sonnet 5.5's minimum
+    cached = turns_of(shown(nb, "def two_turns("))
+    plain = turns_of(shown(nb, "two_turns(nbclaude.Session(system=tutor.system"))
+    haiku = turns_of(shown(nb, 'two_turns(nbclaude.Session(cache=True, model="claude-haiku-4-5"'))
+    (written1, read1, cost1), (written2, read2, cost2) = cached
+    assert written1 > 512 and read1 == 0
+    assert read2 == written1 and 0 < written2 < written1 and cost2 < cost1
+    assert all(w == r == 0 for w, r, _ in plain + haiku)
+    assert plain[0][2] < cost1  # writing the cache costs more than the plain input ...
+    assert cost1 + cost2 < plain[0][2] + plain[1][2]  # ... and two turns already cost less
+    # the batch shows itself as a table; .texts is the plain list
+    batch = cell(nb, "grader = nbclaude.Session(")
+    table = next(o["data"]["text/html"] for o in batch.outputs if "text/html" in o.get("data", {}))
+    assert "3 requests: 3 succeeded" in table and table.count("<td>succeeded</td>") == 3
+    assert "<th>status</th><th>reply</th>" in table
+    assert "Is this right or wrong? Ants are mammals." in table  # the fake quotes the prompt
+    assert shown(nb, "sum(text.strip()") == "0"  # the fake grades nothing right
+
+
+def turns_of(printed: str) -> list[tuple[int, int, float]]:
+    """(written, read, cost) of each line ``two_turns`` printed in notebook 06."""
+    found = re.findall(r"written +([\d,]+) · read +([\d,]+) · \$([\d.]+) · ", printed)
+    assert len(found) == 2, printed
+    return [(int(w.replace(",", "")), int(r.replace(",", "")), float(c)) for w, r, c in found]
 
 
 @pytest.mark.kernel
