@@ -27,6 +27,7 @@ from conftest import KEY
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbclient")
 
+import nbclaude  # noqa: E402
 from nbclaude._api.models import MODELS as MODEL_TABLE  # noqa: E402
 from nbclaude._api.models import retiring_soon  # noqa: E402
 from nbclaude.testing import MARKER, FakeAnthropic, FakeServer  # noqa: E402
@@ -428,10 +429,71 @@ def test_chat_widget(run: Callable[[str, str], Run], mode: str) -> None:
         views = [o for o in cell(nb, start).outputs if WIDGET_VIEW in o.get("data", {})]
         assert len(views) == 1, f"{start!r} shows no widget"
     assert shown(nb, "chat.session is nbclaude.get_session()") == "(True, 2)"
-    assert "Image 1: image/png, 400×200 px" in shown(nb, "chat.session.send(")  # noqa: RUF001
+    image = shown(nb, "chat.session.send(nbclaude.image(")
+    assert "Image 1: image/png, 400×200 px" in image  # noqa: RUF001
     stopped = shown(nb, "session = chat.session")
     assert "interrupted: True | stop_reason: None" in stopped
     assert shown(nb, 'chat.session.model = "claude-haiku-4-5"') == "'claude-haiku-4-5'"
+    # money: what the toolbar shows, as plain decimals, and the budget's spent + left
+    cost = float(re.search(r"\*\*cost\*\* \\\$([\d.]+)", shown(nb, "%claude")).group(1))
+    money = shown(nb, "chat.session.budget = 0.50")
+    spent, left = (float(x) for x in re.findall(r"\$(\d+\.\d{4})", money))
+    assert money.startswith(f"spent ${spent:.4f} of $0.50; left ") and "(True, 0.5)" in money
+    assert cost > 0 and spent == pytest.approx(cost, rel=0.05)
+    assert spent + left == pytest.approx(0.50)
+    # Clear empties the chat; Undo right after brings all of it back
+    assert shown(nb, "before = len(chat.session.messages)") == (
+        "after Clear: 0 messages\nafter Undo: 8 messages, as before: 8\n"
+    )
+    # a tool call waits for an answer (where it is asked); nothing waits before or after
+    assert shown(nb, "chat.session.waiting_for is None") == "True"
+    asked = shown(nb, "def look_then_run(")
+    assert asked.startswith("waiting: get_weather({'city': 'offline fake'}), asked in this cell\n")
+    assert "get_weather — done" in asked and "returned: “18 °C and sunny”" in asked
+    assert shown(nb, "chat.session.tools = []") == "True"
+    # the API asks to wait once: the retry line, then the answer
+    retried = shown(nb, 'patient.send("Hello, are you there?")')
+    assert retried.startswith("Rate limited (429) — retrying in 1 s (attempt 2 of 3)…\n")
+    assert "Last user message: “Hello, are you there?”" in retried
+    # the saved copy under the first widget holds the whole conversation, as close() left it
+    count = int(
+        re.fullmatch(
+            r"the shared conversation: (\d+) messages\n", shown(nb, 'chat.session.send("Thank')
+        ).group(1)
+    )
+    copies = [
+        o
+        for o in cell(nb, "import nbclaude\n\nchat = ").outputs
+        if "nbclaude" in o.get("metadata", {})
+    ]
+    assert len(copies) == 1
+    saved = copies[0].metadata["nbclaude"]
+    assert saved["kind"] == "widget" and saved["shared"] is True and len(saved["messages"]) == count
+    assert saved["messages"][-2] == {"role": "user", "content": "Thank you! That is all for today."}
+    assert "Thank you! That is all for today." in copies[0].data["text/html"]
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("mode", MODES)
+def test_chat_widget_saved_notebook_keeps_the_chat(
+    run: Callable[[str, str], Run], tmp_path: Path, mode: str
+) -> None:
+    """What notebook 05 tells a student about handing it in: nbconvert's HTML shows the chat,
+    and %claude resume (Session.from_notebook) rebuilds the whole conversation from the file."""
+    exporter = pytest.importorskip("nbconvert").HTMLExporter
+    nb = run("05-chat-widget", mode).nb
+    printed = shown(nb, 'chat.session.send("Thank')
+    count = int(re.fullmatch(r"the shared conversation: (\d+) messages\n", printed).group(1))
+    path = tmp_path / "05-chat-widget.ipynb"
+    nbformat.write(nb, str(path))
+    html, _ = exporter().from_notebook_node(nbformat.read(str(path), as_version=4))
+    assert "saved copy of a ChatWidget" in html
+    assert "Thank you! That is all for today." in html and "Hello, are you there?" in html
+    with pytest.warns(UserWarning, match="came back as thumbnail"):
+        rebuilt = nbclaude.Session.from_notebook(path)
+    assert len(rebuilt.messages) == count
+    assert rebuilt.messages[0]["content"].startswith("Hello, Claude. In one sentence")
+    assert rebuilt.messages[-2]["content"] == "Thank you! That is all for today."
 
 
 @pytest.mark.kernel
