@@ -42,6 +42,7 @@ NAMES = [
     "04-vision",
     "05-chat-widget",
     "06-tools-and-json",
+    "07-classroom",
 ]
 MODES = ["offline", "http"]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -168,7 +169,7 @@ def run(
 # -- the committed notebooks --------------------------------------------------------------------
 
 
-def test_the_six_teaching_notebooks_are_there() -> None:
+def test_the_teaching_notebooks_are_there() -> None:
     assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == NAMES
 
 
@@ -543,6 +544,74 @@ def test_tools_and_json(run: Callable[[str, str], Run], mode: str) -> None:
     assert "<th>status</th><th>reply</th>" in table
     assert "Is this right or wrong? Ants are mammals." in table  # the fake quotes the prompt
     assert shown(nb, "sum(text.strip()") == "0"  # the fake grades nothing right
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("mode", MODES)
+def test_classroom(run: Callable[[str, str], Run], workdirs: dict[str, Path], mode: str) -> None:
+    nb = run("07-classroom", mode).nb
+    # the policy, as %claude policy shows it (set before %load_ext, as a hub does)
+    policy = shown(nb, "%claude policy")
+    assert re.match(r"\*\*Course policy\*\* /\S+/nbclaude-course-\S+/policy\.toml\n", policy)
+    for row in (
+        "| `enabled` | yes |",
+        "| `models` | claude-haiku-4-5 |",
+        "| `max_tokens` | 512 |",
+        "| `budget` | \\$1.00 |",
+        "| `tools` | no |",
+        "| `message` | Questions about the AI rules of this course? Ask Ms. Rivera. |",
+    ):
+        assert row in policy, row
+    assert re.search(r"\| `log` \| /\S+/nbclaude-course-\S+/class-log\.jsonl \|", policy)
+    # the policy's system text is sent first; the session starts on an allowed model, capped
+    assert "System prompt: “You are a tutor for CS 101." in shown(nb, "%%claude\nWhat is a hint?")
+    assert shown(nb, "import nbclaude\n\nstudent = ") == "('claude-haiku-4-5', 512, True)"
+    # each cell tagged raises-exception fails, with one clean line (no traceback frames)
+    tagged = [c for c in nb.cells if "raises-exception" in c.metadata.get("tags", [])]
+    assert [c.source.split("\n")[0] for c in tagged] == [
+        "%%claude -m claude-sonnet-5-5",
+        "%%claude",
+    ]
+    errors = [[o for o in c.outputs if o.output_type == "error"] for c in tagged]
+    assert [[e.ename for e in found] for found in errors] == [
+        ["PolicyError"],
+        ["BudgetExceededError"],
+    ]
+    assert all(len(found[0].traceback) == 1 for found in errors)
+    sonnet, essay = (found[0].evalue for found in errors)
+    assert "only these models: claude-haiku-4-5 (not claude-sonnet-5-5)" in sonnet
+    assert "rule 'models'; nothing was sent.) Questions about the AI rules" in sonnet
+    assert "budget set by" in essay and "Nothing was sent." in essay
+    # refusals in Python: the rule and the file; a bad file; an exam
+    tools = shown(nb, "def add(")
+    assert tools.startswith("Tools are off in this course: ask without them. (Refused by")
+    assert tools.endswith("\nrule: tools | file: policy.toml\n")
+    assert "broken.toml has an unknown key 'modles'" in shown(nb, 'broken = course / "broken.toml"')
+    exam = shown(nb, 'exam = course / "exam.toml"')
+    assert exam.startswith("Claude is switched off for this course. (Refused by the course policy")
+    assert "exam.toml, rule 'enabled'; nothing was sent.) Exam today: no AI. Good luck!" in exam
+    # a budget: a short answer fits, the essay is refused; spent + left is the budget
+    budget = shown(nb, "tutor = nbclaude.Session(budget=0.002")
+    spent, left = (
+        float(x)
+        for x in re.match(r"spent \$([\d.]+) of \$0\.002; left \$([\d.]+)\n", budget).groups()
+    )
+    assert spent > 0 and spent + left == pytest.approx(0.002)
+    assert "but only $0.0015 is left of the $0.002 budget set by Session(budget=...)" in budget
+    needed = float(re.search(r"needed \$([\d.]+)\n$", budget).group(1))
+    assert needed > left
+    assert shown(nb, "len(tutor.messages)") == "(2, True)"
+    status = shown(nb, "%config ClaudeMagics.budget = 0.001")
+    assert re.search(r"\*\*budget\*\* \S*0\.00061 spent of \S*0\.001 · \S*0\.00039 left$", status)
+    # NBCLAUDE_BUDGET and the policy cap what a session asks for; the lowest applies
+    assert shown(nb, "%config ClaudeMagics.budget = 0.50") == "(0.5, 0.25)"
+    # the instructor's log, read back with pandas: the two turns sent, none of the refused ones
+    assert shown(nb, "len(log)") == "(2, ['What is a hint?', 'What is an ant?'])"
+    assert re.search(r"claude-haiku-4-5 +2 +0\.00", shown(nb, 'log.groupby("model")'))
+    # the notebook cleans up: its files were in a temporary folder, now gone
+    assert shown(nb, "import shutil") == "removed: True\n"
+    left_behind = [p.name for p in workdirs[mode].rglob("*") if p.suffix in {".toml", ".jsonl"}]
+    assert left_behind == []
 
 
 def turns_of(printed: str) -> list[tuple[int, int, float]]:
