@@ -24,8 +24,7 @@ from traitlets import Bool, Enum, Float, Int, Unicode, observe
 from nbclaude._client.credentials import secrets
 from nbclaude._exceptions import NbClaudeError
 from nbclaude._session.autosave import Autosave, where_to_save
-from nbclaude._session.events import DELTA, RETRY, TOOL_CALL, TOOL_RESULT, TURN_START, Event
-from nbclaude._session.formats import FORMATS, shown_as
+from nbclaude._session.formats import FORMATS
 from nbclaude._session.reply import Reply
 from nbclaude._session.session import Session, get_session
 
@@ -42,7 +41,7 @@ from .magic_api import (
     parse_options,
     split_line,
 )
-from .options import image_option, schema_option, tools_option
+from .options import image_option
 
 __all__ = ["ClaudeMagics", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -256,90 +255,12 @@ class ClaudeMagics(Magics):
         fmt: str,
         warnings: list[str],
     ) -> Reply:
-        from nbclaude._session.reply import tool_details
+        from .cell_turn import run_turn
 
-        from .display import LiveMarkdown
-
-        live = LiveMarkdown(
-            interval=self.interval,
-            plain=fmt == "text",
-            placeholder="*Claude is writing…*" if fmt != "text" else "…",
-        )
-        streaming = self.stream and not args.no_stream
-        calls: dict[str, Any] = {}
-        started: dict[str, Any] = {}  # the turn_start event: where the turn sits
-        received: list[str] = []  # what streamed, kept on screen if the stream breaks
-
-        def on_tool(event: Event) -> None:  # show each call, and each retry, as it happens
-            if event["type"] == DELTA:
-                live.waited()
-            elif event["type"] == RETRY:
-                live.retrying(event)
-            elif event["type"] == TURN_START and not started:
-                started.update(event)
-            elif event["type"] == TOOL_CALL:
-                live.waited()
-                calls[event["id"]] = event
-            elif event["type"] == TOOL_RESULT and streaming and fmt != "text":
-                result = event["result"]
-                call = calls.get(str(result.get("tool_use_id")), {})
-                live.note(
-                    tool_details({"name": call.get("name"), "input": call.get("input")}, result)
-                )
-
-        st = session.stream(
-            *parts,
-            prefill=args.prefill,
-            record=not args.once,
-            tools=tools_option(args.tools, self.ip.user_ns),
-            auto_approve=args.auto_approve,
-            max_steps=args.max_steps,
-            schema=schema_option(args.schema, self.ip.user_ns),
-            **params,
-        )
-        unsubscribe = session.subscribe(on_tool)
-        try:
-            with st:
-                if args.prefill and streaming:
-                    live.feed(args.prefill.rstrip())
-                for text in st:
-                    received.append(text)
-                    if streaming:
-                        live.feed(text)
-        except KeyboardInterrupt:
-            if st.reply is None:
-                live.clear()
-                raise Interrupted(
-                    "stopped before the reply started; nothing was recorded."
-                ) from None
-            self._show(live, st.reply, fmt, warnings, started)
-            raise Interrupted(
-                "the reply was stopped; what arrived is kept above (and in the history)."
-            ) from None
-        except NbClaudeError:
-            from .display import finish_broken
-
-            finish_broken(live, session, received, args.prefill, fmt=fmt, started=started)
-            raise
-        finally:
-            unsubscribe()
-            live.waited()  # no retry line outlives the turn
-            self.keeper.flush(timeout=1.0)  # on disk before the cell ends (a kill loses nothing)
-        assert st.reply is not None
-        self._show(live, st.reply, fmt, warnings, started)
-        return st.reply
-
-    def _show(
-        self, live: Any, reply: Reply, fmt: str, warnings: list[str], started: dict[str, Any]
-    ) -> None:
-        from .display import finish_reply
-
-        shown = shown_as(reply, fmt)
-        if shown.code is not None:
-            self.ip.set_next_input(shown.code, replace=False)
-        finish_reply(live, get_session(), reply, shown, fmt=fmt, warnings=warnings, started=started)
-        if shown.problem is not None:
-            raise shown.problem
+        return run_turn(
+            session, parts, args, params, fmt=fmt, warnings=warnings, shell=self.ip,
+            interval=self.interval, stream=self.stream, keeper=self.keeper,
+        )  # fmt: skip
 
     # -- %claude -------------------------------------------------------------------------------
 

@@ -10,6 +10,12 @@ waiting) in the cell's context, so its updates land in that cell; it only calls 
 (the live display's status line, which takes its own lock). Stopping it never waits for more
 than one update. The wait itself is the client's, and an interrupt or ``Session.stop()`` ends
 it at once.
+
+A cell can also wait before its turn starts: turns run one at a time, and another one (the chat
+widget's, a thread's) may be running, perhaps waiting for a tool call to be approved.
+:class:`TurnWait` says so on the same line, "waiting for your answer in the chat widget:
+get_weather — approve there, or interrupt", from ``Session.waiting_for`` (polled by a thread of
+its own, as the cell's thread is the one waiting), until the cell's own turn starts.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["Countdown", "retry_line"]
+__all__ = ["Countdown", "TurnWait", "busy_line", "retry_line"]
 
 
 def retry_line(event: Mapping[str, Any], left: float) -> str:
@@ -43,6 +49,98 @@ def retry_line(event: Mapping[str, Any], left: float) -> str:
         when = f"in {math.floor(left + 0.5)} s" if left >= 0.95 else f"in {left:.1f} s"
     attempt = f"attempt {event['attempt']} of {event['attempts']}"
     return f"{event['reason']} — retrying {when} ({attempt})…"
+
+
+def busy_line(waiting_for: Mapping[str, Any] | None) -> str:
+    """The status line of a cell whose turn waits for another turn to end.
+
+    ``waiting_for``: the tool call that turn waits to have approved (``Session.waiting_for``),
+    if any.
+
+    Examples
+    --------
+    >>> busy_line({"name": "get_weather", "where": "the chat widget"})
+    'waiting for your answer in the chat widget: get_weather — approve there, or interrupt'
+    >>> busy_line(None)
+    'another reply is being written (one at a time): waiting for it to end — or interrupt'
+    """
+    if waiting_for is None:
+        return (
+            "another reply is being written (one at a time): waiting for it to end — or interrupt"
+        )
+    where = str(waiting_for.get("where") or "the chat widget")
+    name = str(waiting_for.get("name") or "a tool call")
+    return f"waiting for your answer in {where}: {name} — approve there, or interrupt"
+
+
+class TurnWait:
+    """Says, on a status line, why a cell's turn has not started: another turn runs.
+
+    Parameters
+    ----------
+    session : Session
+        Whose ``busy`` and ``waiting_for`` are read (every ``interval`` seconds).
+    show : callable
+        ``show(line)`` puts ``line`` on the status line; ``show(None)`` removes it.
+    interval : float
+        How often the other turn is looked at.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> lines = []
+    >>> other = SimpleNamespace(busy=True, waiting_for={"name": "f", "where": "the chat widget"})
+    >>> wait = TurnWait(other, lines.append, interval=0.05)
+    >>> wait.start(); time.sleep(0.2); wait.stop()
+    >>> lines
+    ['waiting for your answer in the chat widget: f — approve there, or interrupt', None]
+    """
+
+    def __init__(
+        self, session: Any, show: Callable[[str | None], None], *, interval: float = 0.2
+    ) -> None:
+        self._session = session
+        self._show = show
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._line: str | None = None
+
+    def start(self) -> None:
+        """Show the line now and keep it current (in the calling cell's context)."""
+        self._update()
+        context = contextvars.copy_context()  # the cell's: updates go to its output
+        self._thread = threading.Thread(
+            target=context.run, args=(self._watch,), name="nbclaude-turn-wait", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, *, remove: bool = True) -> None:
+        """Stop watching (the cell's turn started, or the cell ends); remove the line
+        (``remove``) if one is up. Safe to call more than once."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=2.0)
+        with self._lock:
+            if remove and self._line is not None:
+                self._show(None)
+            self._line = None
+
+    def _update(self) -> None:
+        with self._lock:
+            if self._stop.is_set():
+                return
+            session = self._session
+            line = busy_line(session.waiting_for) if session.busy else None
+            if line != self._line:
+                self._show(line)
+                self._line = line
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._update()
 
 
 class Countdown:
