@@ -167,22 +167,43 @@ def _cell_of(shell: Any, exc: BaseException) -> int | None:
 
 def fix(where: Any, args: list[str]) -> None:
     """Ask Claude to explain the last error, with its traceback and that cell's source (the key
-    and token blanked out, in any letter case)."""
-    exc = getattr(sys, "last_value", None)
-    if exc is None:
-        raise InvalidRequestError("There is no error to explain yet: run the failing cell first.")
+    and token blanked out, in any letter case).
+
+    The error is the one of the last cell that failed, as the notebook showed it
+    (``where.errors``, a :class:`CellErrors`: IPython's traceback, no colours); without one
+    kept, Python's own traceback of ``sys.last_value``.
+    """
     shell = where.shell
-    source = _failing_cell_source(shell, exc)
-    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    errors: Mapping[int, str] | None = getattr(where, "errors", None)
+    if errors:
+        number = max(errors)
+        tb = errors[number]
+        cells = shell.user_ns.get("In") or []
+        source = str(cells[number]) if 0 <= number < len(cells) else ""
+    else:
+        exc = getattr(sys, "last_value", None)
+        if exc is None:
+            raise InvalidRequestError(
+                "There is no error to explain yet: run the failing cell first."
+            )
+        source = _failing_cell_source(shell, exc)
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     prompt = (
         "This cell in my Jupyter notebook raised an error. Explain in plain words what went "
         "wrong and how to fix it, with corrected code.\n\n"
         f"The cell:\n```python\n{source.rstrip()}\n```\n\n"
-        f"The error:\n```\n{tb.rstrip()}\n```"
+        f"The error:\n{_fenced(tb.rstrip())}"
     )
     # In any letter case (the request would be refused for the key in another case).
     prompt = redact(prompt, secrets(get_session().client), any_case=True)
     shell.run_cell_magic("claude", "--no-interpolate", prompt)
+
+
+def _fenced(text: str) -> str:
+    """``text`` in a code fence longer than any run of backticks in it."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text}\n{fence}"
 
 
 def _failing_cell_source(shell: Any, exc: BaseException) -> str:

@@ -9,7 +9,7 @@ its words; the magic parses the line and turns expected errors into one clean li
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,9 @@ class Where:
     #: The shared session's :class:`~nbclaude._session.autosave.Autosave`, if the magics
     #: keep one.
     autosave: Autosave | None = None
+    #: The errors of the cells that failed, by cell number, as the user saw them
+    #: (:class:`~nbclaude._ipython.cell_errors.CellErrors`), for ``%claude fix``.
+    errors: Mapping[int, str] | None = None
 
 
 def _tokens(usage: dict[str, int]) -> str:

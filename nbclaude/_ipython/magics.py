@@ -292,7 +292,9 @@ class ClaudeMagics(Magics):
             %claude replay PATH     answer from a cassette, no key needed (off: stop)
         """
         self.keeper.follow(get_session())
-        where = commands.Where(shell=self.ip, open_widget=self._open_widget, autosave=self.keeper)
+        where = commands.Where(
+            shell=self.ip, open_widget=self._open_widget, autosave=self.keeper, errors=self.errors
+        )
         try:
             return commands.run(where, split_line(line))
         except NbClaudeError as exc:
