@@ -22,7 +22,6 @@ from nbclaude._session.backend import (
     default_client,
     describe,
     is_offline,
-    offline_client,
     replaying,
 )
 from nbclaude._session.money import usd, usd_markdown
@@ -305,7 +304,7 @@ def offline(where: Where, args: list[str]) -> None:
 
     os.environ["NBCLAUDE_OFFLINE"] = "1"
     os.environ.pop(REPLAY_ENV, None)
-    get_session().client = offline_client()
+    get_session().client = default_client()  # the offline fake, still recorded if it was
     print("Offline: replies now come from nbclaude's fake API (no model is called).")
 
 

@@ -117,3 +117,19 @@ def test_offline_and_online_end_a_replay(
     assert cell(ip, "%claude replay empty.jsonl")[0].success
     assert cell(ip, "%claude online")[0].success
     assert "NBCLAUDE_REPLAY" not in os.environ and "NBCLAUDE_OFFLINE" not in os.environ
+
+
+def test_offline_and_online_keep_a_recording_going(
+    ip: InteractiveShell, fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    assert cell(ip, "%claude record lesson.jsonl")[0].success
+    try:
+        assert cell(ip, "%claude offline")[0].success
+        assert "offline fake · recording to lesson.jsonl" in cell(ip, "%claude")[1]
+        assert cell(ip, "%%claude\nAsked offline")[0].success
+        assert cell(ip, "%claude online")[0].success
+        assert "recording to lesson.jsonl" in cell(ip, "%claude")[1]
+    finally:
+        assert cell(ip, "%claude record off")[0].success
+    [line] = (tmp_path / "lesson.jsonl").read_text().splitlines()
+    assert "Asked offline" in json.dumps(json.loads(line)["request"])
