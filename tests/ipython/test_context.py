@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -146,3 +148,18 @@ def test_error_text_uses_the_errors_own_one_line_rendering() -> None:
             return ["\x1b[0;31mRateLimitError\x1b[0m: slow down"]
 
     assert error_text(None, CleanError()) == "RateLimitError: slow down"
+
+
+def test_load_ext_stays_light_no_table_library_or_image_stack() -> None:
+    code = (
+        "import sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "ip = InteractiveShell.instance()\n"
+        "heavy = ('pandas', 'polars', 'numpy', 'PIL', 'matplotlib', 'nbclient')\n"
+        "before = {m for m in heavy if m in sys.modules}\n"
+        "ip.run_line_magic('load_ext', 'nbclaude')\n"
+        "assert 'claude' in ip.magics_manager.magics['cell']\n"
+        "print(sorted(m for m in heavy if m in sys.modules and m not in before))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
