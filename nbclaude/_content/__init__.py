@@ -7,11 +7,14 @@
   :class:`DocumentBlock`);
 * ``limits``: the request guard rail, :func:`fit_messages`, run on the whole ``messages`` list
   just before it is sent;
-* ``blocks``: :func:`to_blocks`, what ``Session.send(*parts)`` receives -> content blocks.
+* ``blocks``: :func:`to_blocks`, what ``Session.send(*parts)`` receives -> content blocks;
+* ``dataframe``: :func:`describe_frame`, a pandas or polars table as a prompt carries it (shape,
+  dtypes, first and last rows, what was left out), recognised by :func:`is_frame` (by class
+  name: pandas and polars are never imported).
 
 The entry points used outside this folder are re-exported here (the images' from
 :mod:`nbclaude._content.images`); no module of this folder imports this package itself.
-Importing it loads no PIL, numpy, matplotlib or httpx.
+Importing it loads no PIL, numpy, matplotlib, pandas, polars or httpx.
 
 Examples
 --------
@@ -23,10 +26,19 @@ Examples
 from __future__ import annotations
 
 from .blocks import to_blocks
+from .dataframe import describe_frame, is_frame
 from .documents import TEXT_SUFFIXES, DocumentBlock, document, rebuild_document
 from .limits import fit_messages
 
-__all__ = ["TEXT_SUFFIXES", "DocumentBlock", "document", "fit_messages", "to_blocks"]
+__all__ = [
+    "TEXT_SUFFIXES",
+    "DocumentBlock",
+    "describe_frame",
+    "document",
+    "fit_messages",
+    "is_frame",
+    "to_blocks",
+]
 
 # Pickles of a DocumentBlock made by nbclaude 0.1 before nbclaude._content was a package name
 # this attribute (the v1 modules that are gone are mapped by nbclaude._legacy).

@@ -1,4 +1,6 @@
-"""The ``%claude`` line commands (status, reset, undo, history, usage, models, ...).
+"""The ``%claude`` line commands (status, reset, undo, history, usage, ...; ``models`` is in
+:mod:`.models_table`, ``fix`` in :mod:`.cell_errors`, ``record`` and ``replay`` in
+:mod:`.cassettes`).
 
 Each command takes :class:`Where` (the shell it runs in, and how to open the chat widget) and
 its words; the magic parses the line and turns expected errors into one clean line.
@@ -6,23 +8,30 @@ its words; the magic parses the line and turns expected errors into one clean li
 
 from __future__ import annotations
 
-import sys
 import time
-import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from IPython import display as _ipd
 from IPython.core.error import UsageError
 
-from nbclaude._client.credentials import redact, secrets
-from nbclaude._exceptions import InvalidRequestError
 from nbclaude._session.autosave import Autosave, kept_copies
-from nbclaude._session.backend import default_client, offline_client
+from nbclaude._session.backend import (
+    REPLAY_ENV,
+    default_client,
+    describe,
+    is_offline,
+    replaying,
+)
 from nbclaude._session.money import usd, usd_markdown
 from nbclaude._session.session import Session, get_session
+
+from . import cassettes
+from .cell_errors import fix
+from .models_table import models
+from .show import escape as _esc
+from .show import markdown as _md
 
 __all__ = ["COMMANDS", "Where", "run"]
 
@@ -39,17 +48,9 @@ class Where:
     #: The shared session's :class:`~nbclaude._session.autosave.Autosave`, if the magics
     #: keep one.
     autosave: Autosave | None = None
-
-
-def _md(text: str) -> None:
-    show: Any = _ipd.display  # untyped in IPython
-    show({"text/markdown": text, "text/plain": text}, raw=True)
-
-
-def _esc(text: str) -> str:
-    from nbclaude._markdown import escape_text
-
-    return escape_text(text)
+    #: The errors of the cells that failed, by cell number, as the user saw them
+    #: (:class:`~nbclaude._ipython.cell_errors.CellErrors`), for ``%claude fix``.
+    errors: Mapping[int, str] | None = None
 
 
 def _tokens(usage: dict[str, int]) -> str:
@@ -66,32 +67,36 @@ def _cost(value: float | None) -> str:
 
 
 def status(where: Where, args: list[str]) -> None:
-    """Model, turns, tokens, cost and backend of the shared session."""
+    """Model, turns, tokens, cost and backend of the shared session, and where the key came
+    from (never the key)."""
     s = get_session()
     turns = sum(1 for msg in s.messages if msg.get("role") == "user")
-    backend = s.backend
-    key = (
-        "offline, no key needed"
-        if backend == "offline fake"
-        else (
-            "set"
-            if s.client.has_credentials
-            else "MISSING (set ANTHROPIC_API_KEY or %claude offline)"
-        )
-    )
+    client = s.client
     system = s.system if isinstance(s.system, str) else ("(blocks)" if s.system else "none")
     if len(system) > 80:
         system = system[:77] + "..."
     lines = [
         f"**model** {_esc(s.model)} · **max_tokens** {s.max_tokens:,}",
         f"**turns** {turns} · **tokens** {_tokens(s.usage)} · **cost** {_cost(s.cost)}",
-        f"**backend** {_esc(backend)} · **key** {key}",
+        f"**backend** {_esc(describe(client))} · **key** {_key_status(client)}",
         f"**system** {_esc(system)}",
         f"**autosave** {_autosave_status(where.autosave)}",
     ]
     if budget := _budget_line(s):
         lines.append(budget)
     _md("  \n".join(lines))
+
+
+def _key_status(client: Any) -> str:
+    """Whether a key is set and where it came from, as Markdown."""
+    if replaying(client) is not None:
+        return "not needed (replaying a cassette)"
+    if is_offline(client):
+        return "offline, no key needed"
+    if not client.has_credentials:
+        return "MISSING (set ANTHROPIC_API_KEY or %claude offline)"
+    source = client.credentials.source
+    return f"set ({_esc(source)})" if source else "set"
 
 
 def _budget_line(s: Session, *, markdown: bool = True) -> str:
@@ -188,60 +193,6 @@ def usage(where: Where, args: list[str]) -> None:
         print(budget)
 
 
-def models(where: Where, args: list[str]) -> None:
-    """The models your key can use, with what nbclaude knows about them; a model that retires
-    within 90 days says when."""
-    import contextlib
-    import datetime as dt
-
-    from nbclaude._api.models import RETIRING_SOON_DAYS, model_spec, retiring_soon, supports_prefill
-
-    s = get_session()
-    infos = s.models(refresh=True)
-    rows = [
-        "| model | name | context | max output | prefill | can do | price in/out per MTok |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    soon: list[str] = []
-    for info in infos:
-        mid = str(info.get("id", ""))
-        spec = model_spec(mid)
-        price = (
-            f"{usd_markdown(spec.input_price)} / {usd_markdown(spec.output_price)}"
-            if spec and spec.input_price is not None and spec.output_price is not None
-            else "—"
-        )
-        prefill = {True: "yes", False: "no", None: "?"}[supports_prefill(mid, infos)]
-        context = info.get("max_input_tokens") or (spec.context if spec else None)
-        output = info.get("max_tokens") or (spec.max_tokens if spec else None)
-        current = " ◀" if mid == s.model else ""
-        # The table's date, else the one GET /v1/models lists (``retires_at``, SDK 2.17).
-        retires = retiring_soon(mid)
-        listed = str(info.get("retires_at") or "")[:10]
-        if retires is None and listed:
-            with contextlib.suppress(ValueError):
-                left = (
-                    dt.date.fromisoformat(listed) - dt.datetime.now(dt.timezone.utc).date()
-                ).days
-                retires = listed if 0 < left <= RETIRING_SOON_DAYS else None
-        name = _esc(str(info.get("display_name", "")))
-        if retires is not None:
-            name += f" ⚠ retires {retires}"
-            soon.append(f"`{_esc(mid)}` ({retires})")
-        rows.append(
-            f"| `{_esc(mid)}`{current} | {name} | "
-            f"{f'{context:,}' if context else '—'} | {f'{output:,}' if output else '—'} | "
-            f"{prefill} | {_capabilities(dict(info))} | {price} |"
-        )
-    if soon:
-        rows += [
-            "",
-            f"⚠ Retiring within {RETIRING_SOON_DAYS} days: {', '.join(soon)}. Requests to a "
-            "retired model fail; move to a newer one before then.",
-        ]
-    _md("\n".join(rows))
-
-
 def tokens(where: Where, args: list[str]) -> None:
     """Count the input tokens of the conversation (plus TEXT, if given) — free, nothing sent
     to the model."""
@@ -255,28 +206,6 @@ def tokens(where: Where, args: list[str]) -> None:
         price = f" (≈ {usd(n * spec.input_price / 1e6)} as input to {s.model})"
     what = "The conversation plus your text" if args else "The conversation"
     print(f"{what}: {n:,} input tokens{price}.")
-
-
-_CAPABILITIES = (
-    ("image_input", "vision"),
-    ("pdf_input", "PDF"),
-    ("thinking", "thinking"),
-    ("structured_outputs", "JSON"),
-    ("citations", "citations"),
-    ("batch", "batch"),
-)
-
-
-def _capabilities(info: dict[str, Any]) -> str:
-    caps = info.get("capabilities")
-    if not isinstance(caps, dict):
-        return "—"
-
-    def on(value: Any) -> bool:
-        return bool(value.get("supported")) if isinstance(value, dict) else bool(value)
-
-    names = [label for key, label in _CAPABILITIES if on(caps.get(key))]
-    return ", ".join(names) or "—"
 
 
 def model(where: Where, args: list[str]) -> None:
@@ -374,7 +303,8 @@ def offline(where: Where, args: list[str]) -> None:
     import os
 
     os.environ["NBCLAUDE_OFFLINE"] = "1"
-    get_session().client = offline_client()
+    os.environ.pop(REPLAY_ENV, None)
+    get_session().client = default_client()  # the offline fake, still recorded if it was
     print("Offline: replies now come from nbclaude's fake API (no model is called).")
 
 
@@ -383,47 +313,11 @@ def online(where: Where, args: list[str]) -> None:
     import os
 
     os.environ.pop("NBCLAUDE_OFFLINE", None)
+    os.environ.pop(REPLAY_ENV, None)
     s = get_session()
     s.client = default_client()
     note = "" if s.client.has_credentials else " No API key is set yet: see the README."
     print(f"Online: requests go to {s.client.base_url}.{note}")
-
-
-def fix(where: Where, args: list[str]) -> None:
-    """Ask Claude to explain the last error, with its traceback and that cell's source (the key
-    and token blanked out, in any letter case)."""
-    exc = getattr(sys, "last_value", None)
-    if exc is None:
-        raise InvalidRequestError("There is no error to explain yet: run the failing cell first.")
-    shell = where.shell
-    source = _failing_cell_source(shell, exc)
-    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    prompt = (
-        "This cell in my Jupyter notebook raised an error. Explain in plain words what went "
-        "wrong and how to fix it, with corrected code.\n\n"
-        f"The cell:\n```python\n{source.rstrip()}\n```\n\n"
-        f"The error:\n```\n{tb.rstrip()}\n```"
-    )
-    # In any letter case (the request would be refused for the key in another case).
-    prompt = redact(prompt, secrets(get_session().client), any_case=True)
-    shell.run_cell_magic("claude", "--no-interpolate", prompt)
-
-
-def _failing_cell_source(shell: Any, exc: BaseException) -> str:
-    """The source of the cell that raised ``exc``: found from the traceback's frames (the
-    cell's code object file name), else the cell before this one."""
-    cells = shell.user_ns.get("In") or []
-    filename_map = getattr(getattr(shell, "compile", None), "_filename_map", {}) or {}
-    tb = exc.__traceback__
-    found: int | None = None
-    while tb is not None:
-        number = filename_map.get(tb.tb_frame.f_code.co_filename)
-        if isinstance(number, int):
-            found = number
-        tb = tb.tb_next
-    if found is not None and 0 <= found < len(cells):
-        return str(cells[found])
-    return str(cells[-2]) if len(cells) >= 2 else ""
 
 
 COMMANDS: dict[str, Callable[[Where, list[str]], Any]] = {
@@ -443,6 +337,8 @@ COMMANDS: dict[str, Callable[[Where, list[str]], Any]] = {
     "offline": offline,
     "online": online,
     "fix": fix,
+    "record": cassettes.record,
+    "replay": cassettes.replay,
 }
 
 

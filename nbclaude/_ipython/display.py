@@ -10,7 +10,10 @@ bytes and browser work. Instead (docs/architecture.md, "Streaming into a cell"):
 - a fenced code block that keeps growing is committed line by line (as consecutive code
   blocks), so even a reply that is one long code block stays linear;
 - when the reply ends, the cell is replaced by one clean final output (the reply, thumbnails of
-  the images sent, a one-line footer), sent once.
+  the images sent, a one-line footer), sent once;
+- while a request waits to be retried, a status line under the tail says so and counts down
+  (:meth:`LiveMarkdown.retrying`, :mod:`nbclaude._ipython.waiting`); it goes when the reply
+  starts. It is updated once a second, only while waiting, so it adds nothing per byte.
 
 Only ``IPython.display`` (``display``, ``update_display``, ``clear_output``) is used, so it works
 in JupyterLab, Notebook 7, VS Code and Colab without a front-end extension.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -90,6 +94,8 @@ class LiveMarkdown:
             from nbclaude._markdown import safe_markdown
 
             render = safe_markdown
+        from .waiting import Countdown
+
         show: Any = ipd.display  # untyped in IPython
         self._display = show
         self._render = render
@@ -99,6 +105,11 @@ class LiveMarkdown:
         self._shown_tail: str | None = None
         self._last = 0.0
         self._dirty = False
+        self._placeholder = placeholder
+        self._fed = False  # has text arrived (else the tail shows the placeholder)
+        self._status: str | None = None  # the retry line under the tail
+        self._lock = threading.RLock()  # the countdown's thread updates the tail too
+        self._countdown = Countdown(self.status)
         self._handle = self._display(self._bundle(placeholder, raw=True), display_id=True)
 
     def _bundle(self, text: str, *, raw: bool = False) -> _Markdown:
@@ -106,19 +117,58 @@ class LiveMarkdown:
             return _Markdown({"text/plain": text})
         return _md(text if raw else self._render(text), text)
 
+    def _tail_bundle(self, tail: str) -> _Markdown:
+        """The live tail as shown: its text (or the placeholder, before any), and the status
+        line under it while there is one."""
+        line = self._status
+        if line is None:
+            return self._bundle(tail) if self._fed else self._bundle(self._placeholder, raw=True)
+        plain = f"{tail}\n{line}" if tail else line
+        if self._plain:
+            return _Markdown({"text/plain": plain})
+        from nbclaude._markdown import escape_text
+
+        status = f"*{escape_text(line)}*"
+        return _md(f"{self._render(tail)}\n\n{status}" if tail.strip() else status, plain)
+
+    def retrying(self, event: Any) -> None:
+        """A request waits to be retried (a ``retry`` event): show its line under the tail
+        and count it down once a second until the reply starts (:meth:`waited`)."""
+        self._countdown.start(event)
+
+    def waited(self) -> None:
+        """The reply started (or a tool call came): the retry line goes."""
+        if self._countdown.showing:
+            self._countdown.stop()
+
+    def status(self, line: str | None) -> None:
+        """Show ``line`` (plain text) under the tail now, or remove it (``None``)."""
+        with self._lock:
+            if line == self._status:
+                return
+            self._status = line
+            self._handle.update(self._tail_bundle(self._pending))
+            self._shown_tail = None  # what the tail shows now is not a tail the flush made
+
     def feed(self, text: str) -> None:
         """Add streamed text; publishes when ``interval`` has passed since the last update."""
         if not text:
             return
-        self._pending += text
-        self._dirty = True
-        now = time.monotonic()
-        if now - self._last >= self._interval:
-            self._last = now
-            self.flush()
+        with self._lock:
+            self._pending += text
+            self._dirty = True
+            self._fed = True
+            now = time.monotonic()
+            if now - self._last >= self._interval:
+                self._last = now
+                self.flush()
 
     def flush(self) -> None:
         """Publish completed blocks and the current tail now."""
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
         if not self._dirty:
             return
         self._dirty = False
@@ -133,10 +183,10 @@ class LiveMarkdown:
             done += more
         if done:
             self._handle.update(self._bundle(done))
-            self._handle = self._display(self._bundle(tail), display_id=True)
+            self._handle = self._display(self._tail_bundle(tail), display_id=True)
             self._shown_tail = tail
         elif tail != self._shown_tail:
-            self._handle.update(self._bundle(tail))
+            self._handle.update(self._tail_bundle(tail))
             self._shown_tail = tail
         self._pending = tail
 
@@ -144,21 +194,26 @@ class LiveMarkdown:
         """Remove what this output showed (before an error line is shown instead)."""
         from IPython import display as ipd
 
+        self._countdown.stop(remove=False)
         clear: Any = ipd.clear_output
-        clear()
+        with self._lock:
+            self._status = None
+            clear()
 
     def note(self, markdown: str) -> None:
         """Commit everything pending, then show ``markdown`` (already safe) as its own block
         (a tool call, as it happens)."""
-        if self._pending:
-            self._handle.update(self._bundle(self._pending))
-            self._handle = self._display(_md(markdown), display_id=True)
-        else:
-            self._handle.update(_md(markdown))
-        self._pending = ""
-        self._dirty = False
-        self._shown_tail = ""
-        self._handle = self._display(_md(""), display_id=True)
+        with self._lock:
+            if self._pending:
+                self._handle.update(self._bundle(self._pending))
+                self._handle = self._display(_md(markdown), display_id=True)
+            else:
+                self._handle.update(_md(markdown))
+            self._pending = ""
+            self._dirty = False
+            self._fed = True
+            self._shown_tail = ""
+            self._handle = self._display(self._tail_bundle(""), display_id=True)
 
     def finish(
         self, bundle: Mapping[str, Any], *, metadata: Mapping[str, Any] | None = None
@@ -167,12 +222,15 @@ class LiveMarkdown:
         ``metadata`` (the turn, machine-readable, for a saved notebook to keep)."""
         from IPython import display as ipd
 
+        self._countdown.stop(remove=False)
         clear: Any = ipd.clear_output
-        clear(wait=True)
-        if metadata:
-            self._display(dict(bundle), raw=True, metadata=dict(metadata))
-        else:
-            self._display(dict(bundle), raw=True)
+        with self._lock:
+            self._status = None
+            clear(wait=True)
+            if metadata:
+                self._display(dict(bundle), raw=True, metadata=dict(metadata))
+            else:
+                self._display(dict(bundle), raw=True)
 
 
 def _split_lines(text: str) -> tuple[str, str]:

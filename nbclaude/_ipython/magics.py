@@ -24,12 +24,12 @@ from traitlets import Bool, Enum, Float, Int, Unicode, observe
 from nbclaude._client.credentials import secrets
 from nbclaude._exceptions import NbClaudeError
 from nbclaude._session.autosave import Autosave, where_to_save
-from nbclaude._session.events import TOOL_CALL, TOOL_RESULT, TURN_START, Event
-from nbclaude._session.formats import FORMATS, shown_as
+from nbclaude._session.formats import FORMATS
 from nbclaude._session.reply import Reply
 from nbclaude._session.session import Session, get_session
 
 from . import commands
+from .cell_errors import CellErrors
 from .errors import Interrupted, clean
 from .magic_api import (
     argument,
@@ -41,6 +41,7 @@ from .magic_api import (
     parse_options,
     split_line,
 )
+from .options import image_option
 
 __all__ = ["ClaudeMagics", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -102,6 +103,9 @@ class ClaudeMagics(Magics):
         #: ``autosave``, the notebook's name or ``$NBCLAUDE_AUTOSAVE`` say.
         self.keeper = Autosave(get_session(), lambda: where_to_save(
             self.autosave, environ=os.environ, user_ns=self.ip.user_ns, cwd=self._cwd))  # fmt: skip
+        #: The errors of the cells that failed, for ``{Err}`` / ``{Err[n]}`` (plain text, the
+        #: key blanked); :func:`load_ipython_extension` starts it watching the cells.
+        self.errors = CellErrors(shell, hidden=lambda: secrets(get_session().client))
 
     @property
     def ip(self) -> Any:
@@ -174,14 +178,17 @@ class ClaudeMagics(Magics):
     def claude_cell(self, line: str, cell: str) -> None:
         """Ask Claude: the cell body is the prompt; the reply streams into the output.
 
-        ``{name}`` inserts a notebook variable (text, or an image at that place), ``{In[3]}``
-        / ``{Out[3]}`` a cell's input / output; ``{{`` and ``}}`` are literal braces. The turn
-        joins the shared session: ``%claude history`` shows it, the chat widget sees it.
+        ``{name}`` inserts a notebook variable (text, an image at that place, a DataFrame's
+        shape, dtypes and first and last rows; ``{df:describe}`` adds its ``describe()``),
+        ``{In[3]}`` / ``{Out[3]}`` a cell's input / output, ``{Err[3]}`` / ``{Err}`` the error
+        and traceback of cell 3 / of the last cell that failed; ``{{`` and ``}}`` are literal
+        braces. The turn joins the shared session: ``%claude history`` shows it, the chat
+        widget sees it.
 
         Example::
 
             %%claude -m claude-haiku-4-5 -o answer
-            What is in this chart? {fig}
+            What is in this chart? {fig} Why does this fail? {Err}
         """
         args = parse_options(self.claude_cell, line)
         cell = cell.strip()
@@ -214,28 +221,16 @@ class ClaudeMagics(Magics):
     def _prompt(self, cell: str, args: Any, session: Session) -> tuple[list[Any], list[str]]:
         from .interpolate import interpolate
 
-        parts: list[Any] = [self._image_option(src) for src in args.image]
+        parts: list[Any] = [image_option(src, self.ip.user_ns) for src in args.image]
         warnings: list[str] = []
         if args.no_interpolate or not self.interpolate:
             parts.append(cell)
         else:
-            more, warnings = interpolate(cell, self.ip.user_ns, secrets=secrets(session.client))
+            more, warnings = interpolate(
+                cell, self.ip.user_ns, secrets=secrets(session.client), errors=self.errors
+            )
             parts += more
         return parts, warnings
-
-    def _image_option(self, src: str) -> Any:
-        from nbclaude._content.images import image, is_image_like
-
-        ns = self.ip.user_ns
-        if _IDENT.match(src) and src in ns:
-            value = ns[src]
-            if is_image_like(value):
-                return value
-            if isinstance(value, (str, os.PathLike)):
-                return image(value)
-            kind = type(value).__name__
-            raise UsageError(f"-i {src}: the variable holds a {kind}, not an image")
-        return image(src)
 
     def _params(self, args: Any, session: Session) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -260,114 +255,12 @@ class ClaudeMagics(Magics):
         fmt: str,
         warnings: list[str],
     ) -> Reply:
-        from nbclaude._session.reply import tool_details
+        from .cell_turn import run_turn
 
-        from .display import LiveMarkdown
-
-        live = LiveMarkdown(
-            interval=self.interval,
-            plain=fmt == "text",
-            placeholder="*Claude is writing…*" if fmt != "text" else "…",
-        )
-        streaming = self.stream and not args.no_stream
-        calls: dict[str, Any] = {}
-        started: dict[str, Any] = {}  # the turn_start event: where the turn sits
-        received: list[str] = []  # what streamed, kept on screen if the stream breaks
-
-        def on_tool(event: Event) -> None:  # show each call as it happens
-            if event["type"] == TURN_START and not started:
-                started.update(event)
-            elif event["type"] == TOOL_CALL:
-                calls[event["id"]] = event
-            elif event["type"] == TOOL_RESULT and streaming and fmt != "text":
-                result = event["result"]
-                call = calls.get(str(result.get("tool_use_id")), {})
-                live.note(
-                    tool_details({"name": call.get("name"), "input": call.get("input")}, result)
-                )
-
-        st = session.stream(
-            *parts,
-            prefill=args.prefill,
-            record=not args.once,
-            tools=self._tools_option(args.tools),
-            auto_approve=args.auto_approve,
-            max_steps=args.max_steps,
-            schema=self._schema_option(args.schema),
-            **params,
-        )
-        unsubscribe = session.subscribe(on_tool)
-        try:
-            with st:
-                if args.prefill and streaming:
-                    live.feed(args.prefill.rstrip())
-                for text in st:
-                    received.append(text)
-                    if streaming:
-                        live.feed(text)
-        except KeyboardInterrupt:
-            if st.reply is None:
-                live.clear()
-                raise Interrupted(
-                    "stopped before the reply started; nothing was recorded."
-                ) from None
-            self._show(live, st.reply, fmt, warnings, started)
-            raise Interrupted(
-                "the reply was stopped; what arrived is kept above (and in the history)."
-            ) from None
-        except NbClaudeError:
-            from .display import finish_broken
-
-            finish_broken(live, session, received, args.prefill, fmt=fmt, started=started)
-            raise
-        finally:
-            unsubscribe()
-            self.keeper.flush(timeout=1.0)  # on disk before the cell ends (a kill loses nothing)
-        assert st.reply is not None
-        self._show(live, st.reply, fmt, warnings, started)
-        return st.reply
-
-    def _tools_option(self, names: str | None) -> list[Any] | None:
-        if not names:
-            return None
-        from nbclaude._tools import Tool
-
-        tools: list[Any] = []
-        for name in (n.strip() for n in names.split(",")):
-            value = self.ip.user_ns.get(name)
-            if not name or value is None or not (callable(value) or isinstance(value, dict)):
-                raise UsageError(f"--tools {name}: no function of that name in the notebook")
-            # A function is offered under the name the cell used (a lambda has no name).
-            tools.append(value if isinstance(value, (dict, Tool)) else Tool(value, name=name))
-        return tools
-
-    def _schema_option(self, name: str | None) -> Any:
-        if name is None:
-            return None
-        if name not in self.ip.user_ns:
-            raise UsageError(f"--schema {name}: no variable of that name in the notebook")
-        value = self.ip.user_ns[name]
-        from nbclaude._schema import output_format
-
-        try:
-            output_format(value)  # checked now: a type it cannot describe is one clean line
-        except TypeError as exc:
-            problem = " ".join(str(exc).split())
-        else:
-            return value
-        raise UsageError(f"--schema {name}: {problem}")
-
-    def _show(
-        self, live: Any, reply: Reply, fmt: str, warnings: list[str], started: dict[str, Any]
-    ) -> None:
-        from .display import finish_reply
-
-        shown = shown_as(reply, fmt)
-        if shown.code is not None:
-            self.ip.set_next_input(shown.code, replace=False)
-        finish_reply(live, get_session(), reply, shown, fmt=fmt, warnings=warnings, started=started)
-        if shown.problem is not None:
-            raise shown.problem
+        return run_turn(
+            session, parts, args, params, fmt=fmt, warnings=warnings, shell=self.ip,
+            interval=self.interval, stream=self.stream, keeper=self.keeper,
+        )  # fmt: skip
 
     # -- %claude -------------------------------------------------------------------------------
 
@@ -395,9 +288,13 @@ class ClaudeMagics(Magics):
             %claude online          use the real API again
             %claude fix             ask Claude to explain the last error
             %claude policy          the course policy (NBCLAUDE_POLICY) and the budget
+            %claude record PATH     append every exchange to a cassette (off: stop)
+            %claude replay PATH     answer from a cassette, no key needed (off: stop)
         """
         self.keeper.follow(get_session())
-        where = commands.Where(shell=self.ip, open_widget=self._open_widget, autosave=self.keeper)
+        where = commands.Where(
+            shell=self.ip, open_widget=self._open_widget, autosave=self.keeper, errors=self.errors
+        )
         try:
             return commands.run(where, split_line(line))
         except NbClaudeError as exc:
@@ -414,6 +311,7 @@ def load_ipython_extension(
     it back."""
     magics = ClaudeMagics(ipython, open_widget=open_widget)
     ipython.register_magics(magics)
+    magics.errors.watch()
     commands.hint_resume(magics.keeper)
 
 
@@ -424,4 +322,5 @@ def unload_ipython_extension(ipython: Any) -> None:
     manager.magics["cell"].pop("claude", None)
     magics = manager.registry.pop("ClaudeMagics", None)
     if isinstance(magics, ClaudeMagics):
+        magics.errors.unwatch()
         magics.keeper.close()

@@ -57,11 +57,13 @@ def footer_text(
     stop_reason: str | None,
     interrupted: bool = False,
     estimated: bool = False,
+    replayed: bool = False,
 ) -> str:
     """The one-line footer: model · input/output tokens · cost · stop reason.
 
     ``estimated``: the output count (and so the cost) is an estimate, marked ``≈`` (a reply
-    stopped before the API said how long it was).
+    stopped before the API said how long it was). ``replayed``: the reply came from a
+    cassette (``%claude replay``), not from the model just now; said at the end.
 
     Examples
     --------
@@ -71,6 +73,9 @@ def footer_text(
     >>> footer_text(model="m", usage={"input_tokens": 12, "output_tokens": 250}, cost=0.0013,
     ...             stop_reason=None, interrupted=True, estimated=True)
     'm · 12 in / ≈250 out tokens · ≈$0.0013 · interrupted'
+    >>> footer_text(model="m", usage={"input_tokens": 3, "output_tokens": 4}, cost=None,
+    ...             stop_reason="end_turn", replayed=True)
+    'm · 3 in / 4 out tokens · end_turn · replayed'
     """
     about = "≈" if estimated else ""
     total_in = sum(
@@ -88,6 +93,8 @@ def footer_text(
         parts.append("interrupted")
     elif stop_reason:
         parts.append(stop_reason)
+    if replayed:
+        parts.append("replayed")
     return " · ".join(parts)
 
 
@@ -278,7 +285,18 @@ class Reply:
             stop_reason=self.stop_reason,
             interrupted=self.interrupted,
             estimated=self.output_estimated,
+            replayed=self.replayed,
         )
+
+    @property
+    def replayed(self) -> bool:
+        """Whether this reply came from a cassette (``%claude replay``, ``NBCLAUDE_REPLAY``),
+        not from the model: its ``request-id`` says so (``nbclaude.testing.is_replayed``)."""
+        if not self.request_id:
+            return False
+        from nbclaude.testing import is_replayed
+
+        return is_replayed(self.request_id)
 
     def __str__(self) -> str:
         return self.text

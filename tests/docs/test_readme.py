@@ -182,6 +182,8 @@ def test_environment_variables_are_read_by_the_code() -> None:
         "NBCLAUDE_BUDGET",
         "NBCLAUDE_POLICY",
         "NBCLAUDE_AUTOSAVE",
+        "NBCLAUDE_RECORD",
+        "NBCLAUDE_REPLAY",
     ]
     source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "nbclaude").rglob("*.py"))
     for name in names:

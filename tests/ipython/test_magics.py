@@ -379,6 +379,21 @@ def test_fix_sends_the_traceback_and_the_cell(ip: InteractiveShell, fake: FakeAn
     assert "You divided by zero." in markdown_of(cap)
 
 
+def test_fix_sends_the_last_failed_cell_as_the_notebook_showed_it(
+    ip: InteractiveShell, fake: FakeAnthropic
+) -> None:
+    fake.add(Text("A key that is not there."))
+    cell(ip, "grades = {'Ada': 91}\ngrades['Alan']")
+    number = ip.execution_count - 1
+    cell(ip, "x = 1  # a cell that works, run after the failing one")
+    result, _ = cell(ip, "%claude fix")
+    assert result.success
+    prompt = last_body(fake)["messages"][-1]["content"]
+    assert f"Cell In[{number}], line 2" in prompt  # IPython's traceback, not Python's
+    assert "KeyError: 'Alan'" in prompt and "grades['Alan']" in prompt
+    assert "\x1b[" not in prompt and "a cell that works" not in prompt
+
+
 def test_config_traits(ip: InteractiveShell, fake: FakeAnthropic) -> None:
     cell(ip, '%config ClaudeMagics.model = "claude-opus-4-8"')
     cell(ip, "%config ClaudeMagics.max_tokens = 333")
