@@ -530,7 +530,9 @@ def test_tools_and_json(run: Callable[[str, str], Run], mode: str) -> None:
     assert int(shown(nb, "tutor = nbclaude.Session(")) > 512  # over Sonnet 5.5's minimum
     cached = turns_of(shown(nb, "def two_turns("))
     plain = turns_of(shown(nb, "two_turns(nbclaude.Session(system=tutor.system"))
-    haiku = turns_of(shown(nb, 'two_turns(nbclaude.Session(cache=True, model="claude-haiku-4-5"'))
+    haiku = turns_of(
+        shown(nb, 'two_turns(\n    nbclaude.Session(\n        cache=True, model="claude-haiku')
+    )
     (written1, read1, cost1), (written2, read2, cost2) = cached
     assert written1 > 512 and read1 == 0
     assert read2 == written1 and 0 < written2 < written1 and cost2 < cost1
