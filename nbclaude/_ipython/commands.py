@@ -299,13 +299,20 @@ def widget(where: Where, args: list[str]) -> Any:
 
 def offline(where: Where, args: list[str]) -> None:
     """Use the offline fake API: no key, no network, deterministic replies (sessions made
-    afterwards too: it sets ``NBCLAUDE_OFFLINE=1``)."""
+    afterwards too: it sets ``NBCLAUDE_OFFLINE=1``). A replay goes on: it is offline already
+    (no key, nothing sent, the fake for what the cassette lacks), and a lesson's setup cell
+    that goes offline without a key must not end the class's replay (``%claude replay off``
+    does)."""
     import os
 
     os.environ["NBCLAUDE_OFFLINE"] = "1"
-    os.environ.pop(REPLAY_ENV, None)
-    get_session().client = default_client()  # the offline fake, still recorded if it was
-    print("Offline: replies now come from nbclaude's fake API (no model is called).")
+    s = get_session()
+    if not (os.environ.get(REPLAY_ENV) and replaying(s.client) is not None):
+        s.client = default_client()  # the fake (a replay wins), still recorded if it was
+    if replaying(s.client) is not None:
+        print(f"Offline: still {describe(s.client)}; the rest from nbclaude's fake API.")
+    else:
+        print("Offline: replies now come from nbclaude's fake API (no model is called).")
 
 
 def online(where: Where, args: list[str]) -> None:

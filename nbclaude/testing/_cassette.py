@@ -2,7 +2,8 @@
 
 A line is ``{"version": 1, "key": ..., "recorded_at": ..., "request": {...}, "message":
 {...}}``: the request *body* as sent (never its headers, so never a credential), the final
-Message the API answered (streamed replies accumulated), and the request's match key. A
+Message the API answered (streamed replies accumulated), and the request's match key; a
+stream stopped by the caller (Stop) holds what arrived and ``"stopped": true``. A
 cassette is appended to safely from several processes (one ``write`` of a whole line on a file
 opened ``O_APPEND``, under an advisory lock where the platform has one) and read with
 :func:`load_cassette` (or ``pandas.read_json(path, lines=True)``).
@@ -150,13 +151,18 @@ class Cassette:
 
     def take(self, key: str) -> dict[str, Any] | None:
         """The next recorded Message for ``key``, or ``None`` when none was recorded."""
+        entry = self.take_entry(key)
+        return None if entry is None else entry["message"]
+
+    def take_entry(self, key: str) -> dict[str, Any] | None:
+        """Like :meth:`take`, the whole recorded line (``"stopped"`` says the stream was
+        stopped by the caller when it was recorded)."""
         found = self._by_key.get(key)
         if not found:
             return None
         n = self._used.get(key, 0)
         self._used[key] = n + 1
-        message: dict[str, Any] = found[min(n, len(found) - 1)]["message"]
-        return message
+        return found[min(n, len(found) - 1)]
 
 
 def load_cassette(path: str | os.PathLike[str]) -> Cassette:
@@ -199,8 +205,10 @@ def append_exchange(
     message: Mapping[str, Any],
     *,
     secrets: tuple[str, ...] = (),
+    stopped: bool = False,
 ) -> None:
     """Append one exchange to the cassette at ``path`` (created if missing), as one write.
+    ``stopped``: ``message`` is a stream as far as it got when the caller stopped it.
 
     ``secrets`` (the request's credentials) are replaced by ``"<redacted>"`` wherever they
     appear in the line, so a prompt that contained the key cannot carry it into the file.
@@ -212,6 +220,8 @@ def append_exchange(
         "request": dict(request),
         "message": dict(message),
     }
+    if stopped:
+        entry["stopped"] = True
     line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
     for secret in secrets:
         if secret:

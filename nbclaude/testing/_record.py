@@ -4,8 +4,10 @@ It wraps the transport that really sends (``httpx.HTTPTransport()`` for the real
 :class:`FakeAnthropic` in tests), passes every request and response through unchanged, and
 appends one line per successful exchange to a cassette (``_cassette.py``): the request body and
 the final Message. A streamed reply is accumulated as it passes (``nbclaude._api``'s SSE decoder
-and accumulator) and recorded once ``message_stop`` arrived; a stream that breaks or is closed
-early, an error answer, and every other endpoint are not recorded. The request's credentials
+and accumulator) and recorded once ``message_stop`` arrived. A stream the caller closes early
+(Stop, a ``break``) is recorded as far as it got, marked ``stopped``: replayed, the same pieces
+arrive, so the conversation goes on from the same kept text. A stream that breaks, an error
+answer, and every other endpoint are not recorded. The request's credentials
 are blanked in the line if the body contains them (headers are never recorded).
 """
 
@@ -44,7 +46,8 @@ class _Tee(httpx.SyncByteStream):
         self._done = done
         self._decoder = SSEDecoder()
         self._acc = MessageAccumulator()
-        self._broken = False
+        self._broken = False  # an error event, or the connection broke: record nothing
+        self._ended = False  # read to its end (recorded, or not worth it)
 
     def __iter__(self) -> Iterator[bytes]:
         try:
@@ -57,6 +60,7 @@ class _Tee(httpx.SyncByteStream):
             raise
         for sse in self._decoder.flush():
             self._feed(sse.event, sse.data)
+        self._ended = True
         if self._acc.stopped and not self._broken:
             self._done(dict(self._acc.final()))
 
@@ -72,7 +76,9 @@ class _Tee(httpx.SyncByteStream):
             self._acc.feed(event)
 
     def close(self) -> None:
-        self._broken = True  # closed by the caller: whatever arrived is not the whole reply
+        if not (self._ended or self._broken) and self._acc.started:
+            self._done(dict(self._acc.snapshot()), stopped=True)  # closed early: Stop
+        self._ended = True
         self._inner.close()
 
 
@@ -128,9 +134,9 @@ class RecordingTransport(httpx.BaseTransport):
             return response
         secrets = _secrets(request)
 
-        def done(message: dict[str, Any]) -> None:
+        def done(message: dict[str, Any], *, stopped: bool = False) -> None:
             if message.get("type") == "message":
-                append_exchange(self.path, body, message, secrets=secrets)
+                append_exchange(self.path, body, message, secrets=secrets, stopped=stopped)
                 self.recorded += 1
 
         if response.headers.get("content-type", "").startswith("text/event-stream"):

@@ -40,6 +40,11 @@ __all__ = [
 REPLAY_HEADER = "x-nbclaude-replay"
 #: The start of the ``request-id`` of every replayed answer.
 REPLAYED_REQUEST_ID_PREFIX = "req_nbclaude_replay_"
+#: The error a replayed stream ends with when its recording was stopped (Stop) at that point.
+STOPPED = (
+    "this reply was stopped when this lesson was recorded: the cassette has no more of it "
+    "(stop it there, or ask again)"
+)
 
 
 def is_replayed(request_id: str | None) -> bool:
@@ -72,8 +77,10 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     ----------
     cassette : Cassette
         What is replayed.
-    hits, misses : int
-        How many ``POST /v1/messages`` were replayed, and how many went to the fallback.
+    hits, misses, refused : int
+        How many ``POST /v1/messages`` were replayed, how many the fallback answered, and how
+        many it refused (an error status: a request the API refuses, such as a retired model,
+        failed when the lesson was recorded too, so only replies are in the cassette).
 
     Examples
     --------
@@ -116,6 +123,7 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.chunk_size = chunk_size
         self.hits = 0
         self.misses = 0
+        self.refused = 0
         self._ids = itertools.count(1)
 
     def __repr__(self) -> str:
@@ -132,19 +140,19 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             return None, True
         if not isinstance(body, Mapping):
             return None, True
-        message = self.cassette.take(match_key(body))
-        if message is None:
-            self.misses += 1
+        entry = self.cassette.take_entry(match_key(body))
+        stream = body.get("stream") is True
+        if entry is None or (entry.get("stopped") and not stream):
             return None, True
         self.hits += 1
-        plan = self._plan(message, stream=body.get("stream") is True)
+        plan = self._plan(entry["message"], stream=stream, stopped=bool(entry.get("stopped")))
         plan.headers += [
             ("request-id", f"{REPLAYED_REQUEST_ID_PREFIX}{next(self._ids):06d}"),
             (REPLAY_HEADER, "hit"),
         ]
         return plan, True
 
-    def _plan(self, message: Mapping[str, Any], *, stream: bool) -> Plan:
+    def _plan(self, message: Mapping[str, Any], *, stream: bool, stopped: bool = False) -> Plan:
         whole = json.loads(json.dumps(message))  # a copy: the cassette may replay it again
         if not stream:
             return json_plan(200, whole)
@@ -153,9 +161,16 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             chunk_size=self.chunk_size,
             pause=1.0 / self.rate if self.rate else 0.0,
         )
-        parts: list[Part] = [
-            p if isinstance(p, Pause) else encode_event(p) for p in stream_events(done)
-        ]
+        events = stream_events(done)
+        if stopped:  # what arrived before the Stop, then an error that says so
+            ends = ("message_delta", "message_stop")
+            events = [e for e in events if isinstance(e, Pause) or e["type"] not in ends]
+            last = max((i for i, e in enumerate(events) if not isinstance(e, Pause)
+                        and e["type"] == "content_block_stop"), default=None)  # fmt: skip
+            if last is not None:
+                del events[last]  # the block the Stop cut stays open
+            events.append({"type": "error", "error": {"type": "api_error", "message": STOPPED}})
+        parts: list[Part] = [p if isinstance(p, Pause) else encode_event(p) for p in events]
         return stream_plan(parts)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -166,7 +181,7 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             return play(plan, request)
         response = self.fallback.handle_request(request)
         if is_messages:
-            response.headers[REPLAY_HEADER] = "miss"
+            self._missed(response)
         return response
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -179,8 +194,15 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             raise TypeError("ReplayTransport: the fallback transport is not async-capable")
         response = await self.fallback.handle_async_request(request)
         if is_messages:
-            response.headers[REPLAY_HEADER] = "miss"
+            self._missed(response)
         return response
+
+    def _missed(self, response: httpx.Response) -> None:
+        if response.status_code >= 400:
+            self.refused += 1
+        else:
+            self.misses += 1
+        response.headers[REPLAY_HEADER] = "miss"
 
     def close(self) -> None:
         """Close the fallback."""

@@ -106,17 +106,25 @@ def test_refusals_are_one_clean_line(
     assert not result.success and "%claude record PATH" in said
 
 
-def test_offline_and_online_end_a_replay(
+def test_offline_keeps_a_replay_and_online_ends_it(
     ip: InteractiveShell, fake: FakeAnthropic, tmp_path: Path
 ) -> None:
+    """A replay is offline already (no key, nothing sent, the fake for the rest): a notebook's
+    setup cell that runs ``%claude offline`` when no key is set must not end the class's
+    replay. ``%claude replay off`` ends it, and ``%claude online`` goes to the real API."""
     (tmp_path / "empty.jsonl").write_text("")
     assert cell(ip, "%claude replay empty.jsonl")[0].success
-    assert cell(ip, "%claude offline")[0].success
-    assert "NBCLAUDE_REPLAY" not in os.environ
-    assert "**backend** offline fake" in cell(ip, "%claude")[1]
-    assert cell(ip, "%claude replay empty.jsonl")[0].success
+    result, said = cell(ip, "%claude offline")
+    assert result.success and "still replaying empty.jsonl" in said
+    assert os.environ["NBCLAUDE_REPLAY"].endswith("empty.jsonl")
+    assert "**backend** replaying empty.jsonl" in cell(ip, "%claude")[1]
     assert cell(ip, "%claude online")[0].success
     assert "NBCLAUDE_REPLAY" not in os.environ and "NBCLAUDE_OFFLINE" not in os.environ
+    assert "replaying" not in cell(ip, "%claude")[1]
+    assert cell(ip, "%claude replay empty.jsonl")[0].success
+    assert cell(ip, "%claude replay off")[0].success
+    assert cell(ip, "%claude offline")[0].success
+    assert "**backend** offline fake" in cell(ip, "%claude")[1]
 
 
 def test_offline_and_online_keep_a_recording_going(

@@ -121,3 +121,22 @@ def test_real_needs_a_key(tmp_path: Path) -> None:
     assert env_free.returncode == 1
     assert "--real needs ANTHROPIC_API_KEY" in env_free.stdout
     assert not (tmp_path / "lesson.jsonl").exists()
+
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_every_teaching_notebook_has_a_cassette() -> None:
+    shipped = sorted(p.stem for p in (ROOT / "notebooks" / "cassettes").glob("*.jsonl"))
+    assert shipped == [p.stem for p in NOTEBOOKS]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_shipped_cassette_replays_its_notebook(path: Path) -> None:
+    """What a class without keys runs: the notebook, its cassette, a fresh kernel, no key, no
+    network; every request is in the cassette (a notebook changed since its recording fails
+    here: run ``python tools/record_cassettes.py notebooks/NAME.ipynb`` again)."""
+    done = script("--check", path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{path.name}: " in done.stdout and ", 0 not in the cassette" in done.stdout
+    assert " 0 replayed" not in done.stdout

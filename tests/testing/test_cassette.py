@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from nbclaude import Client
+from nbclaude import Client, NotFoundError, Session, StreamError
 from nbclaude._api.accumulate import accumulate
 from nbclaude._api.sse import iter_sse
 from nbclaude.testing import (
@@ -255,3 +255,52 @@ def test_a_bad_line_is_named(tmp_path: Path) -> None:
     path.write_text('{"key": "k", "message": {}}\nnot json\n')
     with pytest.raises(ValueError, match=r"bad.jsonl:2: not a recorded exchange"):
         load_cassette(path)
+
+
+def test_a_request_the_api_refuses_is_refused_again_not_a_miss(tmp_path: Path) -> None:
+    """A request that failed when the lesson was recorded (a retired model: 404) is not in the
+    cassette, because only replies are recorded. Replayed, the fake refuses it the same way; it
+    is counted as ``refused``, not as a miss (a miss means the notebook changed)."""
+    replay = ReplayTransport(tmp_path / "none.jsonl")
+    client = Client(api_key="offline", transport=replay, max_retries=0)
+    with pytest.raises(NotFoundError):
+        client.create(**{**BODY, "model": "claude-sonnet-4-5"})
+    assert (replay.hits, replay.misses, replay.refused) == (0, 0, 1)
+    client.create(**BODY)
+    assert (replay.hits, replay.misses, replay.refused) == (0, 1, 1)
+
+
+def _story_then_go_on(transport: Any) -> tuple[Session, list[str], str]:
+    """Stop a story after 5 pieces (the Stop button, or a ``break``), then ask to go on."""
+    s = Session(model="claude-haiku-4-5", client=Client(api_key=KEY, transport=transport))
+    with s.stream("Tell me a long story about an ant who wanted to fly.") as st:
+        pieces = [piece for _, piece in zip(range(5), st, strict=False)]
+    return s, pieces, s.send("Please go on.").text
+
+
+def test_a_stopped_stream_is_recorded_as_far_as_it_got_and_replayed_so(tmp_path: Path) -> None:
+    """A lesson that shows Stop: the recording keeps what arrived before the stop (marked
+    ``stopped``). Replayed, the same pieces arrive and the stream then ends with an error that
+    says why; the conversation goes on from the same kept text, so the next turn replays too
+    (before, nothing was recorded: the stopped turn and every later one went to the fake)."""
+    path = tmp_path / "lesson.jsonl"
+    long = " ".join(f"word{n}" for n in range(200))
+    _, recorded, _ = _story_then_go_on(
+        RecordingTransport(FakeAnthropic([Text(long), Text("And then it flew.")]), path)
+    )
+    first, second = (json.loads(line) for line in path.read_text().splitlines())
+    assert first["stopped"] is True and "stopped" not in second
+    assert first["message"]["content"][0]["text"] == "".join(recorded)
+    assert first["message"]["stop_reason"] is None
+    replay = ReplayTransport(path, rate=None)
+    s, pieces, went_on = _story_then_go_on(replay)
+    assert pieces == recorded and went_on == "And then it flew."
+    assert (replay.hits, replay.misses) == (2, 0)
+    # not stopped this time: the recorded part, then an error naming the recording
+    replay = ReplayTransport(path, rate=None)
+    s = Session(model="claude-haiku-4-5", client=Client(api_key=KEY, transport=replay))
+    with pytest.raises(StreamError, match="stopped when this lesson was recorded") as caught:
+        s.send("Tell me a long story about an ant who wanted to fly.")
+    assert caught.value.partial is not None
+    assert caught.value.partial["content"][0]["text"] == "".join(recorded)
+    assert s.messages == []  # a failed turn leaves the conversation as it was
