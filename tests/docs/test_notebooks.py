@@ -552,6 +552,11 @@ def test_tools_and_json(run: Callable[[str, str], Run], mode: str) -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_classroom(run: Callable[[str, str], Run], workdirs: dict[str, Path], mode: str) -> None:
     nb = run("07-classroom", mode).nb
+    # record and replay are taught, with the commands and the cassettes that ship
+    lesson = "\n".join("".join(c.source) for c in nb.cells if c.cell_type == "markdown")
+    for words in ("NBCLAUDE_RECORD=lesson.jsonl", "NBCLAUDE_REPLAY=lesson.jsonl",
+                  "%claude replay lesson.jsonl", "notebooks/cassettes/", "--check"):  # fmt: skip
+        assert words in lesson, words
     # the policy, as %claude policy shows it (set before %load_ext, as a hub does)
     policy = shown(nb, "%claude policy")
     assert re.match(r"\*\*Course policy\*\* /\S+/nbclaude-course-\S+/policy\.toml\n", policy)
@@ -612,7 +617,8 @@ def test_classroom(run: Callable[[str, str], Run], workdirs: dict[str, Path], mo
     assert re.search(r"claude-haiku-4-5 +2 +0\.00", shown(nb, 'log.groupby("model")'))
     # the notebook cleans up: its files were in a temporary folder, now gone
     assert shown(nb, "import shutil") == "removed: True\n"
-    left_behind = [p.name for p in workdirs[mode].rglob("*") if p.suffix in {".toml", ".jsonl"}]
+    made = [p for p in workdirs[mode].rglob("*") if "cassettes" not in p.parts]  # not shipped
+    left_behind = [p.name for p in made if p.suffix in {".toml", ".jsonl"}]
     assert left_behind == []
 
 
