@@ -118,7 +118,16 @@ def policy(where: Where, args: list[str]) -> None:
     p = s.policy
     budget = _budget_line(s)
     if p is None:
-        lines = ["No course policy: NBCLAUDE_POLICY is not set."]
+        import os
+
+        late = os.environ.get("NBCLAUDE_POLICY", "").strip()
+        lines = [
+            f"No course policy: NBCLAUDE_POLICY is {_esc(late)}, but this session was made "
+            "before it was set (a session reads it when it is made): restart the kernel, as "
+            "a hub sets it before the kernel starts."
+            if late
+            else "No course policy: NBCLAUDE_POLICY is not set."
+        ]
         if budget:
             lines.append(budget)
         _md("  \n".join(lines))

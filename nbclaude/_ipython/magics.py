@@ -129,7 +129,7 @@ class ClaudeMagics(Magics):
         if self.max_tokens:
             session.max_tokens = self.max_tokens
         if self.budget:
-            session.budget = self.budget
+            session.set_budget(self.budget, source="%config ClaudeMagics.budget")
 
     # -- %%claude ------------------------------------------------------------------------------
 

@@ -138,15 +138,28 @@ class Session(BaseSession):
 
     @budget.setter
     def budget(self, value: float | None) -> None:
-        self._set_budget(value)
+        self.set_budget(value)
+
+    def set_budget(self, value: float | None, *, source: str = "Session(budget=...)") -> None:
+        """Set :attr:`budget`, saying where it comes from: a refusal names ``source``.
+
+        Examples
+        --------
+        >>> from nbclaude import Session
+        >>> s = Session()
+        >>> s.set_budget(0.5, source="%config ClaudeMagics.budget")
+        >>> s.budget
+        0.5
+        """
+        self._set_budget(value, source)
         self._events.emit({"type": CHANGE})
 
-    def _set_budget(self, value: float | None) -> None:
+    def _set_budget(self, value: float | None, source: str = "Session(budget=...)") -> None:
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0
         ):
             raise ValueError(f"budget must be a number of US dollars >= 0 or None, not {value!r}")
-        own = [] if value is None else [(float(value), "Session(budget=...)")]
+        own = [] if value is None else [(float(value), source)]
         lowest, source = min(
             [*self._budget_caps, *own], default=(None, ""), key=lambda o: o[0] or 0
         )

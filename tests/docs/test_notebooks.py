@@ -588,7 +588,7 @@ def test_classroom(run: Callable[[str, str], Run], workdirs: dict[str, Path], mo
     sonnet, essay = (found[0].evalue for found in errors)
     assert "only these models: claude-haiku-4-5 (not claude-sonnet-5-5)" in sonnet
     assert "rule 'models'; nothing was sent.) Questions about the AI rules" in sonnet
-    assert "budget set by" in essay and "Nothing was sent." in essay
+    assert "budget set by %config ClaudeMagics.budget" in essay and "Nothing was sent." in essay
     # refusals in Python: the rule and the file; a bad file; an exam
     tools = shown(nb, "def add(")
     assert tools.startswith("Tools are off in this course: ask without them. (Refused by")

@@ -13,7 +13,7 @@ from IPython.utils.capture import capture_output
 
 import nbclaude
 import nbclaude._session.shared as session_module
-from nbclaude import Client, Session
+from nbclaude import BudgetExceededError, Client, Session
 from nbclaude._ipython.commands import _budget_line
 from nbclaude.testing import FakeAnthropic, Text
 
@@ -88,3 +88,29 @@ def test_the_budget_setting(ip: InteractiveShell) -> None:
     assert nbclaude.get_session().budget == 2.0
     ip.run_line_magic("config", "ClaudeMagics.budget = 0")  # 0 keeps the session's
     assert nbclaude.get_session().budget == 2.0
+
+
+def test_a_policy_set_after_the_session_was_made_is_named(
+    ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """NBCLAUDE_POLICY set after %load_ext: the variable is set, but the shared session was
+    made before it (it said "NBCLAUDE_POLICY is not set", which was false)."""
+    nbclaude.get_session()
+    policy = tmp_path / "policy.toml"
+    policy.write_text("models = ['claude-haiku-4-5']\n", encoding="utf-8")
+    monkeypatch.setenv("NBCLAUDE_POLICY", str(policy))
+    text = shown(ip, "%claude policy")
+    assert "not set" not in text
+    assert f"NBCLAUDE_POLICY is {policy}, but this session was made before it was set" in text
+    assert "restart the kernel" in text
+
+
+def test_a_budget_set_with_config_says_so_when_it_refuses(ip: InteractiveShell) -> None:
+    """The refusal named Session(budget=...) for a budget set with %config."""
+    ip.run_line_magic("config", "ClaudeMagics.budget = 0.0001")
+    s = nbclaude.get_session()
+    s.client = Client(api_key=KEY, transport=FakeAnthropic())
+    s.model = "claude-haiku-4-5"
+    with pytest.raises(BudgetExceededError, match=r"budget set by %config ClaudeMagics\.budget"):
+        s.send("Write a long essay about ants.", max_tokens=1000)
+    assert s.messages == []
