@@ -2,7 +2,7 @@
 the conversation grows.
 
 A real kernel (jupyter_client) runs a ChatWidget on a session wired to the in-process fake
-API, which streams a reply of N tokens at a fixed rate (DESIGN §7: 200 tokens/s). This script
+API, which streams a reply of N tokens at a fixed rate (200 tokens/s). This script
 plays the front end: it opens a view (the ``sync`` message a new view sends, answered by the
 whole transcript, which is not counted), sends the same ``send`` custom message the browser
 sends, then counts

@@ -1,4 +1,4 @@
-// Model output -> safe HTML. Model output is untrusted (DESIGN §4):
+// Model output -> safe HTML. Model output is untrusted (docs/architecture.md):
 //
 // 1. markdown-it with `html: false`: raw HTML in the reply is shown as text, never parsed.
 // 2. Links only to `http:`, `https:`, `mailto:` and `#fragments` (everything else stays text:

@@ -1,7 +1,7 @@
-"""A table as a prompt carries it (DESIGN §10): pandas and polars DataFrames and Series become
-their shape, columns and dtypes, and first and last rows as a Markdown table, within the cap,
-saying what was left out; ``describe()`` on request; never ``str(df)``; and recognising one
-imports neither library."""
+"""A table as a prompt carries it (README, "%%claude: a cell is a prompt"): pandas and polars
+DataFrames and Series become their shape, columns and dtypes, and first and last rows as a
+Markdown table, within the cap, saying what was left out; ``describe()`` on request; never
+``str(df)``; and recognising one imports neither library."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Notebook context in a real kernel (DESIGN §10), against the loopback fake: ``{df}`` sends a
+"""Notebook context in a real kernel, against the loopback fake: ``{df}`` sends a
 pandas or polars table's description (not ``str(df)``), ``{df:describe}`` adds ``describe()``,
 ``{Err}`` / ``{Err[n]}`` send the error and traceback of the last / of cell n as plain text
 with the key blanked (also in ``%xmode Verbose``, and for a magic's one-line error), and the

@@ -1,4 +1,4 @@
-"""Record and replay across real kernels (DESIGN §9), the variables set before each kernel
+"""Record and replay across real kernels (README, "Teaching a class"), the variables set before each kernel
 starts, as a hub sets them: a teacher's kernel with a key records every exchange against the
 loopback fake (``NBCLAUDE_RECORD``); a student's kernel with no key, an unreachable base URL
 and no network at all replays it (``NBCLAUDE_REPLAY``): the same reply text, streamed like a

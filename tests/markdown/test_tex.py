@@ -105,7 +105,7 @@ def test_unicode_with_options_is_shown_as_text(tex: str) -> None:
 
 
 KEPT = [
-    # plain \unicode stays (DESIGN §4), and everything ordinary maths uses
+    # plain \unicode stays (_markdown/texpolicy.py), and everything ordinary maths uses
     "\\unicode{65}",
     "\\unicode{x41}",
     "\\unicode{0x41} + \\unicode{ x263A }",

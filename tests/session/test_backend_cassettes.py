@@ -1,4 +1,4 @@
-"""Which API a session talks to, with cassettes (DESIGN §9): NBCLAUDE_REPLAY and NBCLAUDE_RECORD
+"""Which API a session talks to, with cassettes (README, "Teaching a class"): NBCLAUDE_REPLAY and NBCLAUDE_RECORD
 read when the client is made, a recorder that keeps the client's address, credentials and
 retries, replies that know they were replayed (the footer says so), and a status line."""
 
