@@ -266,6 +266,16 @@ def test_quickstart(run: Callable[[str, str], Run], mode: str) -> None:
     assert "cost (USD): " in fields and "None" not in fields
     assert shown(nb, "short.stop_reason") == "'max_tokens'"
     assert "photosynthesis" in shown(nb, "%%claude --once\nExplain {topic}")
+    # a DataFrame is described, not pasted: the fake quotes the start of what it received
+    table = shown(nb, "%%claude --once\nWhich student needs help? {marks:describe}")
+    assert "“Which student needs help? pandas DataFrame `marks`: 3 rows, 2 columns" in table
+    # {Err}: the last failed cell's error (the cell is tagged raises-exception)
+    (failed,) = (o for o in cell(nb, 'scores = {"Ada"').outputs if o["output_type"] == "error")
+    assert (failed["ename"], failed["evalue"]) == ("KeyError", "'Alan'")
+    err = shown(nb, "%%claude --once\nWhy does this fail")
+    assert re.search(
+        r"“Why does this fail, and how do I fix it\? The error of cell In&#91;\d+&#93;", err
+    )
     assert "tokens · cost $" in shown(nb, "%claude usage")
     # the guide's model is retired: the API (and the fake) answers 404, and nothing is recorded
     retired = shown(nb, "import nbclaude\n\ntry:")
