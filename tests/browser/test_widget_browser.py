@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import ARTIFACTS, BROWSER_KEY, Notebook, Traffic
 
@@ -399,7 +400,8 @@ def test_xss_corpus_runs_nothing(notebook: Notebook, traffic: Traffic) -> None:
     )
     before_dialogs = len(traffic.dialogs)
     widget = show_widget(nb)
-    assert widget.locator(ARTICLES).count() == 2 * len(corpus)
+    # the transcript reaches a new view after the view itself: wait for all of it (15 s)
+    expect(widget.locator(ARTICLES)).to_have_count(2 * len(corpus), timeout=15_000)
     box = widget.get_by_role("textbox", name="Message Claude")
     box.fill("stream the attacks")
     box.press("Enter")
