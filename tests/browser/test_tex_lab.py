@@ -323,6 +323,13 @@ def test_payloads_in_the_chat_widget(tex_lab: tuple[Page, Notebook]) -> None:
     """The widget's own path (markdown-it, DOMPurify, KaTeX): a reply streamed live, then every
     payload in the transcript."""
     page, nb = tex_lab
+    # the cells test left 2,491 payloads and 1,400 formulas on the page: cleared, so that a
+    # page still busy with them does not starve the widget (on a fresh CI machine its live
+    # bubble was not seen within 30 s)
+    page.page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    page.page.wait_for_function(
+        "() => document.querySelectorAll('.jp-OutputArea-output').length === 0", timeout=30_000
+    )
     t0 = time.monotonic()
     streamed = "\n\n".join(TEX_ATTACKS + [v["markdown"] for v in CORPUS[:60]])
     nb.run(
