@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ipython.notebook_support import cell_text as shown
+from ipython.notebook_support import write_notebook
 
 from nbclaude.testing.notebook import execute
 
@@ -26,38 +28,6 @@ tools = false
 log = "{log}"
 message = "Questions about these rules? Ask Ms. Rivera."
 """
-
-
-def notebook(path: Path, cells: list[tuple[str, bool]]) -> Path:
-    """A notebook of ``(source, fails on purpose)`` cells."""
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook
-
-    nb = new_notebook(
-        cells=[
-            new_code_cell(code, metadata={"tags": ["raises-exception"] if fails else []})
-            for code, fails in cells
-        ]
-    )
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, str(path))
-    return path
-
-
-def shown(cell: Any) -> str:
-    out = []
-    for o in cell.outputs:
-        if o.output_type == "stream":
-            out.append(o.text)
-        elif o.output_type == "error":
-            out.append(f"{o.ename}: {o.evalue}")
-        else:
-            out += [str(o.data[m]) for m in ("text/markdown", "text/plain") if m in o.data]
-    return _ANSI.sub("", "\n".join(out))
 
 
 def rendered(text: str) -> str:
@@ -91,9 +61,9 @@ def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 def test_a_class_notebook_obeys_the_hubs_policy_and_budget(hub: Path, tmp_path: Path) -> None:
     nb = execute(
-        notebook(
+        write_notebook(
             tmp_path / "ants.ipynb",
-            [
+            *[
                 ("%load_ext nbclaude", False),
                 ("%claude policy", False),
                 ("%%claude\nHow many legs has an ant?", False),
@@ -138,7 +108,7 @@ def test_a_bad_policy_file_is_one_clean_line_at_load_ext(
     policy.write_text("enabled = true\nmodles = ['claude-haiku-4-5']\n", encoding="utf-8")
     monkeypatch.setenv("NBCLAUDE_POLICY", str(policy))
     monkeypatch.setenv("NBCLAUDE_OFFLINE", "1")
-    nb = execute(notebook(tmp_path / "lab.ipynb", [("%load_ext nbclaude", True)]), timeout=60)
+    nb = execute(write_notebook(tmp_path / "lab.ipynb", ("%load_ext nbclaude", True)), timeout=60)
     line = one_clean_line(nb.cells[0], "PolicyError")
     assert str(policy) in line and "unknown key 'modles'" in line and "NBCLAUDE_POLICY" in line
 
@@ -149,9 +119,9 @@ def test_switched_off_for_an_exam(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setenv("NBCLAUDE_POLICY", str(policy))
     monkeypatch.setenv("NBCLAUDE_OFFLINE", "1")
     nb = execute(
-        notebook(
+        write_notebook(
             tmp_path / "exam.ipynb",
-            [
+            *[
                 ("%load_ext nbclaude", False),
                 ("%%claude\nSolve question 3.", True),
                 ("%claude tokens How long is this", True),

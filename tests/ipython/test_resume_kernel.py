@@ -11,7 +11,8 @@ from typing import Any
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
+from ipython.notebook_support import cell_text as texts
+from ipython.notebook_support import write_notebook as write
 
 from nbclaude import Session
 from nbclaude.testing.notebook import check_outputs, execute
@@ -32,29 +33,6 @@ def lesson(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NBCLAUDE_OFFLINE", "1")
     monkeypatch.setenv("JPY_SESSION_NAME", str(path))  # what Jupyter Server sets
     return path
-
-
-def write(path: Path, *sources: str) -> Path:
-    nb = new_notebook(cells=[new_code_cell(src) for src in sources])
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, str(path))
-    return path
-
-
-def texts(cell: Any) -> str:
-    out = []
-    for o in cell.outputs:
-        if o.output_type == "stream":
-            out.append(o.text)
-        elif o.output_type == "error":
-            out.append(f"{o.ename}: {o.evalue}")
-        else:
-            out += [str(o.data.get(m, "")) for m in ("text/plain", "text/markdown")]
-    return "\n".join(out)
 
 
 def printed_messages(cell: Any) -> list[Any]:
