@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,28 +14,12 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 import nbclaude
-import nbclaude._session.shared as session_module
-from nbclaude import Client
 from nbclaude.testing import FakeAnthropic, Text
 
 
-@pytest.fixture(scope="module")
-def ip() -> Iterator[InteractiveShell]:
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "nbclaude")
-    yield shell
-    shell.run_line_magic("unload_ext", "nbclaude")
-
-
-@pytest.fixture
-def fake(ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeAnthropic:
-    monkeypatch.chdir(tmp_path)
-    fake = FakeAnthropic(api_key=KEY)
-    monkeypatch.setattr(session_module, "_default", None)
-    session = nbclaude.get_session()
-    session.client = Client(api_key=KEY, transport=fake, max_retries=0)
-    session.model = "claude-haiku-4-5"
-    return fake
+@pytest.fixture(autouse=True)
+def _in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # cassettes are written in the current folder
 
 
 def cell(ip: InteractiveShell, source: str) -> tuple[Any, str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,27 +15,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 import nbclaude
-import nbclaude._session.shared as session_module
-from nbclaude import Client
 from nbclaude.testing import FakeAnthropic, HTTPError, Text
-
-
-@pytest.fixture(scope="module")
-def ip() -> Iterator[InteractiveShell]:
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "nbclaude")
-    yield shell
-    shell.run_line_magic("unload_ext", "nbclaude")
-
-
-@pytest.fixture
-def fake(ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch) -> FakeAnthropic:
-    fake = FakeAnthropic(api_key=KEY)
-    monkeypatch.setattr(session_module, "_default", None)
-    session = nbclaude.get_session()
-    session.client = Client(api_key=KEY, transport=fake, max_retries=0)
-    session.model = "claude-haiku-4-5"
-    return fake
 
 
 def one_line(ip: InteractiveShell, source: str) -> str:
