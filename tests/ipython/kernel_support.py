@@ -41,6 +41,36 @@ def kernel(env: dict[str, str], *, cwd: Path | None = None) -> Iterator[tuple[An
         km.shutdown_kernel(now=True)
 
 
+@contextlib.contextmanager
+def served_fake() -> Iterator[Any]:
+    """A strict ``FakeAnthropic`` (the tests' key) served on 127.0.0.1; its address in ``.url``."""
+    from conftest import KEY
+
+    from nbclaude.testing import FakeAnthropic
+
+    fake = FakeAnthropic(api_key=KEY)
+    with fake.serve(port=0) as server:
+        fake.url = server.url  # type: ignore[attr-defined]
+        yield fake
+
+
+def loopback_env(url: str) -> dict[str, str]:
+    """A kernel's variables for the loopback fake at ``url``: the tests' key, Claude Haiku 4.5,
+    and no autosave (a test leaves no chat file behind)."""
+    from conftest import KEY
+
+    return {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": url,
+            "NBCLAUDE_MODEL": "claude-haiku-4-5", "NBCLAUDE_AUTOSAVE": "0"}  # fmt: skip
+
+
+@contextlib.contextmanager
+def loaded_kernel(env: dict[str, str], *, cwd: Path | None = None) -> Iterator[tuple[Any, Any]]:
+    """:func:`kernel` with ``%load_ext nbclaude`` run (and checked) in it."""
+    with kernel(env, cwd=cwd) as (km, kc):
+        assert run(kc, "%load_ext nbclaude")[0]["status"] == "ok"
+        yield km, kc
+
+
 def run(kc: Any, code: str, timeout: float = 60) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Execute ``code``; its reply's content and every iopub message of it, time-stamped."""
     outputs: list[dict[str, Any]] = []

@@ -22,9 +22,11 @@ from ipython.kernel_support import (
     everything,
     final_markdown,
     final_outputs,
-    kernel,
+    loaded_kernel,
+    loopback_env,
     printed,
     run,
+    served_fake,
     shown,
 )
 
@@ -66,18 +68,13 @@ print(s.busy, s.waiting_for["name"])
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeAnthropic]:
-    fake = FakeAnthropic(api_key=KEY)
-    with fake.serve(port=0) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
+    with served_fake() as fake:
         yield fake
 
 
 @pytest.fixture(scope="module")
 def kc(fake: FakeAnthropic) -> Iterator[Any]:
-    env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": fake.url,  # type: ignore[attr-defined]
-           "NBCLAUDE_MODEL": "claude-haiku-4-5", "NBCLAUDE_AUTOSAVE": "0"}  # fmt: skip
-    with kernel(env) as (km, kc):
-        assert run(kc, "%load_ext nbclaude")[0]["status"] == "ok"
+    with loaded_kernel(loopback_env(fake.url)) as (km, kc):  # type: ignore[attr-defined]
         yield km, kc
 
 

@@ -11,7 +11,15 @@ from typing import Any
 
 import pytest
 from conftest import KEY
-from ipython.kernel_support import everything, final_markdown, kernel, readable, run
+from ipython.kernel_support import (
+    everything,
+    final_markdown,
+    loaded_kernel,
+    loopback_env,
+    readable,
+    run,
+    served_fake,
+)
 
 from nbclaude.testing import FakeAnthropic, Text
 
@@ -22,18 +30,13 @@ pytest.importorskip("polars")
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeAnthropic]:
-    fake = FakeAnthropic(api_key=KEY)
-    with fake.serve(port=0) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
+    with served_fake() as fake:
         yield fake
 
 
 @pytest.fixture(scope="module")
 def kc(fake: FakeAnthropic) -> Iterator[Any]:
-    env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": fake.url,  # type: ignore[attr-defined]
-           "NBCLAUDE_MODEL": "claude-haiku-4-5", "NBCLAUDE_AUTOSAVE": "0"}  # fmt: skip
-    with kernel(env) as (_km, kc):
-        assert run(kc, "%load_ext nbclaude")[0]["status"] == "ok"
+    with loaded_kernel(loopback_env(fake.url)) as (_km, kc):  # type: ignore[attr-defined]
         yield kc
 
 

@@ -24,14 +24,6 @@ from nbclaude import Client, Session
 from nbclaude.testing import Cut, FakeAnthropic, StreamErrorEvent, Text, ToolUse
 
 
-@pytest.fixture(scope="module")
-def ip() -> Iterator[InteractiveShell]:
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "nbclaude")
-    yield shell
-    shell.run_line_magic("unload_ext", "nbclaude")
-
-
 @pytest.fixture
 def fake(
     ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch, tmp_path: Path

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import KEY
-from ipython.kernel_support import everything, final_markdown, kernel, readable, run
+from ipython.kernel_support import everything, final_markdown, kernel, loaded_kernel, readable, run
 
 from nbclaude.testing import MARKER, FakeAnthropic, Text
 
@@ -42,8 +42,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, FakeAnthro
     with fake.serve(port=0) as server:
         env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.url,
                "NBCLAUDE_RECORD": "lesson.jsonl", **MODEL}  # fmt: skip
-        with kernel(env, cwd=folder) as (_km, kc):
-            assert run(kc, "%load_ext nbclaude")[0]["status"] == "ok"
+        with loaded_kernel(env, cwd=folder) as (_km, kc):
             _, status = run(kc, "%claude")
             said = readable(final_markdown(status)).replace("**", "")
             assert f"backend {server.url} · recording to lesson.jsonl" in said, said

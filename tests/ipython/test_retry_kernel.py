@@ -13,7 +13,17 @@ from typing import Any
 
 import pytest
 from conftest import KEY
-from ipython.kernel_support import collect, everything, final_markdown, kernel, readable, run, shown
+from ipython.kernel_support import (
+    collect,
+    everything,
+    final_markdown,
+    loaded_kernel,
+    loopback_env,
+    readable,
+    run,
+    served_fake,
+    shown,
+)
 
 from nbclaude.testing import FakeAnthropic, HTTPError, Text
 
@@ -24,18 +34,13 @@ RETRYING = re.compile(r"retrying (in [\d.]+ s|now) \(attempt \d of \d\)")
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[tuple[FakeAnthropic, str]]:
-    fake = FakeAnthropic(api_key=KEY)
-    with fake.serve(port=0) as server:
-        yield fake, server.url
+    with served_fake() as fake:
+        yield fake, fake.url
 
 
 @pytest.fixture(scope="module")
 def kc(fake: tuple[FakeAnthropic, str]) -> Iterator[Any]:
-    env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": fake[1],
-           "NBCLAUDE_MODEL": "claude-haiku-4-5", "NBCLAUDE_AUTOSAVE": "0"}  # fmt: skip
-    with kernel(env) as (km, kc):
-        reply, _ = run(kc, "%load_ext nbclaude")
-        assert reply["status"] == "ok"
+    with loaded_kernel(loopback_env(fake[1])) as (km, kc):
         yield km, kc
 
 

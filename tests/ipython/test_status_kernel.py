@@ -12,7 +12,15 @@ from typing import Any
 
 import pytest
 from conftest import KEY
-from ipython.kernel_support import everything, final_markdown, kernel, readable, run
+from ipython.kernel_support import (
+    everything,
+    final_markdown,
+    loaded_kernel,
+    loopback_env,
+    readable,
+    run,
+    served_fake,
+)
 
 from nbclaude.testing import FakeAnthropic, Text
 
@@ -25,9 +33,7 @@ AMOUNT = re.compile(r"\$(\d[\d,]*\.\d+)")
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeAnthropic]:
-    fake = FakeAnthropic(api_key=KEY)
-    with fake.serve(port=0) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
+    with served_fake() as fake:
         yield fake
 
 
@@ -50,11 +56,8 @@ def money_in(outputs: list[dict[str, Any]]) -> list[str]:
 
 
 def test_every_amount_is_a_plain_decimal_escaped_in_markdown(fake: FakeAnthropic) -> None:
-    env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": fake.url,  # type: ignore[attr-defined]
-           "NBCLAUDE_MODEL": "claude-haiku-4-5", "NBCLAUDE_AUTOSAVE": "0",
-           "NBCLAUDE_BUDGET": "0.5"}  # fmt: skip
-    with kernel(env) as (_km, kc):
-        assert run(kc, "%load_ext nbclaude")[0]["status"] == "ok"
+    env = {**loopback_env(fake.url), "NBCLAUDE_BUDGET": "0.5"}  # type: ignore[attr-defined]
+    with loaded_kernel(env) as (_km, kc):
         fake.add(Text("Six."))
         _, turn = run(kc, "%%claude\nHow many legs has an ant?")
         footer = readable(final_markdown(turn))
@@ -93,8 +96,7 @@ def test_in_colab_the_status_says_the_key_comes_from_colab_secrets(
     env = {"PYTHONPATH": str(tmp_path / "site"), "FAKE_COLAB_VALUE": KEY,
            "ANTHROPIC_BASE_URL": fake.url,  # type: ignore[attr-defined]
            "NBCLAUDE_MODEL": "claude-haiku-4-5", "NBCLAUDE_AUTOSAVE": "0"}  # fmt: skip
-    with kernel(env) as (_km, kc):
-        assert run(kc, "%load_ext nbclaude")[0]["status"] == "ok"
+    with loaded_kernel(env) as (_km, kc):
         _, outputs = run(kc, "%claude")
         said = readable(final_markdown(outputs)).replace("**", "")
         assert "key set (Colab Secrets (ANTHROPIC_API_KEY), read at the first request)" in said
